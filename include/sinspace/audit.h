@@ -1,0 +1,44 @@
+/* sinspace/audit.h: the audit trail.
+ *
+ * Every import, query, export, map and atlas that completes writes one row
+ * to the store's `audit` table: when (UTC), which OS user, the command, the
+ * file or region, the audience, the filters and the row count.  A failed or
+ * rejected operation writes nothing: its row is written in the same
+ * transaction as its data. */
+#ifndef SINSPACE_AUDIT_H
+#define SINSPACE_AUDIT_H
+
+#include <sinspace/store.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sinspace_audit_entry {
+    long long id;
+    const char *at;       /* ISO 8601 UTC, e.g. 2026-11-28T12:00:00Z */
+    const char *user;
+    const char *command;  /* import, query, export, map, atlas, ... */
+    const char *target;   /* file, layer or region; may be NULL */
+    const char *audience; /* may be NULL */
+    const char *filters;  /* may be NULL */
+    long long rows;       /* -1 when not applicable */
+} sinspace_audit_entry;
+
+/* Appends an entry; at and id are filled in by the store, user from the
+ * context when entry->user is NULL. */
+sinspace_status sinspace_audit_record(sinspace_store *store,
+                                      const sinspace_audit_entry *entry);
+
+/* Calls fn for each entry at or after since (an ISO date or timestamp; NULL
+ * for all), oldest first.  Strings live until fn returns; fn returns
+ * non-zero to stop. */
+sinspace_status sinspace_audit_list(sinspace_store *store, const char *since,
+                                    int (*fn)(void *user_data,
+                                              const sinspace_audit_entry *e),
+                                    void *user_data);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

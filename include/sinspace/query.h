@@ -1,0 +1,135 @@
+/* sinspace/query.h: regions and the workplaces inside them.
+ *
+ * A region is an area of the earth in EPSG:4326: a polygon or multipolygon
+ * (from a file, an administrative area, a saved fence, a zone, a bbox) or a
+ * circle (a point and a geodesic radius), optionally grown by a metric
+ * buffer.  Selection uses the R*Tree of workplaces to find candidates and a
+ * GEOS prepared geometry (or a geodesic distance) to decide; points on the
+ * boundary count as inside, holes and multipolygons are honoured. */
+#ifndef SINSPACE_QUERY_H
+#define SINSPACE_QUERY_H
+
+#include <sinspace/store.h>
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sinspace_region sinspace_region;
+
+/* A polygon region from a file: GeoJSON (Polygon, MultiPolygon, Feature or
+ * FeatureCollection), WKT, or any OGR source.  srs is the CRS of a source
+ * that carries none (NULL: EPSG:4326).  An invalid polygon fails with
+ * SINSPACE_INVALID_INPUT and GEOS's reason, unless make_valid is set. */
+sinspace_status sinspace_region_from_file(sinspace_context *ctx, const char *path,
+                                          const char *srs, int make_valid,
+                                          sinspace_region **out);
+/* The same from GeoJSON or WKT text in memory (the web API). */
+sinspace_status sinspace_region_from_text(sinspace_context *ctx, const char *text,
+                                          size_t size, const char *srs,
+                                          int make_valid, sinspace_region **out);
+/* An administrative area by code, Latin name or local name (a name shared
+ * by several areas is refused as ambiguous, listing their codes). */
+sinspace_status sinspace_region_from_area(sinspace_store *store,
+                                          const char *name_or_code,
+                                          sinspace_region **out);
+sinspace_status sinspace_region_from_fence(sinspace_store *store, const char *name,
+                                           sinspace_region **out);
+sinspace_status sinspace_region_from_zone(sinspace_store *store, long long zone_id,
+                                          sinspace_region **out);
+sinspace_status sinspace_region_from_bbox(sinspace_context *ctx, double west,
+                                          double south, double east, double north,
+                                          sinspace_region **out);
+/* All points within radius_m metres (geodesic, WGS 84) of lon/lat. */
+sinspace_status sinspace_region_from_circle(sinspace_context *ctx, double lon,
+                                            double lat, double radius_m,
+                                            sinspace_region **out);
+
+/* Grows the region by metres (computed in a local metric projection). */
+sinspace_status sinspace_region_buffer(sinspace_region *region, double metres);
+
+/* The region's bounds in lon/lat: west, south, east, north. */
+sinspace_status sinspace_region_bounds(const sinspace_region *region,
+                                       double bbox[4]);
+
+/* A short description for the audit trail and titles, e.g.
+ * "area chiang-mai/fang" or "file fence.geojson"; owned by the region. */
+const char *sinspace_region_describe(const sinspace_region *region);
+
+/* The region as a (multi)polygon in WKB, EPSG:4326 (a circle as a
+ * 128-vertex polygon); *wkb owned by the region, valid until it changes. */
+sinspace_status sinspace_region_wkb(sinspace_region *region,
+                                    const unsigned char **wkb, size_t *size);
+
+void sinspace_region_destroy(sinspace_region *region);
+
+typedef enum sinspace_sort {
+    SINSPACE_SORT_ID = 0,
+    SINSPACE_SORT_RISK,     /* highest first */
+    SINSPACE_SORT_NAME,
+    SINSPACE_SORT_DISTANCE  /* circle regions: nearest first */
+} sinspace_sort;
+
+typedef struct sinspace_filter {
+    double min_risk;            /* NaN: no minimum */
+    unsigned classes;           /* bit (1 << sinspace_risk_class); 0: all */
+    const char *const *sectors; /* NULL or n_sectors codes */
+    size_t n_sectors;
+    const char *status;         /* active, closed, unknown; NULL: all */
+    const char *seen_since;     /* YYYY-MM-DD: last_seen on or after */
+    const char *changed_since;  /* YYYY-MM-DD: risk rose since that date */
+    long long limit;            /* 0: no limit */
+    sinspace_sort sort;
+} sinspace_filter;
+
+void sinspace_filter_init(sinspace_filter *filter);
+
+/* One workplace as a query returns it.  Strings live until the callback
+ * returns; absent values are NULL (NaN for numbers). */
+typedef struct sinspace_workplace_row {
+    long long id;
+    const char *ext_id;
+    const char *name;
+    const char *name_local;
+    const char *sector;
+    const char *status;
+    double risk;
+    const char *risk_class;
+    double lon, lat;
+    const char *area_code;
+    const char *first_seen;
+    const char *last_seen;
+    const char *address;
+    const char *source_type;
+    const char *source_note;
+    double distance_m;          /* circle regions only */
+    double risk_change;         /* with changed_since: rise since that date */
+} sinspace_workplace_row;
+
+typedef struct sinspace_query_stats {
+    long long candidates;       /* rows the spatial index returned */
+    long long matched;          /* rows passed to the callback */
+} sinspace_query_stats;
+
+/* Calls fn for each workplace in region (NULL: everywhere) passing filter
+ * (NULL: none), in the filter's order.  fn returns non-zero to stop.
+ * stats may be NULL.  Does not write the audit trail: the command that
+ * shows or exports the rows does, through sinspace_audit_record(). */
+sinspace_status sinspace_query_workplaces(sinspace_store *store,
+                                          const sinspace_region *region,
+                                          const sinspace_filter *filter,
+                                          int (*fn)(void *user_data,
+                                                    const sinspace_workplace_row *row),
+                                          void *user_data,
+                                          sinspace_query_stats *stats);
+
+/* A text form of the filter for the audit trail ("min-risk=2 sector=brothel");
+ * the caller frees it with free(). */
+char *sinspace_filter_describe(const sinspace_filter *filter);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,21 @@
+/* sinspace/sinspace.h: the whole public interface of libsinspace. */
+#ifndef SINSPACE_H
+#define SINSPACE_H
+
+#include <sinspace/context.h>
+#include <sinspace/store.h>
+#include <sinspace/risk.h>
+#include <sinspace/import.h>
+#include <sinspace/audit.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library's version, "MAJOR.MINOR.PATCH"; static. */
+const char *sinspace_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,137 @@
+/* sinspace/style.h: OGC SLD 1.0 styles (with the SE 1.1 elements QGIS
+ * writes).
+ *
+ * A style is a list of rules; each rule has an optional filter, a scale
+ * range and symbolizers.  Sizes and widths are in SLD pixels: the OGC
+ * standardised rendering pixel of 0.28 mm, so a renderer at any dpi scales
+ * them by dpi / 90.7.  Unknown elements are logged as warnings naming the
+ * element and line, never fatal; malformed XML or values fail with
+ * SINSPACE_INVALID_INPUT naming file and line. */
+#ifndef SINSPACE_STYLE_H
+#define SINSPACE_STYLE_H
+
+#include <sinspace/context.h>
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sinspace_style sinspace_style;
+
+typedef struct sinspace_rgba {
+    double r, g, b, a; /* 0..1 */
+} sinspace_rgba;
+
+typedef enum sinspace_mark {
+    SINSPACE_MARK_CIRCLE = 0,
+    SINSPACE_MARK_SQUARE,
+    SINSPACE_MARK_TRIANGLE,
+    SINSPACE_MARK_STAR,
+    SINSPACE_MARK_CROSS,
+    SINSPACE_MARK_X,
+    SINSPACE_MARK_GRAPHIC /* an ExternalGraphic (SVG or PNG) */
+} sinspace_mark;
+
+typedef enum sinspace_symbolizer_kind {
+    SINSPACE_SYMBOLIZER_POINT = 0,
+    SINSPACE_SYMBOLIZER_LINE,
+    SINSPACE_SYMBOLIZER_POLYGON,
+    SINSPACE_SYMBOLIZER_TEXT
+} sinspace_symbolizer_kind;
+
+typedef struct sinspace_stroke {
+    int enabled;
+    sinspace_rgba color;
+    double width;       /* SLD pixels */
+    double dash[8];     /* SLD pixels, on/off */
+    int n_dash;
+} sinspace_stroke;
+
+typedef struct sinspace_symbolizer {
+    sinspace_symbolizer_kind kind;
+    /* Point */
+    sinspace_mark mark;
+    double size;              /* SLD pixels */
+    double rotation;          /* degrees clockwise */
+    const char *graphic_path; /* resolved absolute path inside the styles
+                                 folder, or NULL */
+    const char *graphic_format; /* "image/svg+xml" or "image/png" */
+    /* Point and polygon fill */
+    int has_fill;
+    sinspace_rgba fill;
+    /* Point outline, line, polygon outline */
+    sinspace_stroke stroke;
+    /* Text */
+    const char *label_property; /* ogc:PropertyName inside Label */
+    const char *font_family;
+    double font_size;         /* SLD pixels */
+    int font_bold, font_italic;
+    double halo_radius;       /* SLD pixels; 0: no halo */
+    sinspace_rgba halo_fill;
+    double anchor_x, anchor_y;             /* 0..1, default 0.5 0.5 */
+    double displacement_x, displacement_y; /* SLD pixels */
+} sinspace_symbolizer;
+
+typedef struct sinspace_style_rule {
+    const char *name;
+    const char *title;           /* the legend text (falls back to name) */
+    double min_scale, max_scale; /* denominators; 0 and INFINITY when unset */
+    int is_else;                 /* ElseFilter */
+    int has_filter;
+    const sinspace_symbolizer *symbolizers;
+    size_t n_symbolizers;
+} sinspace_style_rule;
+
+/* A feature's attributes, as text; a comparison is numeric when both sides
+ * parse as numbers, else a string comparison. */
+typedef struct sinspace_style_attr {
+    const char *name;
+    const char *value; /* NULL for a null value */
+} sinspace_style_attr;
+
+/* Loads an SLD file.  External graphics must resolve inside the folder of
+ * the SLD file (or allowed_dir when not NULL); URLs and paths outside are
+ * refused with SINSPACE_PERMISSION.  *out is freed with
+ * sinspace_style_destroy(). */
+sinspace_status sinspace_style_load(sinspace_context *ctx, const char *path,
+                                    const char *allowed_dir,
+                                    sinspace_style **out);
+sinspace_status sinspace_style_load_memory(sinspace_context *ctx,
+                                           const char *xml, size_t size,
+                                           const char *name,
+                                           const char *allowed_dir,
+                                           sinspace_style **out);
+void sinspace_style_destroy(sinspace_style *style);
+
+/* The style's name and title (NamedLayer/UserStyle); may be NULL. */
+const char *sinspace_style_name(const sinspace_style *style);
+const char *sinspace_style_title(const sinspace_style *style);
+
+/* Rules in document order; owned by the style. */
+size_t sinspace_style_rule_count(const sinspace_style *style);
+const sinspace_style_rule *sinspace_style_rule_at(const sinspace_style *style,
+                                                  size_t index);
+
+/* 1 if the rule applies to the feature at this scale denominator, else 0.
+ * An ElseFilter rule applies when no other rule of the same
+ * FeatureTypeStyle does; sinspace_style_match handles that. */
+int sinspace_style_rule_matches(const sinspace_style *style,
+                                const sinspace_style_rule *rule,
+                                const sinspace_style_attr *attrs, size_t n_attrs,
+                                double scale_denominator);
+
+/* Calls fn for every rule that applies to the feature, in order, honouring
+ * ElseFilter.  Returns the number of rules that applied. */
+size_t sinspace_style_match(const sinspace_style *style,
+                            const sinspace_style_attr *attrs, size_t n_attrs,
+                            double scale_denominator,
+                            void (*fn)(void *user_data,
+                                       const sinspace_style_rule *rule),
+                            void *user_data);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

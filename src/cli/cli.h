@@ -1,0 +1,62 @@
+/* cli.h: what the sinspace command's subcommands share: the table of
+ * commands, exit statuses, the stderr logger and the terminal progress
+ * bar.  The command only parses arguments and calls the library. */
+#ifndef SINSPACE_CLI_H
+#define SINSPACE_CLI_H
+
+#include <sinspace/sinspace.h>
+
+#include <getopt.h>
+#include <stdio.h>
+
+/* Exit statuses, documented in README.md and `sinspace help`. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILURE_ = 1, /* anything else went wrong */
+    EXIT_USAGE = 2,    /* bad arguments */
+    EXIT_INVALID = 3   /* invalid input data; nothing was written */
+};
+
+typedef struct cli {
+    sinspace_context *ctx;
+    int quiet;
+    int progress_shown;
+} cli;
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    const char *usage; /* full --help text */
+    int (*run)(cli *c, int argc, char **argv);
+} cli_command;
+
+/* The exit status for a library status. */
+int cli_exit_status(sinspace_status st);
+
+/* Prints the context's message as "sinspace: MESSAGE" on stderr and
+ * returns the exit status for st. */
+int cli_fail(cli *c, sinspace_status st);
+
+/* Prints "sinspace CMD: MESSAGE" and a hint to --help; returns EXIT_USAGE. */
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Handles -h/--help in a command's getopt loop: prints usage, returns 1. */
+int cli_wants_help(int argc, char **argv, const cli_command *cmd);
+
+/* Resets getopt for a new command line. */
+void cli_getopt_reset(void);
+
+/* Opens a store, reporting failure; returns the exit status (0 on
+ * success). */
+int cli_open(cli *c, const char *path, sinspace_open_flags flags,
+             sinspace_store **out);
+
+/* Ends a progress bar line if one is shown. */
+void cli_progress_done(cli *c);
+
+/* The commands, one file each. */
+extern const cli_command cmd_init, cmd_import, cmd_info, cmd_audit,
+    cmd_sectors, cmd_indicators;
+
+#endif
