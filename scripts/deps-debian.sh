@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the Debian 12 packages sinspace needs to build, test and run.
+# Run as root.  Every package the project uses is listed here and nowhere
+# else, so a fresh machine (and CI) gets exactly what a developer has.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+PKGS="
+build-essential pkg-config meson ninja-build python3
+libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
+libspatialite-dev libsqlite3-mod-spatialite spatialite-bin sqlite3 libsqlite3-dev
+libcairo2-dev libpango1.0-dev libxml2-dev libmicrohttpd-dev
+libcriterion-dev
+fonts-noto-core fonts-noto-cjk fonts-noto-extra fonts-dejavu-core
+"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing
+fi
