@@ -23,4 +23,6 @@ run_suite build
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
-echo "sinspace: all tests passed, plain and with ASan+UBSan"
+# Fuzzers, bounded: each target for FUZZ_SECONDS (default 20) over its corpus.
+./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+echo "sinspace: all tests passed, plain and with ASan+UBSan; fuzzers found nothing"
