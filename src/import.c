@@ -79,7 +79,13 @@ typedef struct importer {
     int rejects_header_done;
     /* Prepared statements. */
     sqlite3_stmt *find_workplace, *insert_workplace, *update_workplace,
-        *upsert_observation, *touch, *sector_exists, *area_exists;
+        *upsert_observation, *touch, *sector_exists, *area_exists,
+        *index_point, *index_footprint;
+    char now[32]; /* one timestamp for the whole import */
+    /* SpatiaLite's per-row triggers on workplaces, set aside during the
+     * import (see suspend_triggers). */
+    char **trigger_sql;
+    size_t n_triggers;
 } importer;
 
 /* One row, whatever its source: the raw text of each contract column
@@ -437,8 +443,7 @@ find_workplace(importer *im, const char *ext_id)
 static sinspace_status
 write_workplace(importer *im, const row *r, const parsed *p)
 {
-    char now[32];
-    _sinspace_now_iso(now);
+    const char *now = im->now;
     long long wid = find_workplace(im, r->v[COL_ID]);
     const char *seen = p->has_observation ? p->observed : NULL;
     sqlite3_stmt *s = wid ? im->update_workplace : im->insert_workplace;
@@ -474,6 +479,22 @@ write_workplace(importer *im, const row *r, const parsed *p)
     sqlite3_bind_int64(im->touch, 1, wid);
     if ((st = step_done(im, im->touch, "recording a workplace")))
         return st;
+    /* The R*Trees, kept here while SpatiaLite's triggers are set aside.
+     * SQLite's rtree rounds min down and max up to 32-bit floats. */
+    sqlite3_bind_int64(im->index_point, 1, wid);
+    sqlite3_bind_double(im->index_point, 2, p->lon);
+    sqlite3_bind_double(im->index_point, 3, p->lon);
+    sqlite3_bind_double(im->index_point, 4, p->lat);
+    sqlite3_bind_double(im->index_point, 5, p->lat);
+    if ((st = step_done(im, im->index_point, "indexing a workplace")))
+        return st;
+    if (p->footprint_wkb) {
+        sqlite3_bind_int64(im->index_footprint, 1, wid);
+        sqlite3_bind_blob(im->index_footprint, 2, p->footprint_wkb,
+                          (int)p->footprint_size, SQLITE_STATIC);
+        if ((st = step_done(im, im->index_footprint, "indexing a footprint")))
+            return st;
+    }
     if (p->has_observation)
         return write_observation(im, wid, r, p);
     return SINSPACE_OK;
@@ -536,7 +557,14 @@ prepare_statements(importer *im)
             &im->upsert_observation)) ||
         (st = _sinspace_prepare(s,
             "INSERT OR IGNORE INTO temp.import_touched(id) VALUES (?1)",
-            &im->touch)))
+            &im->touch)) ||
+        (st = _sinspace_prepare(s,
+            "INSERT OR REPLACE INTO idx_workplaces_geom(pkid, xmin, xmax, ymin, ymax)"
+            " VALUES (?1, ?2, ?3, ?4, ?5)", &im->index_point)) ||
+        (st = _sinspace_prepare(s,
+            "INSERT OR REPLACE INTO idx_workplaces_footprint(pkid, xmin, xmax, ymin, ymax)"
+            " SELECT ?1, MbrMinX(g), MbrMaxX(g), MbrMinY(g), MbrMaxY(g)"
+            " FROM (SELECT GeomFromWKB(?2, 4326) AS g)", &im->index_footprint)))
         return st;
     return SINSPACE_OK;
 }
@@ -551,6 +579,94 @@ finalize_statements(importer *im)
     sqlite3_finalize(im->update_workplace);
     sqlite3_finalize(im->upsert_observation);
     sqlite3_finalize(im->touch);
+    sqlite3_finalize(im->index_point);
+    sqlite3_finalize(im->index_footprint);
+    im->find_workplace = im->sector_exists = im->area_exists = NULL;
+    im->insert_workplace = im->update_workplace = im->upsert_observation = NULL;
+    im->touch = im->index_point = im->index_footprint = NULL;
+}
+
+/* SpatiaLite 5 keeps the R*Tree through triggers that call RTreeAlign(),
+ * which builds and prepares a new SQL statement for every row, and stamps
+ * geometry_columns_time on every insert and update: together most of an
+ * import's time.  Inside the import's transaction we drop those triggers,
+ * maintain the R*Tree rows with one prepared statement, and put the
+ * triggers back, exactly as SpatiaLite wrote them, before commit.  A
+ * rollback (or a crash) restores them too: DDL is transactional. */
+static sinspace_status
+suspend_triggers(importer *im)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = _sinspace_prepare(im->store,
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        " AND tbl_name = 'workplaces'"
+        " AND (name GLOB 'gii_workplaces_*' OR name GLOB 'giu_workplaces_*'"
+        "  OR name GLOB 'tmi_workplaces_*' OR name GLOB 'tmu_workplaces_*')", &stmt);
+    if (st)
+        return st;
+    size_t cap = 0;
+    while (!st && sqlite3_step(stmt) == SQLITE_ROW) {
+        if (im->n_triggers == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **p = realloc(im->trigger_sql, cap * sizeof *p);
+            if (!p) {
+                st = _sinspace_error(im->ctx, SINSPACE_NO_MEMORY, "out of memory");
+                break;
+            }
+            im->trigger_sql = p;
+        }
+        char *sql = _sinspace_strdup((const char *)sqlite3_column_text(stmt, 1));
+        if (!sql) {
+            st = _sinspace_error(im->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            break;
+        }
+        im->trigger_sql[im->n_triggers++] = sql;
+        /* Trigger names come from the store's own schema; quoted all the
+         * same. */
+        char *drop = sqlite3_mprintf("DROP TRIGGER \"%w\"",
+                                     (const char *)sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
+        stmt = NULL;
+        st = drop ? _sinspace_exec(im->store, drop)
+                  : _sinspace_error(im->ctx, SINSPACE_NO_MEMORY, "out of memory");
+        sqlite3_free(drop);
+        if (!st)
+            st = _sinspace_prepare(im->store,
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                " AND tbl_name = 'workplaces'"
+                " AND (name GLOB 'gii_workplaces_*' OR name GLOB 'giu_workplaces_*'"
+                "  OR name GLOB 'tmi_workplaces_*' OR name GLOB 'tmu_workplaces_*')",
+                &stmt);
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static sinspace_status
+restore_triggers(importer *im)
+{
+    sinspace_status st = SINSPACE_OK;
+    for (size_t i = 0; i < im->n_triggers && !st; i++)
+        st = _sinspace_exec(im->store, im->trigger_sql[i]);
+    if (!st && im->n_triggers) {
+        /* What the stamping triggers would have left. */
+        st = _sinspace_exec(im->store,
+            "UPDATE geometry_columns_time SET"
+            " last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),"
+            " last_update = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+            " WHERE Lower(f_table_name) = 'workplaces'");
+    }
+    return st;
+}
+
+static void
+free_triggers(importer *im)
+{
+    for (size_t i = 0; i < im->n_triggers; i++)
+        free(im->trigger_sql[i]);
+    free(im->trigger_sql);
+    im->trigger_sql = NULL;
+    im->n_triggers = 0;
 }
 
 /* -------------------------------------------------------------------------
@@ -1346,7 +1462,9 @@ sinspace_import_file(sinspace_store *store, const char *path,
         return st;
     if ((st = _sinspace_begin(store)))
         return st;
-    if ((st = _sinspace_indicator_weights(store, im.weights)) ||
+    _sinspace_now_iso(im.now);
+    if ((st = suspend_triggers(&im)) ||
+        (st = _sinspace_indicator_weights(store, im.weights)) ||
         (st = prepare_statements(&im)))
         goto fail;
     long long n_areas = 0;
@@ -1420,6 +1538,8 @@ sinspace_import_file(sinspace_store *store, const char *path,
         if (st)
             goto fail;
     }
+    if ((st = restore_triggers(&im)))
+        goto fail;
     {
         char filters[64];
         snprintf(filters, sizeof filters, "as=%s%s", kind_name(im.kind),
@@ -1451,6 +1571,7 @@ fail:
         unlink(opts->rejects_path);
     }
 out:
+    free_triggers(&im);
     if (im.to_wgs84)
         OCTDestroyCoordinateTransformation(im.to_wgs84);
     if (result)
