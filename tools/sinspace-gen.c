@@ -477,9 +477,9 @@ emit_workplace(out *o, rng *r, const char *id, int s, long lon, long lat,
     /* Start where the trend ends near the sector's level. */
     level = clamp(level - trend * (nyears - 1) / 2, 100, 300);
 
-    char first_seen[16], observed[16], risk[16];
-    snprintf(first_seen, sizeof first_seen, "%d-%02ld-%02ld", first,
-             rng_range(r, 1, 12), rng_range(r, 1, 28));
+    char first_seen[32], observed[32], risk[32];
+    snprintf(first_seen, sizeof first_seen, "%d-%02d-%02d", first,
+             (int)rng_range(r, 1, 12), (int)rng_range(r, 1, 28));
     for (int y = first; y <= last; y++) {
         row rw;
         memset(&rw, 0, sizeof rw);
@@ -487,8 +487,8 @@ emit_workplace(out *o, rng *r, const char *id, int s, long lon, long lat,
         if (y == first)
             snprintf(observed, sizeof observed, "%s", first_seen);
         else
-            snprintf(observed, sizeof observed, "%d-%02ld-%02ld", y,
-                     rng_range(r, 1, 12), rng_range(r, 1, 28));
+            snprintf(observed, sizeof observed, "%d-%02d-%02d", y,
+                     (int)rng_range(r, 1, 12), (int)rng_range(r, 1, 28));
         int kind = (int)rng_below(r, 100);
         if (kind < risk_only_pct) {
             snprintf(risk, sizeof risk, "%d.%02d", lv / 100, lv % 100);
@@ -554,7 +554,8 @@ polyset_load(polyset *ps, const char *path, const char *filter)
     memset(ps, 0, sizeof *ps);
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds)
-        die("%s: %s", path, CPLGetLastErrorMsg());
+        die("%s: cannot open as a vector source%s%s", path,
+            *CPLGetLastErrorMsg() ? ": " : "", CPLGetLastErrorMsg());
     OGRLayerH layer = GDALDatasetGetLayer(ds, 0);
     if (!layer)
         die("%s: no layer", path);
@@ -952,7 +953,10 @@ static const char usage[] =
     "          --data is the folder of the sample polygons (default\n"
     "          " SINSPACE_GEN_DATA_DIR ")\n"
     "  bench   DIR/workplaces_N.csv and .geojson: N workplaces over northern\n"
-    "          Thailand, and the query polygons DIR/query_*.geojson\n";
+    "          Thailand (the same rows in both), and the query polygons\n"
+    "          DIR/query_*.geojson.  OGR reads the GeoJSON dates as dates, which\n"
+    "          sinspace import refuses for now: import it with\n"
+    "          OGR_GEOJSON_DATE_AS_STRING=YES in the environment\n";
 
 int
 main(int argc, char **argv)
