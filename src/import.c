@@ -1093,12 +1093,18 @@ import_areas(importer *im, OGRLayerH layer)
             " source = excluded.source, geom = excluded.geom,"
             " area_km2 = excluded.area_km2",
             &upsert)) ||
+        /* The parent: of the areas of a higher level that overlap this
+         * one, the finest level, and there the largest overlap.  Upstream
+         * boundaries leave slivers, so one inner point is not enough
+         * ("Sop Mae Kha" of Hang Dong pokes into Saraphi). */
         (st = _sinspace_prepare(im->store,
-            "SELECT code FROM areas WHERE level_rank < ?1"
-            " AND id IN (SELECT pkid FROM idx_areas_geom WHERE xmin <= ?2"
-            "  AND xmax >= ?2 AND ymin <= ?3 AND ymax >= ?3)"
-            " AND ST_Intersects(geom, MakePoint(?2, ?3, 4326)) = 1"
-            " ORDER BY level_rank DESC, id LIMIT 1", &parent)) ||
+            "SELECT code FROM (SELECT code, level_rank, id,"
+            "  ST_Area(ST_Intersection(geom, GeomFromWKB(?6, 4326))) AS overlap"
+            "  FROM areas WHERE level_rank < ?1"
+            "  AND id IN (SELECT pkid FROM idx_areas_geom WHERE xmin <= ?3"
+            "   AND xmax >= ?2 AND ymin <= ?5 AND ymax >= ?4))"
+            " WHERE overlap > 0 ORDER BY level_rank DESC, overlap DESC, id LIMIT 1",
+            &parent)) ||
         (st = _sinspace_prepare(im->store,
             "INSERT INTO temp.import_areas(code) VALUES (?1)"
             " ON CONFLICT DO NOTHING RETURNING 1", &taken)))
@@ -1161,17 +1167,23 @@ import_areas(importer *im, OGRLayerH layer)
             /* The parent: the finest area of a higher level containing a
              * point inside this one. */
             char parent_code[256] = "";
-            OGRGeometryH pos = OGR_G_PointOnSurface(multi);
-            if (pos) {
+            int wkb_size = OGR_G_WkbSize(multi);
+            unsigned char *fwkb = malloc((size_t)wkb_size);
+            if (fwkb && OGR_G_ExportToWkb(multi, wkbNDR, fwkb) == OGRERR_NONE) {
+                OGREnvelope env;
+                OGR_G_GetEnvelope(multi, &env);
                 sqlite3_bind_int(parent, 1, level);
-                sqlite3_bind_double(parent, 2, OGR_G_GetX(pos, 0));
-                sqlite3_bind_double(parent, 3, OGR_G_GetY(pos, 0));
+                sqlite3_bind_double(parent, 2, env.MinX);
+                sqlite3_bind_double(parent, 3, env.MaxX);
+                sqlite3_bind_double(parent, 4, env.MinY);
+                sqlite3_bind_double(parent, 5, env.MaxY);
+                sqlite3_bind_blob(parent, 6, fwkb, wkb_size, SQLITE_STATIC);
                 if (sqlite3_step(parent) == SQLITE_ROW)
                     snprintf(parent_code, sizeof parent_code, "%s",
                              (const char *)sqlite3_column_text(parent, 0));
                 sqlite3_reset(parent);
-                OGR_G_DestroyGeometry(pos);
             }
+            free(fwkb);
             int generated = !code[0];
             char slug[200];
             if (generated) {
@@ -1288,7 +1300,19 @@ import_ogr_workplaces(importer *im, OGRLayerH layer)
         for (int i = 0; i < nf; i++) {
             if (map[i] < 0 || !OGR_F_IsFieldSetAndNotNull(feat, i))
                 continue;
-            values[map[i]] = _sinspace_strdup(OGR_F_GetFieldAsString(feat, i));
+            OGRFieldType ft = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
+            if (ft == OFTDate || ft == OFTDateTime) {
+                /* OGR turns "2006-10-26" into a Date that prints as
+                 * 2006/10/26; give the validator ISO 8601 again. */
+                int y, mo, d, h, mi, tz;
+                float sec;
+                char iso[16];
+                OGR_F_GetFieldAsDateTimeEx(feat, i, &y, &mo, &d, &h, &mi, &sec, &tz);
+                snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, mo, d);
+                values[map[i]] = _sinspace_strdup(iso);
+            } else {
+                values[map[i]] = _sinspace_strdup(OGR_F_GetFieldAsString(feat, i));
+            }
             if (values[map[i]] && values[map[i]][0])
                 r.v[map[i]] = values[map[i]];
         }
