@@ -954,9 +954,7 @@ static const char usage[] =
     "          " SINSPACE_GEN_DATA_DIR ")\n"
     "  bench   DIR/workplaces_N.csv and .geojson: N workplaces over northern\n"
     "          Thailand (the same rows in both), and the query polygons\n"
-    "          DIR/query_*.geojson.  OGR reads the GeoJSON dates as dates, which\n"
-    "          sinspace import refuses for now: import it with\n"
-    "          OGR_GEOJSON_DATE_AS_STRING=YES in the environment\n";
+    "          DIR/query_*.geojson\n";
 
 int
 main(int argc, char **argv)
