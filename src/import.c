@@ -587,9 +587,11 @@ finalize_statements(importer *im)
 }
 
 /* SpatiaLite 5 keeps the R*Tree through triggers that call RTreeAlign(),
- * which builds and prepares a new SQL statement for every row, and stamps
- * geometry_columns_time on every insert and update: together most of an
- * import's time.  Inside the import's transaction we drop those triggers,
+ * which builds and prepares a new SQL statement for every row, stamps
+ * geometry_columns_time on every insert and update, and checks each
+ * geometry's type and SRID against geometry_columns (the import makes
+ * every geometry itself, as POINT or MULTIPOLYGON in 4326): together most
+ * of an import's time.  Inside the import's transaction we drop those triggers,
  * maintain the R*Tree rows with one prepared statement, and put the
  * triggers back, exactly as SpatiaLite wrote them, before commit.  A
  * rollback (or a crash) restores them too: DDL is transactional. */
@@ -601,7 +603,8 @@ suspend_triggers(importer *im)
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
         " AND tbl_name = 'workplaces'"
         " AND (name GLOB 'gii_workplaces_*' OR name GLOB 'giu_workplaces_*'"
-        "  OR name GLOB 'tmi_workplaces_*' OR name GLOB 'tmu_workplaces_*')", &stmt);
+        "  OR name GLOB 'tmi_workplaces_*' OR name GLOB 'tmu_workplaces_*'"
+        "  OR name GLOB 'ggi_workplaces_*' OR name GLOB 'ggu_workplaces_*')", &stmt);
     if (st)
         return st;
     size_t cap = 0;
@@ -635,7 +638,8 @@ suspend_triggers(importer *im)
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
                 " AND tbl_name = 'workplaces'"
                 " AND (name GLOB 'gii_workplaces_*' OR name GLOB 'giu_workplaces_*'"
-                "  OR name GLOB 'tmi_workplaces_*' OR name GLOB 'tmu_workplaces_*')",
+                "  OR name GLOB 'tmi_workplaces_*' OR name GLOB 'tmu_workplaces_*'"
+                "  OR name GLOB 'ggi_workplaces_*' OR name GLOB 'ggu_workplaces_*')",
                 &stmt);
     }
     sqlite3_finalize(stmt);
