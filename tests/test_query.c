@@ -896,6 +896,31 @@ Test(query, cli_near_csv_file_and_audit)
 
     cr_assert_eq(run_cli("query t.db --bbox 90,5,91,6"), 0);
     cr_assert(strstr(slurp("out.txt"), "0 workplaces"));
+    cr_assert_eq(run_cli("query t.db --bbox 90,5,91,6 --format csv"), 0);
+    cr_assert_str_eq(slurp("out.txt"),
+                     "id,name,sector,risk,class,lon,lat,area,last_seen\n");
+
+    /* The table ends with a summary per sector and class: in the square
+     * 100..100.2 x 13..13.2, 25 grid points (sectors cycle over 4) and the
+     * two brothel specials. */
+    cr_assert_eq(run_cli("query t.db --bbox 100,13,100.2,13.2 --sector brothel"), 0);
+    char *table = slurp("out.txt");
+    cr_assert(!strncmp(table, "id ", 3), "%s", table);
+    cr_assert_not_null(strstr(table, "\nsector "), "%s", table);
+    const char *all = strstr(table, "\nall ");
+    cr_assert_not_null(all, "%s", table);
+    long long k[5];
+    cr_assert_eq(sscanf(all, "\nall %lld %lld %lld %lld %lld", &k[0], &k[1], &k[2],
+                        &k[3], &k[4]), 5);
+    cr_assert_eq(k[4], k[0] + k[1] + k[2] + k[3]);
+    cr_assert_eq(run_cli("query t.db --bbox 100,13,100.2,13.2 --sector brothel "
+                         "--format json"), 0);
+    char *json = slurp("out.txt");
+    cr_assert(!strncmp(json, "{\"region\":\"bbox ", 16), "%s", json);
+    char want[64];
+    snprintf(want, sizeof want, "\"count\":%lld,", k[4]);
+    cr_assert_not_null(strstr(json, want), "%s", json);
+    cr_assert_not_null(strstr(json, "\"summary\":{\"by_class\":"), "%s", json);
 
     cr_assert_eq(run_cli("query t.db --bbox 100,13,100.2,13.2 --internal --explain "
                          "--format geojson"), 0);
@@ -925,11 +950,51 @@ Test(query, cli_near_csv_file_and_audit)
     cr_assert_str_eq((const char *)sqlite3_column_text(stmt, 3),
                      "sort=distance format=csv output=near.csv");
     cr_assert_eq(sqlite3_column_int(stmt, 4), 9);
-    cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
-    cr_assert_eq(sqlite3_column_int(stmt, 4), 0);
+    for (int i = 0; i < 4; i++) /* 0 rows twice, table and json */
+        cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
     cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
     cr_assert_str_eq((const char *)sqlite3_column_text(stmt, 2), "internal");
     cr_assert_eq(sqlite3_column_int(stmt, 4), 27);
     cr_assert_eq(sqlite3_step(stmt), SQLITE_DONE);
     sqlite3_finalize(stmt);
+}
+
+Test(query, null_and_bad_arguments)
+{
+    sinspace_region_destroy(NULL);
+    sinspace_region *r = NULL;
+    cr_assert_eq(sinspace_region_from_file(ctx, NULL, NULL, 0, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_region_from_text(NULL, "x", 1, NULL, 0, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_region_from_area(NULL, "x", &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_region_from_fence(store, NULL, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_region_from_zone(NULL, 1, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_region_from_bbox(ctx, 0, 0, 0, 0, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_region_from_bbox(ctx, NAN, 0, 1, 1, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_region_from_circle(ctx, 100, 13, 0, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_region_from_circle(ctx, 200, 13, 10, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_null(r);
+    cr_assert_eq(sinspace_region_buffer(NULL, 10), SINSPACE_INVALID_ARGUMENT);
+    double b[4];
+    cr_assert_eq(sinspace_region_bounds(NULL, b), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_str_eq(sinspace_region_describe(NULL), "");
+    const unsigned char *wkb;
+    size_t size;
+    cr_assert_eq(sinspace_region_wkb(NULL, &wkb, &size), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_query_workplaces(NULL, NULL, NULL, collect, NULL, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_query_workplaces(store, NULL, NULL, NULL, NULL, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    sinspace_filter_init(NULL);
+    char *d = sinspace_filter_describe(NULL);
+    cr_assert_str_eq(d, "");
+    free(d);
+    double m = -1;
+    cr_assert_eq(sinspace_parse_distance(ctx, "2 km", &m), SINSPACE_OK);
+    cr_assert_float_eq(m, 2000.0, 1e-9);
+    cr_assert_eq(sinspace_parse_distance(ctx, "2 miles", &m), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_parse_distance(ctx, "0m", &m), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_float_eq(m, 2000.0, 1e-9); /* untouched on failure */
+    cr_assert_eq(sinspace_fence_add(NULL, "x", NULL, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_fence_list(NULL, on_fence, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_fence_remove(store, NULL), SINSPACE_INVALID_ARGUMENT);
 }
