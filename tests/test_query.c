@@ -9,7 +9,9 @@
 
 #include <criterion/criterion.h>
 
+#include <gdal.h>
 #include <geodesic.h>
+#include <ogr_api.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -938,6 +940,21 @@ Test(query, cli_near_csv_file_and_audit)
     cr_assert_eq(cand, 27);
     cr_assert_lt(cand, total);
 
+    /* The GeoJSON reads back through OGR with typed fields. */
+    cr_assert_eq(run_cli("query t.db --bbox 100,13,100.2,13.2 --format geojson "
+                         "-o sq.geojson"), 0);
+    path_in(p, sizeof p, "sq.geojson");
+    GDALDatasetH ds = GDALOpenEx(p, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    cr_assert_not_null(ds);
+    OGRLayerH layer = GDALDatasetGetLayer(ds, 0);
+    cr_assert_eq(OGR_L_GetFeatureCount(layer, 1), 27);
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    int fi = OGR_FD_GetFieldIndex(defn, "risk");
+    cr_assert_geq(fi, 0);
+    cr_assert_eq(OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, fi)), OFTReal);
+    cr_assert_lt(OGR_FD_GetFieldIndex(defn, "address"), 0);
+    GDALClose(ds);
+
     cr_assert_eq(sinspace_store_open(ctx, db_path, SINSPACE_OPEN_READONLY, &store),
                  SINSPACE_OK);
     sqlite3_stmt *stmt;
@@ -954,6 +971,8 @@ Test(query, cli_near_csv_file_and_audit)
         cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
     cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
     cr_assert_str_eq((const char *)sqlite3_column_text(stmt, 2), "internal");
+    cr_assert_eq(sqlite3_column_int(stmt, 4), 27);
+    cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW); /* sq.geojson */
     cr_assert_eq(sqlite3_column_int(stmt, 4), 27);
     cr_assert_eq(sqlite3_step(stmt), SQLITE_DONE);
     sqlite3_finalize(stmt);
