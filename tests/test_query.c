@@ -872,6 +872,8 @@ Test(query, cli_exit_statuses)
     cr_assert_eq(run_cli("query t.db --fence nothing"), 1);
     cr_assert_eq(run_cli("fence add t.db bad bow.wkt"), 3);
     cr_assert_eq(run_cli("fence rm t.db nothing"), 1);
+    cr_assert_eq(run_cli("query t.db --bbox 100,13,101,14 -o t.db"), 2);
+    cr_assert_eq(run_cli("query t.db --bbox 100,13,101,14 --limit 0"), 2);
 }
 
 Test(query, cli_near_csv_file_and_audit)
