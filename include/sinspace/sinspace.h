@@ -7,6 +7,8 @@
 #include <sinspace/risk.h>
 #include <sinspace/import.h>
 #include <sinspace/audit.h>
+#include <sinspace/tiles.h>
+#include <sinspace/style.h>
 
 #ifdef __cplusplus
 extern "C" {

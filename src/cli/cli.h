@@ -58,5 +58,7 @@ void cli_progress_done(cli *c);
 /* The commands, one file each. */
 extern const cli_command cmd_init, cmd_import, cmd_info, cmd_audit,
     cmd_sectors, cmd_indicators;
+extern const cli_command cmd_tiles;
+extern const cli_command cmd_style;
 
 #endif

@@ -1,0 +1,2 @@
+/* style.c: placeholder */
+#include "sinspaceInt.h"
