@@ -1406,9 +1406,8 @@ check_doctype(parser *p, xmlDocPtr doc)
     if (doc->extSubset || (dtd && (dtd->entities || dtd->pentities ||
                                    dtd->ExternalID || dtd->SystemID)))
         return _sinspace_error(p->ctx, SINSPACE_INVALID_INPUT,
-                               "%s:%ld: a DOCTYPE declaring entities or an "
-                               "external DTD is refused", p->name,
-                               dtd ? line_of((xmlNode *)dtd) : 1L);
+                               "%s: a DOCTYPE declaring entities or an external "
+                               "DTD is refused (SLD needs neither)", p->name);
     return SINSPACE_OK;
 }
 
