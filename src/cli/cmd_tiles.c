@@ -229,7 +229,7 @@ run_list(cli *c, int argc, char **argv)
         rc = cli_fail(c, st);
     else if (!s.csv) {
         table_print(&s.t, stdout);
-        printf("%zu tiles", s.t.nrows - 1);
+        printf("%zu tile%s", s.t.nrows - 1, s.t.nrows == 2 ? "" : "s");
         if (s.missing)
             printf(", %lld MISSING (file gone or moved: add it again from its "
                    "new place, or rm it)", s.missing);
