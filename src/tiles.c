@@ -473,7 +473,7 @@ sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
         char err[128];
         if (_sinspace_parse_date(o.acquired, date, err, sizeof err) < 0)
             return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
-                                   "acquisition date '%s': %s", o.acquired, err);
+                                   "acquisition %s", err);
         o.acquired = date;
     }
     sinspace_status st;
