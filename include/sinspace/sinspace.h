@@ -9,6 +9,8 @@
 #include <sinspace/audit.h>
 #include <sinspace/query.h>
 #include <sinspace/fence.h>
+#include <sinspace/tiles.h>
+#include <sinspace/style.h>
 
 #ifdef __cplusplus
 extern "C" {
