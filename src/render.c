@@ -94,7 +94,16 @@ typedef struct area_geom {
     int selected;
 } area_geom;
 
+/* The overview page's classes of risk-weighted density. */
+#define CHORO_CLASSES 5
+typedef struct choro {
+    double lo[CHORO_CLASSES], hi[CHORO_CLASSES];
+    int counts[CHORO_CLASSES + 1]; /* the last: no data */
+    int n_classes;
+} choro;
+
 typedef struct map {
+    const choro *choro;        /* overview page: its key replaces the legend */
     sinspace_store *store;
     sinspace_context *ctx;
     /* Page layout (pixels). */
@@ -704,6 +713,7 @@ text_at(cairo_t *cr, PangoLayout *layout, const char *text, double x, double y,
     set_rgba(cr, color);
     cairo_move_to(cr, x - (align == 1 ? w / 2 : align == 2 ? w : 0), y);
     pango_cairo_show_layout(cr, layout);
+    cairo_new_path(cr); /* no current point left for the next path */
     cairo_restore(cr);
     pango_layout_set_width(layout, -1);
     return r.height;
@@ -1141,6 +1151,42 @@ draw_legend(cairo_t *cr, map *m, PangoLayout *layout, render_symbology *sym,
     return y + 3 * m->px_mm;
 }
 
+static const sinspace_rgba choro_fill[CHORO_CLASSES + 1] = {
+    {1.00, 0.96, 0.80, 1}, {0.99, 0.80, 0.50, 1}, {0.99, 0.55, 0.30, 1},
+    {0.89, 0.26, 0.17, 1}, {0.65, 0.06, 0.12, 1}, {0.85, 0.85, 0.85, 1}};
+
+static double
+draw_choro_key(cairo_t *cr, map *m, PangoLayout *layout, double y)
+{
+    const choro *c = m->choro;
+    double x = m->panel[0];
+    y += text_at(cr, layout, "Risk-weighted density", x, y, 10 * m->px_pt, 1, 0,
+                 INK, 0);
+    y += text_at(cr, layout, "sum of workplace risk scores per km\xc2\xb2 "
+                 "(open workplaces); classes by quantile", x, y, 7 * m->px_pt, 0, 0,
+                 MUTED, m->panel[2] - x);
+    y += 2 * m->px_mm;
+    for (int i = 0; i <= c->n_classes; i++) {
+        int k = i == c->n_classes ? CHORO_CLASSES : i;
+        char t[96], n[16];
+        if (i == c->n_classes)
+            snprintf(t, sizeof t, "no workplaces or no area");
+        else
+            snprintf(t, sizeof t, "%.2f \xe2\x80\x93 %.2f", c->lo[i], c->hi[i]);
+        snprintf(n, sizeof n, "%d", c->counts[k]);
+        cairo_rectangle(cr, x, y, 6 * m->px_mm, 3.5 * m->px_mm);
+        set_rgba(cr, choro_fill[k]);
+        cairo_fill_preserve(cr);
+        set_rgba(cr, MUTED);
+        cairo_set_line_width(cr, 0.2 * m->px_mm);
+        cairo_stroke(cr);
+        text_at(cr, layout, t, x + 8 * m->px_mm, y, 7.5 * m->px_pt, 0, 0, INK, 0);
+        text_at(cr, layout, n, m->panel[2], y, 7.5 * m->px_pt, 0, 2, INK, 0);
+        y += 4.5 * m->px_mm;
+    }
+    return y + 3 * m->px_mm;
+}
+
 /* The province around the map, the map's frame marked on it. */
 static void
 draw_inset(cairo_t *cr, map *m, PangoLayout *layout, double y)
@@ -1242,12 +1288,17 @@ draw_marginalia(cairo_t *cr, map *m, PangoLayout *layout, render_symbology *sym,
     /* Panel. */
     double y = m->panel[1];
     y = draw_north_and_scale(cr, m, layout, y);
-    y = draw_legend(cr, m, layout, sym, y);
+    y = m->choro ? draw_choro_key(cr, m, layout, y)
+                 : draw_legend(cr, m, layout, sym, y);
     draw_inset(cr, m, layout, y);
     /* Foot band. */
     char line[2048];
     size_t len = 0;
-    if (m->n_attr == 0)
+    if (m->choro)
+        len = (size_t)snprintf(line, sizeof line,
+                               "Overview: area boundaries and workplace counts "
+                               "from the database; no imagery.");
+    else if (m->n_attr == 0)
         len = (size_t)snprintf(line, sizeof line,
                                "No imagery catalogued for this extent: plain background.");
     else {
@@ -1360,7 +1411,7 @@ draw_map(cairo_t *cr, map *m, const page_opts *o, render_symbology *sym)
         if ((st = load_tiles(m, &paths, &n_paths)))
             goto cleanup;
         if (n_paths > 0) {
-            _sinspace_log(m->ctx, SINSPACE_LOG_INFO,
+            _sinspace_log(m->ctx, SINSPACE_LOG_DEBUG,
                           "map: warping %d tile(s) to %dx%d px", n_paths,
                           m->frame[2], m->frame[3]);
             if ((st = _sinspace_basemap_warp(m->ctx, (const char *const *)paths,
@@ -1670,5 +1721,505 @@ cleanup:
     }
     _sinspace_symbology_destroy(sym);
     map_free(&m);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Atlas */
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct atlas_area {
+    char *code, *name_latin, *name_local;
+    double density;            /* NaN: none */
+    long long workplaces, high;
+    OGRGeometryH geom;         /* lon/lat */
+} atlas_area;
+
+static void
+atlas_areas_free(atlas_area *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].code); free(a[i].name_latin); free(a[i].name_local);
+        if (a[i].geom)
+            OGR_G_DestroyGeometry(a[i].geom);
+    }
+    free(a);
+}
+
+static sinspace_status
+atlas_load_areas(sinspace_store *store, int level, const char *parent,
+                 atlas_area **out, size_t *n_out)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = _sinspace_prepare(store,
+        "SELECT code, name_latin, name_local, risk_density, workplaces,"
+        " high_risk, AsBinary(geom) FROM areas_risk AS r"
+        " WHERE r.id IN (SELECT id FROM areas WHERE level_rank = ?1"
+        "  AND (?2 IS NULL OR parent_code = ?2))"
+        " ORDER BY coalesce(name_latin, name_local, code)", &stmt);
+    if (st)
+        return st;
+    sqlite3_bind_int(stmt, 1, level);
+    _sinspace_bind_text(stmt, 2, parent);
+    atlas_area *a = NULL;
+    size_t n = 0;
+    int rc;
+    while (!st && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        atlas_area *na = realloc(a, (n + 1) * sizeof *na);
+        if (!na) {
+            st = _sinspace_error(store->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            break;
+        }
+        a = na;
+        atlas_area *x = &a[n++];
+        memset(x, 0, sizeof *x);
+        x->code = col_dup(stmt, 0);
+        x->name_latin = col_dup(stmt, 1);
+        x->name_local = col_dup(stmt, 2);
+        x->density = sqlite3_column_type(stmt, 3) == SQLITE_NULL
+                         ? NAN : sqlite3_column_double(stmt, 3);
+        x->workplaces = sqlite3_column_int64(stmt, 4);
+        x->high = sqlite3_column_int64(stmt, 5);
+        st = geom_from_wkb(store->ctx, sqlite3_column_blob(stmt, 6),
+                           sqlite3_column_bytes(stmt, 6), &x->geom);
+    }
+    sqlite3_finalize(stmt);
+    if (st) {
+        atlas_areas_free(a, n);
+        return st;
+    }
+    *out = a;
+    *n_out = n;
+    return SINSPACE_OK;
+}
+
+static map
+map_new(sinspace_store *store, int is_raster)
+{
+    map m = {0};
+    m.store = store;
+    m.ctx = store->ctx;
+    m.is_raster = is_raster;
+    m.wgs = OSRNewSpatialReference(NULL);
+    OSRSetWellKnownGeogCS(m.wgs, "WGS84");
+    OSRSetAxisMappingStrategy(m.wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    return m;
+}
+
+/* Page 1: the areas coloured by quantile class of risk-weighted density. */
+static sinspace_status
+atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options *o,
+               atlas_area *areas, size_t n, const char *province_title,
+               const char *when, render_symbology *sym)
+{
+    map m = map_new(store, 0);
+    choro c = {0};
+    m.choro = &c;
+    layout_page(&m, o->paper, o->landscape, o->dpi > 0 ? o->dpi : 150, 0);
+    OGRGeometryH all = OGR_G_CreateGeometry(wkbGeometryCollection);
+    double *vals = malloc((n ? n : 1) * sizeof *vals);
+    size_t nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        OGR_G_AddGeometry(all, areas[i].geom);
+        if (!isnan(areas[i].density) && areas[i].workplaces > 0 && vals)
+            vals[nv++] = areas[i].density;
+    }
+    sinspace_status st = vals ? SINSPACE_OK
+                              : _sinspace_error(m.ctx, SINSPACE_NO_MEMORY, "out of memory");
+    if (!st) {
+        /* Quantile classes by rank: class k holds the values of ranks
+         * k*nv/n .. (k+1)*nv/n - 1, and the key shows each class's range. */
+        qsort(vals, nv, sizeof *vals, cmp_double);
+        c.n_classes = nv == 0 ? 0 : nv < CHORO_CLASSES ? (int)nv : CHORO_CLASSES;
+        for (int k = 0; k < c.n_classes; k++) {
+            c.lo[k] = vals[(size_t)k * nv / (size_t)c.n_classes];
+            c.hi[k] = vals[((size_t)k + 1) * nv / (size_t)c.n_classes - 1];
+        }
+        st = fit_extent(&m, all, NULL, NULL, 0.03);
+    }
+    PangoLayout *layout = NULL;
+    render_labels *labels = NULL;
+    if (!st) {
+        char title[512], sub[512];
+        snprintf(title, sizeof title, "Risk atlas: %s", province_title);
+        snprintf(sub, sizeof sub, "%zu %s areas by risk-weighted density of "
+                 "workplaces \xc2\xb7 overview", n,
+                 sinspace_area_level_name(o->level));
+        m.title = _sinspace_strdup(title);
+        m.subtitle = _sinspace_strdup(sub);
+        layout = pango_cairo_create_layout(cr);
+        labels = _sinspace_labels_create(m.W, m.H);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_paint(cr);
+        cairo_save(cr);
+        cairo_rectangle(cr, m.frame[0], m.frame[1], m.frame[2], m.frame[3]);
+        cairo_clip(cr);
+        for (size_t i = 0; i < n; i++) {
+            int k = CHORO_CLASSES;
+            if (!isnan(areas[i].density) && areas[i].workplaces > 0 && c.n_classes) {
+                size_t rank = 0;
+                while (rank + 1 < nv && vals[rank] < areas[i].density)
+                    rank++;
+                k = (int)(rank * (size_t)c.n_classes / nv);
+            }
+            c.counts[k]++;
+            OGRGeometryH g = OGR_G_Clone(areas[i].geom);
+            OGR_G_Transform(g, m.to_map);
+            cairo_new_path(cr);
+            path_frame_geom(cr, &m, g);
+            set_rgba(cr, choro_fill[k]);
+            cairo_fill_preserve(cr);
+            set_rgba(cr, MUTED);
+            cairo_set_line_width(cr, 0.25 * m.px_mm);
+            cairo_stroke(cr);
+            OGRGeometryH pt = OGR_G_PointOnSurface(g);
+            if (pt && !OGR_G_IsEmpty(pt)) {
+                render_label_style ls = {0};
+                memcpy(ls.clip, (double[]){m.frame[0], m.frame[1], m.frame[0] + m.frame[2],
+                                           m.frame[1] + m.frame[3]}, sizeof ls.clip);
+                ls.size_px = 7 * m.px_pt;
+                ls.color = INK;
+                ls.halo = (sinspace_rgba){1, 1, 1, 0.8};
+                ls.halo_px = 0.4 * m.px_mm;
+                _sinspace_label_font(layout, ls.size_px, 0, 0);
+                _sinspace_label_place(labels, cr, layout,
+                                      areas[i].name_latin ? areas[i].name_latin
+                                                          : areas[i].code,
+                                      px_x(&m, OGR_G_GetX(pt, 0)),
+                                      px_y(&m, OGR_G_GetY(pt, 0)), 0, &ls);
+            }
+            if (pt)
+                OGR_G_DestroyGeometry(pt);
+            OGR_G_DestroyGeometry(g);
+        }
+        cairo_restore(cr);
+        draw_marginalia(cr, &m, layout, sym, o->marking ? o->marking : DEFAULT_MARKING,
+                        when);
+        cairo_show_page(cr);
+    }
+    if (layout)
+        g_object_unref(layout);
+    _sinspace_labels_destroy(labels);
+    free(vals);
+    OGR_G_DestroyGeometry(all);
+    map_free(&m);
+    return st;
+}
+
+/* The area's high-risk workplaces, highest first. */
+static void
+atlas_table(cairo_t *cr, map *m, PangoLayout *layout, const char *code,
+            int max_rows, double x0, double y0, double x1, double y1)
+{
+    double y = y0;
+    y += text_at(cr, layout, "High-risk workplaces", x0, y, 9 * m->px_pt, 1, 0, INK, 0);
+    y += 1 * m->px_mm;
+    double cols[4] = {x0, x0 + (x1 - x0) * 0.16, x0 + (x1 - x0) * 0.62,
+                      x0 + (x1 - x0) * 0.86};
+    const char *heads[4] = {"ID", "Name", "Sector", "Risk"};
+    for (int i = 0; i < 4; i++)
+        text_at(cr, layout, heads[i], cols[i], y, 7 * m->px_pt, 1, 0, MUTED, 0);
+    y += 3.8 * m->px_mm;
+    cairo_move_to(cr, x0, y - 0.4 * m->px_mm);
+    cairo_line_to(cr, x1, y - 0.4 * m->px_mm);
+    set_rgba(cr, MUTED);
+    cairo_set_line_width(cr, 0.2 * m->px_mm);
+    cairo_stroke(cr);
+    sqlite3_stmt *stmt;
+    if (_sinspace_prepare(m->store,
+            "SELECT w.ext_id, w.name, w.sector_label, w.risk,"
+            " count(*) OVER () FROM workplaces_risk AS w"
+            " JOIN area_members AS am ON am.workplace_id = w.id"
+            " JOIN areas AS a ON a.id = am.area_id"
+            " WHERE a.code = ?1 AND w.risk_class = 'high'"
+            " ORDER BY w.risk DESC, w.id LIMIT ?2", &stmt))
+        return;
+    _sinspace_bind_text(stmt, 1, code);
+    sqlite3_bind_int(stmt, 2, max_rows);
+    int rows = 0;
+    long long total = 0;
+    double row_h = 3.4 * m->px_mm;
+    while (sqlite3_step(stmt) == SQLITE_ROW && y + row_h < y1 - 4 * m->px_mm) {
+        const char *v[3];
+        for (int i = 0; i < 3; i++) {
+            v[i] = (const char *)sqlite3_column_text(stmt, i);
+            if (!v[i])
+                v[i] = "";
+        }
+        char risk[16];
+        snprintf(risk, sizeof risk, "%.2f", sqlite3_column_double(stmt, 3));
+        total = sqlite3_column_int64(stmt, 4);
+        for (int i = 0; i < 3; i++) {
+            /* Ellipsize to the column. */
+            _sinspace_label_font(layout, 6.8 * m->px_pt, 0, 0);
+            pango_layout_set_width(layout, (int)((cols[i + 1] - cols[i] - m->px_mm) * PANGO_SCALE));
+            pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+            pango_layout_set_text(layout, v[i], -1);
+            cairo_move_to(cr, cols[i], y);
+            set_rgba(cr, INK);
+            pango_cairo_show_layout(cr, layout);
+            pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_NONE);
+            pango_layout_set_width(layout, -1);
+        }
+        text_at(cr, layout, risk, cols[3], y, 6.8 * m->px_pt, 1, 0, MARK_RED, 0);
+        y += row_h;
+        rows++;
+    }
+    sqlite3_finalize(stmt);
+    char more[96];
+    if (rows == 0)
+        snprintf(more, sizeof more, "No high-risk workplace recorded in this area.");
+    else if (total > rows)
+        snprintf(more, sizeof more, "%d of %lld shown (highest risk first).", rows, total);
+    else
+        more[0] = '\0';
+    if (more[0])
+        text_at(cr, layout, more, x0, y + 0.5 * m->px_mm, 6.5 * m->px_pt, 0, 0, MUTED, 0);
+}
+
+/* Mean observed risk per year of the area's workplaces, over the class
+ * bands, with the number of observations under each year. */
+static void
+atlas_chart(cairo_t *cr, map *m, PangoLayout *layout, const char *code,
+            double x0, double y0, double x1, double y1)
+{
+    double mm = m->px_mm;
+    text_at(cr, layout, "Risk over the observation years", x0, y0, 9 * m->px_pt, 1,
+            0, INK, 0);
+    sqlite3_stmt *stmt;
+    if (_sinspace_prepare(m->store,
+            "SELECT substr(o.observed, 1, 4) AS year, avg(o.risk), count(*),"
+            " sum(o.risk >= 2.333) FROM observations AS o"
+            " JOIN area_members AS am ON am.workplace_id = o.workplace_id"
+            " JOIN areas AS a ON a.id = am.area_id WHERE a.code = ?1"
+            " GROUP BY year ORDER BY year", &stmt))
+        return;
+    _sinspace_bind_text(stmt, 1, code);
+    enum { MAXY = 40 };
+    char years[MAXY][8];
+    double mean[MAXY];
+    long long count[MAXY], high[MAXY];
+    int n = 0;
+    while (n < MAXY && sqlite3_step(stmt) == SQLITE_ROW) {
+        snprintf(years[n], sizeof years[n], "%s", (const char *)sqlite3_column_text(stmt, 0));
+        mean[n] = sqlite3_column_double(stmt, 1);
+        count[n] = sqlite3_column_int64(stmt, 2);
+        high[n] = sqlite3_column_int64(stmt, 3);
+        n++;
+    }
+    sqlite3_finalize(stmt);
+    double px0 = x0 + 8 * mm, px1 = x1 - 2 * mm, py0 = y0 + 7 * mm, py1 = y1 - 9 * mm;
+    if (n == 0 || px1 <= px0 || py1 <= py0) {
+        text_at(cr, layout, "No observations.", x0, y0 + 7 * mm, 7 * m->px_pt, 0, 0,
+                MUTED, 0);
+        return;
+    }
+    /* Class bands, 1..3. */
+    const double bounds[4] = {1.0, SINSPACE_RISK_MEDIUM, SINSPACE_RISK_HIGH, 3.0};
+    const sinspace_rgba band[3] = {{1, 0.95, 0.7, 1}, {1, 0.85, 0.7, 1}, {0.98, 0.75, 0.75, 1}};
+#define CY(v) (py1 - ((v) - 1.0) / 2.0 * (py1 - py0))
+    for (int b = 0; b < 3; b++) {
+        cairo_rectangle(cr, px0, CY(bounds[b + 1]), px1 - px0, CY(bounds[b]) - CY(bounds[b + 1]));
+        set_rgba(cr, band[b]);
+        cairo_fill(cr);
+    }
+    for (int t = 0; t < 5; t++) {
+        double v = 1 + t * 0.5;
+        char lab[8];
+        snprintf(lab, sizeof lab, "%.1f", v);
+        text_at(cr, layout, lab, px0 - 1 * mm, CY(v) - 1.3 * mm, 6 * m->px_pt, 0, 2, MUTED, 0);
+    }
+    cairo_rectangle(cr, px0, py0, px1 - px0, py1 - py0);
+    set_rgba(cr, MUTED);
+    cairo_set_line_width(cr, 0.2 * mm);
+    cairo_stroke(cr);
+    double step = n > 1 ? (px1 - px0 - 8 * mm) / (n - 1) : 0;
+    double xs0 = n > 1 ? px0 + 4 * mm : (px0 + px1) / 2;
+    cairo_set_line_width(cr, 0.5 * mm);
+    set_rgba(cr, INK);
+    for (int i = 0; i < n; i++) {
+        double x = xs0 + i * step, y = CY(mean[i]);
+        if (i == 0)
+            cairo_move_to(cr, x, y);
+        else
+            cairo_line_to(cr, x, y);
+    }
+    cairo_stroke(cr);
+    for (int i = 0; i < n; i++) {
+        double x = xs0 + i * step, y = CY(mean[i]);
+        cairo_new_path(cr);
+        cairo_arc(cr, x, y, 0.9 * mm, 0, 2 * M_PI);
+        set_rgba(cr, INK);
+        cairo_fill(cr);
+        char lab[64];
+        snprintf(lab, sizeof lab, "%.2f", mean[i]);
+        text_at(cr, layout, lab, x, y - 4 * mm, 6 * m->px_pt, 1, 1, INK, 0);
+        text_at(cr, layout, years[i], x, py1 + 0.6 * mm, 6.5 * m->px_pt, 0, 1, INK, 0);
+        snprintf(lab, sizeof lab, "n=%lld, high %lld", count[i], high[i]);
+        text_at(cr, layout, lab, x, py1 + 3.6 * mm, 5.5 * m->px_pt, 0, 1, MUTED, 0);
+    }
+#undef CY
+}
+
+sinspace_status
+sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
+                      sinspace_atlas_result *result)
+{
+    sinspace_context *ctx = store ? store->ctx : NULL;
+    if (!store || !opts || !opts->output)
+        return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "atlas: a store and an output file are required");
+    if (format_of(opts->output, SINSPACE_FORMAT_AUTO) != SINSPACE_FORMAT_PDF)
+        return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "atlas: %s: an atlas is a PDF (.pdf)", opts->output);
+    if (opts->level < SINSPACE_LEVEL_PROVINCE || opts->level > SINSPACE_LEVEL_VILLAGE)
+        return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "atlas: --level must be province, district, "
+                               "subdistrict or village");
+    double dpi = opts->dpi > 0 ? opts->dpi : 150;
+    if (dpi < 36 || dpi > 1200)
+        return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "atlas: --dpi %g is outside 36..1200", dpi);
+    if (!store->writable)
+        return _sinspace_error(ctx, SINSPACE_PERMISSION,
+                               "atlas: the store must be open for writing (audit)");
+    sinspace_status st = SINSPACE_OK;
+    char *parent = NULL;
+    char province_title[512] = "all areas";
+    if (opts->province) {
+        map pm = map_new(store, 0);
+        OGRGeometryH g = NULL;
+        int level = 0;
+        st = find_area(&pm, opts->province, &g, &level);
+        if (!st && level != SINSPACE_LEVEL_PROVINCE)
+            st = _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                 "atlas: '%s' is a %s, not a province", opts->province,
+                                 sinspace_area_level_name((sinspace_area_level)level));
+        if (!st) {
+            parent = _sinspace_strdup(pm.selected_code);
+            snprintf(province_title, sizeof province_title, "%s", pm.title);
+        }
+        if (g)
+            OGR_G_DestroyGeometry(g);
+        map_free(&pm);
+        if (st) {
+            free(parent);
+            return st;
+        }
+    }
+    atlas_area *areas = NULL;
+    size_t n = 0;
+    if ((st = atlas_load_areas(store, opts->level, parent, &areas, &n))) {
+        free(parent);
+        return st;
+    }
+    if (n == 0) {
+        free(parent);
+        return _sinspace_error(ctx, SINSPACE_NOT_FOUND,
+                               "atlas: no %s areas%s%s", sinspace_area_level_name(opts->level),
+                               opts->province ? " in " : "",
+                               opts->province ? opts->province : "");
+    }
+    char when[64];
+    now_text(when, opts->generated_at);
+    render_symbology *sym = NULL;
+    FILE *f = NULL;
+    cairo_surface_t *surface = NULL;
+    cairo_t *cr = NULL;
+    long long drawn = 0;
+    int pages = 0;
+    st = opts->style_path ? _sinspace_symbology_load(ctx, opts->style_path, &sym)
+                          : _sinspace_symbology_builtin(ctx, &sym);
+    if (!st)
+        st = open_private(ctx, opts->output, &f);
+    if (st)
+        goto cleanup;
+    {
+        double wmm, hmm, k = 72.0 / dpi;
+        paper_mm(opts->paper, opts->landscape, &wmm, &hmm);
+        surface = cairo_pdf_surface_create_for_stream(
+            write_fn, f, lround(wmm / 25.4 * dpi) * k, lround(hmm / 25.4 * dpi) * k);
+        char title[600];
+        snprintf(title, sizeof title, "Risk atlas: %s", province_title);
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title);
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "sinspace");
+        cr = cairo_create(surface);
+        cairo_scale(cr, k, k);
+    }
+    if ((st = atlas_overview(cr, store, opts, areas, n, province_title, when, sym)))
+        goto cleanup;
+    pages++;
+    for (size_t i = 0; i < n && !st; i++) {
+        if ((st = _sinspace_progress(ctx, "atlas", (double)i, (double)n)))
+            break;
+        map m = map_new(store, 0);
+        layout_page(&m, opts->paper, opts->landscape, dpi, 1);
+        _sinspace_symbology_reset(sym);
+        page_opts po = {areas[i].code, NULL, NULL, 0.05, NULL, NULL, NULL,
+                        opts->marking ? opts->marking : DEFAULT_MARKING, when,
+                        NULL, opts->no_basemap, 0, 0, 0};
+        /* draw_map reports its own progress; keep the atlas's. */
+        sinspace_progress_fn saved = ctx->progress_fn;
+        ctx->progress_fn = NULL;
+        st = prepare_map(&m, &po);
+        if (!st)
+            st = draw_map(cr, &m, &po, sym);
+        ctx->progress_fn = saved;
+        if (!st) {
+            PangoLayout *layout = pango_cairo_create_layout(cr);
+            double *e = m.extra, mid = e[0] + (e[2] - e[0]) * 0.55;
+            atlas_table(cr, &m, layout, areas[i].code,
+                        opts->max_table_rows > 0 ? opts->max_table_rows : 15,
+                        e[0], e[1], mid - 4 * m.px_mm, e[3]);
+            atlas_chart(cr, &m, layout, areas[i].code, mid, e[1], e[2], e[3]);
+            g_object_unref(layout);
+            cairo_show_page(cr);
+            drawn += (long long)m.n_wp;
+            pages++;
+        }
+        map_free(&m);
+    }
+    if (!st)
+        st = _sinspace_progress(ctx, "atlas", (double)n, (double)n);
+    if (st)
+        goto cleanup;
+    cairo_destroy(cr);
+    cr = NULL;
+    cairo_surface_finish(surface);
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS)
+        st = _sinspace_error(ctx, SINSPACE_IO, "%s: %s", opts->output,
+                             cairo_status_to_string(cairo_surface_status(surface)));
+cleanup:
+    if (cr)
+        cairo_destroy(cr);
+    if (surface)
+        cairo_surface_destroy(surface);
+    if (f)
+        st = close_private(ctx, opts->output, f, st);
+    if (!st) {
+        char target[600];
+        snprintf(target, sizeof target, "%s level %s", parent ? parent : "all",
+                 sinspace_area_level_name(opts->level));
+        sinspace_audit_entry e = {0};
+        e.command = "atlas";
+        e.target = target;
+        e.filters = opts->output;
+        e.rows = drawn;
+        st = sinspace_audit_record(store, &e);
+    }
+    if (!st && result) {
+        result->pages = pages;
+        result->areas = (int)n;
+        result->workplaces = drawn;
+    }
+    _sinspace_symbology_destroy(sym);
+    atlas_areas_free(areas, n);
+    free(parent);
     return st;
 }
