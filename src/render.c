@@ -1123,12 +1123,19 @@ draw_legend(cairo_t *cr, map *m, PangoLayout *layout, render_symbology *sym,
     y += text_at(cr, layout, "Legend", x, y, 10 * m->px_pt, 1, 0, INK, 0);
     y += 1 * m->px_mm;
     size_t n = _sinspace_symbology_legend_count(sym);
+    const char *last_heading = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *heading, *title;
         const sinspace_symbolizer *sample;
         long long count;
-        _sinspace_symbology_legend_at(sym, i, &heading, &title, &sample, &count);
-        if (heading) {
+        int hide_unused;
+        _sinspace_symbology_legend_at(sym, i, &heading, &title, &sample, &count,
+                                      &hide_unused);
+        if (hide_unused && count == 0)
+            continue;
+        /* A heading starts each section: printed when it changes. */
+        if (heading && (!last_heading || strcmp(heading, last_heading))) {
+            last_heading = heading;
             y += 1.5 * m->px_mm;
             y += text_at(cr, layout, heading, x, y, 8 * m->px_pt, 1, 0, MUTED, 0);
             y += 0.8 * m->px_mm;
@@ -1136,13 +1143,14 @@ draw_legend(cairo_t *cr, map *m, PangoLayout *layout, render_symbology *sym,
         double row = 4.2 * m->px_mm;
         _sinspace_symbolizer_draw(cr, sample, x + 3 * m->px_mm, y + row / 2,
                                   m->px_sld);
-        text_at(cr, layout, title, x + 7 * m->px_mm, y + 0.4 * m->px_mm,
-                7.5 * m->px_pt, 0, 0, INK, 0);
+        double th = text_at(cr, layout, title, x + 7 * m->px_mm, y + 0.4 * m->px_mm,
+                            7.5 * m->px_pt, 0, 0, INK,
+                            m->panel[2] - x - 19 * m->px_mm);
         char c[32];
         snprintf(c, sizeof c, "%lld", count);
         text_at(cr, layout, c, m->panel[2], y + 0.4 * m->px_mm, 7.5 * m->px_pt,
                 0, 2, INK, 0);
-        y += row;
+        y += fmax(row, th + 0.9 * m->px_mm);
     }
     char total[64];
     snprintf(total, sizeof total, "%zu workplaces on this map", m->n_wp);
@@ -1645,7 +1653,7 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
     FILE *f = NULL;
     sinspace_status st = opts->style_path
                              ? _sinspace_symbology_load(ctx, opts->style_path, &sym)
-                             : _sinspace_symbology_builtin(ctx, &sym);
+                             : _sinspace_symbology_default(ctx, &sym);
     if (!st)
         st = prepare_map(&m, &po);
     if (!st)
@@ -2135,7 +2143,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     long long drawn = 0;
     int pages = 0;
     st = opts->style_path ? _sinspace_symbology_load(ctx, opts->style_path, &sym)
-                          : _sinspace_symbology_builtin(ctx, &sym);
+                          : _sinspace_symbology_default(ctx, &sym);
     if (!st)
         st = open_private(ctx, opts->output, &f);
     if (st)

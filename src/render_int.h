@@ -91,6 +91,10 @@ typedef struct render_feature {
 /* The built-in symbology: fill colour by risk class, mark by sector. */
 sinspace_status _sinspace_symbology_builtin(sinspace_context *ctx,
                                             render_symbology **out);
+/* The default: styles/risk.sld as embedded in the library (the built-in
+ * one if it is missing). */
+sinspace_status _sinspace_symbology_default(sinspace_context *ctx,
+                                            render_symbology **out);
 /* From an SLD file (sinspace/style.h). */
 sinspace_status _sinspace_symbology_load(sinspace_context *ctx,
                                          const char *path,
@@ -105,12 +109,13 @@ size_t _sinspace_symbology_apply(render_symbology *sym, const render_feature *f,
                                  const sinspace_symbolizer **out, size_t max);
 
 /* Legend entries, in order: heading (NULL when the entry continues the
- * previous section), title, a sample symbolizer and the count. */
+ * previous section), title, a sample symbolizer, the count, and whether
+ * the entry is left out when nothing matched it (SLD rules). */
 size_t _sinspace_symbology_legend_count(const render_symbology *sym);
 void _sinspace_symbology_legend_at(const render_symbology *sym, size_t i,
                                    const char **heading, const char **title,
                                    const sinspace_symbolizer **sample,
-                                   long long *count);
+                                   long long *count, int *hide_unused);
 /* Forgets the counts (a new page of an atlas). */
 void _sinspace_symbology_reset(render_symbology *sym);
 

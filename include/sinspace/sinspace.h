@@ -8,6 +8,8 @@
 #include <sinspace/import.h>
 #include <sinspace/audit.h>
 #include <sinspace/render.h>
+#include <sinspace/tiles.h>
+#include <sinspace/style.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -10,7 +10,12 @@
 
 static const cli_command *const commands[] = {
     &cmd_init, &cmd_import, &cmd_info, &cmd_sectors, &cmd_indicators,
-    &cmd_audit, &cmd_map, &cmd_atlas, NULL};
+    &cmd_audit,
+    &cmd_map,
+    &cmd_atlas,
+    &cmd_tiles,
+    &cmd_style,
+    NULL};
 
 int
 cli_exit_status(sinspace_status st)
