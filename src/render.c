@@ -952,6 +952,12 @@ draw_workplaces(cairo_t *cr, map *m, render_symbology *sym,
                 ls.color = t->has_fill ? t->fill : INK;
                 ls.halo = t->halo_fill;
                 ls.halo_px = t->halo_radius * m->px_sld;
+                ls.has_anchor = t->anchor_x != 0.5 || t->anchor_y != 0.5 ||
+                                t->displacement_x != 0 || t->displacement_y != 0;
+                ls.anchor_x = t->anchor_x;
+                ls.anchor_y = t->anchor_y;
+                ls.disp_x = t->displacement_x * m->px_sld;
+                ls.disp_y = t->displacement_y * m->px_sld;
                 _sinspace_label_font(layout, ls.size_px, ls.bold, ls.italic);
             }
             char buf[32];

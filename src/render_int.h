@@ -49,11 +49,15 @@ typedef struct render_label_style {
     sinspace_rgba halo;
     double halo_px;              /* 0: no halo */
     double clip[4];              /* x0, y0, x1, y1 the label must stay in */
+    /* The style's own placement, tried first: SLD AnchorPoint (0..1, y up)
+     * and Displacement (device pixels, y up). */
+    int has_anchor;
+    double anchor_x, anchor_y, disp_x, disp_y;
 } render_label_style;
 
-/* Places text near (x, y) at the first free candidate position around a
- * point of radius offset_px (right, left, above, below, diagonals; centred
- * when offset_px is 0), draws it with its halo and takes its box.  Returns
+/* Places text near (x, y) at the first free candidate position: the
+ * style's anchor when it has one, then around a point of radius offset_px
+ * (right, left, above, below, diagonals; centred when offset_px is 0); draws it with its halo and takes its box.  Returns
  * 1 when placed, 0 when every position collides. */
 int _sinspace_label_place(render_labels *labels, cairo_t *cr,
                           PangoLayout *layout, const char *text, double x,

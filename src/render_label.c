@@ -166,6 +166,11 @@ _sinspace_label_place(render_labels *l, cairo_t *cr, PangoLayout *layout,
         {x + dd, y - dd - h}, {x - dd - w, y - dd - h},
         {x + dd, y + dd}, {x - dd - w, y + dd}};
     int first = centred ? 0 : 1, n = 9;
+    if (s->has_anchor) {
+        cand[0][0] = x + s->disp_x - s->anchor_x * w;
+        cand[0][1] = y - s->disp_y - (1 - s->anchor_y) * h;
+        first = 0;
+    }
     for (int i = first; i < n; i++) {
         double x0 = cand[i][0] - pad, y0 = cand[i][1] - pad,
                x1 = cand[i][0] + w + pad, y1 = cand[i][1] + h + pad;

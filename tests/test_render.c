@@ -261,6 +261,9 @@ Test(render, marker_matches_world_file)
     o.output = out;
     o.has_bbox = 1;
     o.bbox[0] = 100.56; o.bbox[1] = 13.71; o.bbox[2] = 100.59; o.bbox[3] = 13.73;
+    char sld[1024];
+    data_path(sld, sizeof sld, "render/marker.sld");
+    o.style_path = sld;
     o.dpi = 100;
     o.no_labels = 1;
     o.marking = "";
@@ -301,7 +304,7 @@ Test(render, marker_matches_world_file)
     OSRDestroySpatialReference(utm);
     double want_col = (X - C) / A, want_row = (Y - F) / E;
 
-    /* The centroid of the high-risk red inside the frame. */
+    /* The centroid of the style's magenta inside the frame. */
     cairo_surface_t *s = cairo_image_surface_create_from_png(out);
     cr_assert_eq(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
     double sx = 0, sy = 0;
@@ -310,7 +313,7 @@ Test(render, marker_matches_world_file)
         for (int x = r.frame[0] + 2; x < r.frame[0] + r.frame[2] - 2; x++) {
             uint32_t p = pixel(s, x, y);
             int R = (p >> 16) & 255, G = (p >> 8) & 255, Bl = p & 255;
-            if (R > 170 && G < 70 && Bl < 70) {
+            if (R > 200 && G < 60 && Bl > 200) {
                 sx += x;
                 sy += y;
                 n++;
@@ -334,6 +337,53 @@ Test(render, marker_matches_world_file)
     const char *wkt = GDALGetProjectionRef(ds);
     cr_assert(wkt && strstr(wkt, "UTM zone 47N"), "projection: %s", wkt ? wkt : "(none)");
     GDALClose(ds);
+}
+
+/* ---- --within: the extent of a polygon file ---- */
+
+Test(render, within_file_extent)
+{
+    sinspace_store *store = make_store("within.db", 1, 1, 0);
+    char poly[512], out[512];
+    path_in(poly, sizeof poly, "fence.geojson");
+    path_in(out, sizeof out, "within.png");
+    FILE *f = fopen(poly, "w");
+    cr_assert_not_null(f);
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+          "\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+          "[[[100.56,13.71],[100.58,13.71],[100.58,13.73],[100.56,13.73],[100.56,13.71]]]}}]}",
+          f);
+    fclose(f);
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out;
+    o.within = poly;
+    o.margin = 0;
+    o.dpi = 50;
+    o.crs = "EPSG:32647";
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    /* Every workplace drawn lies in the frame, which holds the polygon. */
+    long long inside = -1;
+    cr_assert_eq(_sinspace_query_int(store,
+        "SELECT count(*) FROM workplaces WHERE ST_X(geom) BETWEEN 100.56 AND 100.58"
+        " AND ST_Y(geom) BETWEEN 13.71 AND 13.73", &inside, 0), SINSPACE_OK);
+    cr_assert_geq(r.workplaces, inside);
+    cr_assert_lt(r.workplaces, 40);
+    cr_assert_str_eq(r.crs, "EPSG:32647");
+    char target[600];
+    snprintf(target, sizeof target, "file %s", poly);
+    long long n = -1;
+    sqlite3_stmt *stmt;
+    cr_assert_eq(_sinspace_prepare(store, "SELECT rows FROM audit WHERE target = ?1",
+                                   &stmt), SINSPACE_OK);
+    _sinspace_bind_text(stmt, 1, target);
+    cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
+    n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    cr_assert_eq(n, r.workplaces);
+    sinspace_store_close(store);
 }
 
 /* ---- imagery pixels are gdalwarp's ---- */
