@@ -1116,7 +1116,7 @@ draw_north_and_scale(cairo_t *cr, map *m, PangoLayout *layout, double y)
     snprintf(buf, sizeof buf, "%g %s", km ? len_m / 1000 : len_m, km ? "km" : "m");
     text_at(cr, layout, buf, bx + len_px, by + bh + 0.8 * m->px_mm,
             7 * m->px_pt, 0, 1, INK, 0);
-    snprintf(buf, sizeof buf, "Scale 1:%.0f (at %.0f dpi)", m->scale, m->dpi);
+    snprintf(buf, sizeof buf, "Scale 1:%.0f at print size", m->scale);
     text_at(cr, layout, buf, bx, by - 4.5 * m->px_mm, 7 * m->px_pt, 0, 0, MUTED, 0);
     return y + 20 * m->px_mm;
 }
@@ -1343,8 +1343,31 @@ typedef struct page_opts {
     const char *crs;
     const char *title, *subtitle, *marking, *generated_at, *label_field;
     int no_basemap, no_labels, no_workplaces;
-    double fade;
+    double fade, desaturate;
 } page_opts;
+
+/* Mixes each pixel towards its luma (Rec. 709) by k; the image stays
+ * premultiplied, as the mix is linear. */
+static void
+desaturate(cairo_surface_t *image, double k)
+{
+    cairo_surface_flush(image);
+    unsigned char *d = cairo_image_surface_get_data(image);
+    int w = cairo_image_surface_get_width(image), h = cairo_image_surface_get_height(image);
+    int stride = cairo_image_surface_get_stride(image);
+    for (int y = 0; y < h; y++) {
+        uint32_t *p = (uint32_t *)(d + (size_t)y * stride);
+        for (int x = 0; x < w; x++) {
+            double r = (p[x] >> 16) & 255, g = (p[x] >> 8) & 255, b = p[x] & 255;
+            double l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            unsigned R = (unsigned)lround(r + (l - r) * k),
+                     G = (unsigned)lround(g + (l - g) * k),
+                     B = (unsigned)lround(b + (l - b) * k);
+            p[x] = (p[x] & 0xff000000u) | R << 16 | G << 8 | B;
+        }
+    }
+    cairo_surface_mark_dirty(image);
+}
 
 /* Resolves the extent and loads what the page shows. */
 static sinspace_status
@@ -1433,6 +1456,8 @@ draw_map(cairo_t *cr, map *m, const page_opts *o, render_symbology *sym)
                                              m->frame[2], m->frame[3], &image)))
                 goto cleanup;
             m->tiles = n_paths;
+            if (o->desaturate > 0)
+                desaturate(image, fmin(o->desaturate, 1));
             cairo_set_source_surface(cr, image, m->frame[0], m->frame[1]);
             cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
             cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
@@ -1652,7 +1677,8 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
                     opts->margin, opts->crs, opts->title, opts->subtitle,
                     opts->marking ? opts->marking : DEFAULT_MARKING, when,
                     opts->label_field, opts->no_basemap, opts->no_labels,
-                    opts->no_workplaces, opts->basemap_fade};
+                    opts->no_workplaces, opts->basemap_fade,
+                    opts->basemap_desaturate};
     render_symbology *sym = NULL;
     cairo_surface_t *surface = NULL;
     cairo_t *cr = NULL;
@@ -2177,7 +2203,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
         _sinspace_symbology_reset(sym);
         page_opts po = {areas[i].code, NULL, NULL, 0.05, NULL, NULL, NULL,
                         opts->marking ? opts->marking : DEFAULT_MARKING, when,
-                        NULL, opts->no_basemap, 0, 0, 0};
+                        NULL, opts->no_basemap, 0, 0, 0, 0};
         /* draw_map reports its own progress; keep the atlas's. */
         sinspace_progress_fn saved = ctx->progress_fn;
         ctx->progress_fn = NULL;

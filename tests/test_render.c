@@ -445,10 +445,33 @@ Test(render, basemap_matches_gdalwarp)
             compared++;
         }
     cairo_surface_destroy(s);
-    free(rgb);
     cr_assert_gt(compared, (long)(w - 6) * (h - 6) * 8 / 10,
                  "too few imagery pixels: %ld", compared);
     cr_assert_leq(worst, 1, "a pixel differs from gdalwarp by %ld", worst);
+
+    /* A style may take the colour out: then grey, pixel for pixel. */
+    store = NULL;
+    char db[512];
+    path_in(db, sizeof db, "tile.db");
+    cr_assert_eq(sinspace_store_open(ctx, db, SINSPACE_OPEN_READWRITE, &store), SINSPACE_OK);
+    o.basemap_desaturate = 1;
+    cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    sinspace_store_close(store);
+    s = cairo_image_surface_create_from_png(out);
+    long coloured = 0;
+    for (int y = 3; y < h - 3; y++)
+        for (int x = 3; x < w - 3; x++) {
+            const unsigned char *q = rgb + 3 * ((size_t)y * w + x);
+            if (!q[0] && !q[1] && !q[2])
+                continue; /* the plain background beyond the scene */
+            uint32_t p = pixel(s, r.frame[0] + x, r.frame[1] + y);
+            int R = (p >> 16) & 255, G = (p >> 8) & 255, B = p & 255;
+            coloured += abs(R - G) > 1 || abs(G - B) > 1;
+        }
+    cairo_surface_destroy(s);
+    free(rgb);
+    cr_assert_eq(coloured, 0);
 }
 
 /* ---- Thai (and GMS) names shape from installed fonts ---- */
