@@ -1390,7 +1390,8 @@ prepare_map(map *m, const page_opts *o)
     }
     if (!st)
         st = fit_extent(m, ll, o->bbox, o->crs, o->margin);
-    if (!st && o->area) {
+    /* The area, or the --within polygons, stand out from the rest. */
+    if (!st && (o->area || o->within)) {
         m->selected = OGR_G_Clone(ll);
         OGR_G_Transform(m->selected, m->to_map);
     }
