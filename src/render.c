@@ -1452,19 +1452,61 @@ draw_map(cairo_t *cr, map *m, const page_opts *o, render_symbology *sym)
             _sinspace_log(m->ctx, SINSPACE_LOG_DEBUG,
                           "map: warping %d tile(s) to %dx%d px", n_paths,
                           m->frame[2], m->frame[3]);
-            if ((st = _sinspace_basemap_warp(m->ctx, (const char *const *)paths,
-                                             n_paths, m->wkt, m->ext,
-                                             m->frame[2], m->frame[3], &image)))
+            /* In strips of rows, so a large page never holds the whole
+             * frame twice.  Each output pixel is computed from the source
+             * alone, so strips give the pixels one warp would.  A raster page
+             * takes each strip as it comes; a vector page gets one image,
+             * assembled first, so viewers show no seams. */
+            cairo_surface_t *whole = NULL;
+            if (!m->is_raster) {
+                whole = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, m->frame[2],
+                                                   m->frame[3]);
+                if (cairo_surface_status(whole) != CAIRO_STATUS_SUCCESS) {
+                    cairo_surface_destroy(whole);
+                    st = _sinspace_error(m->ctx, SINSPACE_NO_MEMORY,
+                                         "map: no memory for a %dx%d image",
+                                         m->frame[2], m->frame[3]);
+                    goto cleanup;
+                }
+            }
+            const int rows = 1024;
+            for (int y0 = 0; y0 < m->frame[3] && !st; y0 += rows) {
+                int h = m->frame[3] - y0 < rows ? m->frame[3] - y0 : rows;
+                double te[4] = {m->ext[0], m->ext[3] - (y0 + h) * m->gt[1],
+                                m->ext[2], m->ext[3] - y0 * m->gt[1]};
+                st = _sinspace_basemap_warp(m->ctx, (const char *const *)paths,
+                                            n_paths, m->wkt, te, m->frame[2], h,
+                                            &image);
+                if (st)
+                    break;
+                if (o->desaturate > 0)
+                    desaturate(image, fmin(o->desaturate, 1));
+                cairo_t *dst = whole ? cairo_create(whole) : cr;
+                double ox = whole ? 0 : m->frame[0], oy = (whole ? 0 : m->frame[1]) + y0;
+                cairo_save(dst);
+                cairo_set_source_surface(dst, image, ox, oy);
+                cairo_pattern_set_filter(cairo_get_source(dst), CAIRO_FILTER_NEAREST);
+                cairo_rectangle(dst, ox, oy, m->frame[2], h);
+                cairo_fill(dst);
+                cairo_restore(dst);
+                if (whole)
+                    cairo_destroy(dst);
+                cairo_surface_destroy(image);
+                image = NULL;
+                if ((st = _sinspace_progress(m->ctx, "imagery", y0 + h, m->frame[3])))
+                    break;
+            }
+            if (whole && !st) {
+                cairo_set_source_surface(cr, whole, m->frame[0], m->frame[1]);
+                cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+                cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
+                cairo_fill(cr);
+            }
+            if (whole)
+                cairo_surface_destroy(whole);
+            if (st)
                 goto cleanup;
             m->tiles = n_paths;
-            if (o->desaturate > 0)
-                desaturate(image, fmin(o->desaturate, 1));
-            cairo_set_source_surface(cr, image, m->frame[0], m->frame[1]);
-            cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-            cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
-            cairo_fill(cr);
-            cairo_surface_destroy(image);
-            image = NULL;
             if (o->fade > 0) {
                 cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
                 cairo_set_source_rgba(cr, 1, 1, 1, fmin(o->fade, 1));

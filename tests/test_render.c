@@ -402,13 +402,14 @@ Test(render, basemap_matches_gdalwarp)
     /* Mostly inside the scene (clipped to the district: nodata beyond). */
     o.bbox[0] = 100.57; o.bbox[1] = 13.712; o.bbox[2] = 100.58; o.bbox[3] = 13.724;
     o.landscape = 1;
-    o.dpi = 72;
+    o.dpi = 200; /* a frame over 1024 rows: warped in two strips */
     o.marking = "";
     o.no_workplaces = 1;
     sinspace_map_result r;
     cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
                  sinspace_context_message(ctx));
     cr_assert_eq(r.tiles, 1);
+    cr_assert_gt(r.frame[3], 1024);
     sinspace_store_close(store);
     const double *g = r.geotransform;
     double xmin = g[0] + r.frame[0] * g[1], ymax = g[3] + r.frame[1] * g[5];
