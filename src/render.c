@@ -958,7 +958,8 @@ draw_workplaces(cairo_t *cr, map *m, render_symbology *sym,
                 ls.anchor_y = t->anchor_y;
                 ls.disp_x = t->displacement_x * m->px_sld;
                 ls.disp_y = t->displacement_y * m->px_sld;
-                _sinspace_label_font(layout, ls.size_px, ls.bold, ls.italic);
+                _sinspace_label_font_family(layout, t->font_family, ls.size_px,
+                                            ls.bold, ls.italic);
             }
             char buf[32];
             const char *field = label_field ? label_field : t->label_property;

@@ -68,9 +68,12 @@ int _sinspace_label_place(render_labels *labels, cairo_t *cr,
 void _sinspace_label_draw(cairo_t *cr, PangoLayout *layout, double x, double y,
                           const render_label_style *style);
 
-/* Sets layout's font: SINSPACE_RENDER_FONTS at size_px device pixels. */
+/* Sets layout's font: SINSPACE_RENDER_FONTS at size_px device pixels,
+ * after family when one is given (an SLD's font-family). */
 void _sinspace_label_font(PangoLayout *layout, double size_px, int bold,
                           int italic);
+void _sinspace_label_font_family(PangoLayout *layout, const char *family,
+                                 double size_px, int bold, int italic);
 
 /* The number of glyphs Pango could not find for text in the label fonts
  * (0: every character shaped from an installed font). */

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CELL 64.0
@@ -110,10 +111,18 @@ _sinspace_labels_block(render_labels *l, double x0, double y0, double x1,
 }
 
 void
-_sinspace_label_font(PangoLayout *layout, double size_px, int bold, int italic)
+_sinspace_label_font_family(PangoLayout *layout, const char *family,
+                            double size_px, int bold, int italic)
 {
     PangoFontDescription *fd = pango_font_description_from_string(
         SINSPACE_RENDER_FONTS);
+    if (family && *family) {
+        /* The style's family first; the Noto list still covers the
+         * scripts it lacks. */
+        char list[512];
+        snprintf(list, sizeof list, "%s, %s", family, SINSPACE_RENDER_FONTS);
+        pango_font_description_set_family(fd, list);
+    }
     pango_font_description_set_absolute_size(fd, size_px * PANGO_SCALE);
     pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD
                                                : PANGO_WEIGHT_NORMAL);
@@ -121,6 +130,12 @@ _sinspace_label_font(PangoLayout *layout, double size_px, int bold, int italic)
                                                 : PANGO_STYLE_NORMAL);
     pango_layout_set_font_description(layout, fd);
     pango_font_description_free(fd);
+}
+
+void
+_sinspace_label_font(PangoLayout *layout, double size_px, int bold, int italic)
+{
+    _sinspace_label_font_family(layout, NULL, size_px, bold, italic);
 }
 
 void
