@@ -80,25 +80,20 @@ import(sinspace_store *store, const char *file, sinspace_area_level level,
     cr_assert_eq(st, SINSPACE_OK, "import %s: %s", file, sinspace_context_message(ctx));
 }
 
-/* Catalogues the Sentinel-2 scene as the tiles branch will: its footprint
- * in lon/lat from its own bounds. */
+/* Catalogues the Sentinel-2 scene through the tiles module. */
 static void
 add_tile(sinspace_store *store)
 {
     char path[1024];
     data_path(path, sizeof path, "rasters/sentinel2_khlong_toei.tif");
-    sqlite3_stmt *stmt;
-    cr_assert_eq(_sinspace_prepare(store,
-        "INSERT INTO tiles(path, driver, crs, width, height, bands, pixel_size,"
-        " pixel_size_m, acquired, source, attribution, added, footprint)"
-        " VALUES (?1, 'GTiff', 'EPSG:32647', 553, 504, 3, 10, 10, '2023-01-05',"
-        " 'Sentinel-2', 'Contains modified Copernicus Sentinel data',"
-        " '2026-11-28T00:00:00Z', CastToMultiPolygon(ST_Transform("
-        " BuildMbr(667670, 1514780, 673200, 1519820, 32647), 4326)))", &stmt),
-        SINSPACE_OK);
-    _sinspace_bind_text(stmt, 1, path);
-    cr_assert_eq(sqlite3_step(stmt), SQLITE_DONE, "%s", sqlite3_errmsg(store->db));
-    sqlite3_finalize(stmt);
+    const char *paths[] = {path};
+    sinspace_tiles_add_options o;
+    sinspace_tiles_add_options_init(&o);
+    o.acquired = "2023-01-05";
+    o.source = "Sentinel-2";
+    o.attribution = "Contains modified Copernicus Sentinel data";
+    cr_assert_eq(sinspace_tiles_add(store, paths, 1, &o, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
 }
 
 /* The Khlong Toei store: province, districts, 40 fictional workplaces with
