@@ -1784,10 +1784,17 @@ cleanup:
     if (!st && fmt == SINSPACE_FORMAT_PNG)
         st = write_georef(&m, opts->output);
     if (!st) {
+        static const char *const papers[] = {"A4", "A3", "A2", "A1", "A0", "Letter"};
+        char what[1200];
+        snprintf(what, sizeof what, "output=%s paper=%s%s dpi=%g crs=%s",
+                 opts->output,
+                 papers[opts->paper >= 0 && opts->paper <= SINSPACE_PAPER_LETTER
+                            ? opts->paper : 0],
+                 opts->landscape ? " landscape" : "", dpi, m.crs_name);
         sinspace_audit_entry e = {0};
         e.command = "map";
         e.target = m.target;
-        e.filters = opts->output;
+        e.filters = what;
         e.rows = (long long)m.n_wp;
         st = sinspace_audit_record(store, &e);
     }
@@ -2291,9 +2298,11 @@ cleanup:
         snprintf(target, sizeof target, "%s level %s", parent ? parent : "all",
                  sinspace_area_level_name(opts->level));
         sinspace_audit_entry e = {0};
+        char what[1100];
+        snprintf(what, sizeof what, "output=%s", opts->output);
         e.command = "atlas";
         e.target = target;
-        e.filters = opts->output;
+        e.filters = what;
         e.rows = drawn;
         st = sinspace_audit_record(store, &e);
     }
