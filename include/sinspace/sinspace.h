@@ -9,6 +9,7 @@
 #include <sinspace/audit.h>
 #include <sinspace/query.h>
 #include <sinspace/fence.h>
+#include <sinspace/render.h>
 #include <sinspace/tiles.h>
 #include <sinspace/style.h>
 

@@ -13,6 +13,8 @@ static const cli_command *const commands[] = {
     &cmd_audit,
     &cmd_query,
     &cmd_fence,
+    &cmd_map,
+    &cmd_atlas,
     &cmd_tiles,
     &cmd_style,
     NULL};
