@@ -68,6 +68,7 @@ typedef struct zrun {
     zzone *zones;
     size_t nz, zcap;
     char params[512];
+    int interrupted;
     sinspace_zones_result res;
 } zrun;
 
@@ -641,9 +642,18 @@ zone_stats(zrun *z, zzone *zz, long long *sector_n)
                                z->ctx->geos_message);
     memset(sector_n, 0, (size_t)(z->n_sectors + 1) * sizeof *sector_n);
     zz->max = -INFINITY;
-    for (size_t i = 0; i < z->n; i++) {
+    /* The points are sorted by lon: the first at or east of xmin. */
+    size_t lo = 0, hi = z->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (z->pts[mid].lon < xmin)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < z->n && z->pts[i].lon <= xmax; i++) {
         const zpoint *p = &z->pts[i];
-        if (p->lon < xmin || p->lon > xmax || p->lat < ymin || p->lat > ymax)
+        if (p->lat < ymin || p->lat > ymax)
             continue;
         GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(gh, p->lon, p->lat);
         char in = pt ? GEOSPreparedIntersects_r(gh, prep, pt) : 2;
@@ -779,6 +789,13 @@ srs_from_epsg(int epsg)
 }
 
 static int
+cmp_lon(const void *a, const void *b)
+{
+    const zpoint *x = a, *y = b;
+    return (x->lon > y->lon) - (x->lon < y->lon);
+}
+
+static int
 cmp_zone(const void *a, const void *b)
 {
     const zzone *x = a, *y = b;
@@ -787,6 +804,19 @@ cmp_zone(const void *a, const void *b)
     if (x->n != y->n)
         return x->n > y->n ? -1 : 1;
     return (x->clon > y->clon) - (x->clon < y->clon);
+}
+
+/* GDAL's progress to the context's; a stop request makes GDAL fail, and
+ * contour() then reports the interruption rather than GDAL's message. */
+static int CPL_STDCALL
+contour_progress(double complete, const char *msg, void *arg)
+{
+    zrun *z = arg;
+    (void)msg;
+    if (_sinspace_progress(z->ctx, "contours", complete, 1.0) == SINSPACE_OK)
+        return TRUE;
+    z->interrupted = 1;
+    return FALSE;
 }
 
 static sinspace_status
@@ -880,9 +910,13 @@ contour(zrun *z)
     opts = CSLAddString(opts, "ID_FIELD=0");
     opts = CSLAddString(opts, "ELEV_FIELD_MIN=1");
     opts = CSLAddString(opts, "ELEV_FIELD_MAX=2");
-    if (GDALContourGenerateEx(GDALGetRasterBand(ras, 1), layer, opts, NULL, NULL) !=
-        CE_None) {
-        st = _sinspace_gdal_error(z->ctx, SINSPACE_ERROR, "zones: contouring");
+    if (GDALContourGenerateEx(GDALGetRasterBand(ras, 1), layer, opts,
+                              contour_progress, z) != CE_None) {
+        if (z->interrupted)
+            st = _sinspace_error(z->ctx, SINSPACE_INTERRUPTED,
+                                 "contours: interrupted");
+        else
+            st = _sinspace_gdal_error(z->ctx, SINSPACE_ERROR, "zones: contouring");
         goto done;
     }
 
@@ -906,6 +940,11 @@ contour(zrun *z)
     if (st)
         goto done;
 
+    /* The UTM coordinates are done with; sort the points for zone_stats. */
+    free(z->xs);
+    free(z->ys);
+    z->xs = z->ys = NULL;
+    qsort(z->pts, z->n, sizeof *z->pts, cmp_lon);
     sector_n = malloc((size_t)(z->n_sectors + 1) * sizeof *sector_n);
     if (!sector_n) {
         st = _sinspace_error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
