@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PROGRESS_EVERY 65536
 #define TOP_SECTORS 3
@@ -32,6 +33,7 @@ typedef struct zpoint {
 
 typedef struct zzone {
     long long id;        /* given when written */
+    int32_t label;       /* its group of cells */
     GEOSGeometry *geom;  /* EPSG:4326, valid, (multi)polygon */
     double peak;
     double area_km2;
@@ -71,6 +73,15 @@ typedef struct zrun {
     int interrupted;
     sinspace_zones_result res;
 } zrun;
+
+/* Seconds on the process's CPU clock, for the debug log of each pass. */
+static double
+cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 void
 sinspace_zones_options_init(sinspace_zones_options *opts)
@@ -622,9 +633,63 @@ cmp_sector_count(const void *a, const void *b)
     return x->index - y->index; /* by code: the catalogue is sorted */
 }
 
-/* Counts the workplaces inside zone (EPSG:4326; boundary counts as inside,
- * as in sinspace_query_workplaces), their mean and maximum risk and the
- * leading sectors. */
+static void
+count_point(zrun *z, zzone *zz, const zpoint *p, long long *sector_n)
+{
+    zz->n++;
+    zz->sum += p->risk;
+    if (p->risk > zz->max)
+        zz->max = p->risk;
+    sector_n[p->sector >= 0 ? p->sector : z->n_sectors]++;
+}
+
+/* The leading sectors and the centroid, once the places are counted. */
+static void
+zone_finish(zrun *z, zzone *zz, const long long *sector_n)
+{
+    GEOSContextHandle_t gh = z->ctx->geos;
+    sector_count top[TOP_SECTORS];
+    int ntop = 0;
+    for (int s = 0; s < z->n_sectors; s++) {
+        if (!sector_n[s])
+            continue;
+        sector_count c = {s, sector_n[s]};
+        if (ntop < TOP_SECTORS)
+            top[ntop++] = c;
+        else if (cmp_sector_count(&c, &top[TOP_SECTORS - 1]) < 0)
+            top[TOP_SECTORS - 1] = c;
+        else
+            continue;
+        qsort(top, (size_t)ntop, sizeof *top, cmp_sector_count);
+    }
+    zz->sectors[0] = '\0';
+    for (int t = 0; t < ntop; t++) {
+        size_t len = strlen(zz->sectors);
+        snprintf(zz->sectors + len, sizeof zz->sectors - len, "%s%s:%lld",
+                 t ? "," : "", z->sectors[top[t].index], top[t].n);
+    }
+    GEOSGeometry *c = GEOSGetCentroid_r(gh, zz->geom);
+    if (c) {
+        GEOSGeomGetX_r(gh, c, &zz->clon);
+        GEOSGeomGetY_r(gh, c, &zz->clat);
+        GEOSGeom_destroy_r(gh, c);
+    }
+}
+
+/* 1 if the place lies in the zone (EPSG:4326; the boundary counts as
+ * inside, as in sinspace_query_workplaces), 0 if not, 2 on a GEOS error. */
+static char
+geos_inside(zrun *z, const GEOSPreparedGeometry *prep, const zpoint *p)
+{
+    GEOSContextHandle_t gh = z->ctx->geos;
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(gh, p->lon, p->lat);
+    char in = pt ? GEOSPreparedIntersects_r(gh, prep, pt) : 2;
+    GEOSGeom_destroy_r(gh, pt);
+    return in;
+}
+
+/* Counts the workplaces inside one zone by testing each candidate with
+ * GEOS; used when zones were clipped to an area.  z->pts is sorted by lon. */
 static sinspace_status
 zone_stats(zrun *z, zzone *zz, long long *sector_n)
 {
@@ -655,87 +720,143 @@ zone_stats(zrun *z, zzone *zz, long long *sector_n)
         const zpoint *p = &z->pts[i];
         if (p->lat < ymin || p->lat > ymax)
             continue;
-        GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(gh, p->lon, p->lat);
-        char in = pt ? GEOSPreparedIntersects_r(gh, prep, pt) : 2;
-        GEOSGeom_destroy_r(gh, pt);
+        char in = geos_inside(z, prep, p);
         if (in == 2) {
             GEOSPreparedGeom_destroy_r(gh, prep);
             return _sinspace_error(z->ctx, SINSPACE_ERROR, "zones: GEOS: %s",
                                    z->ctx->geos_message);
         }
-        if (!in)
-            continue;
-        zz->n++;
-        zz->sum += p->risk;
-        if (p->risk > zz->max)
-            zz->max = p->risk;
-        sector_n[p->sector >= 0 ? p->sector : z->n_sectors]++;
+        if (in)
+            count_point(z, zz, p, sector_n);
     }
     GEOSPreparedGeom_destroy_r(gh, prep);
-
-    sector_count top[TOP_SECTORS];
-    int ntop = 0;
-    for (int s = 0; s < z->n_sectors; s++) {
-        if (!sector_n[s])
-            continue;
-        sector_count c = {s, sector_n[s]};
-        if (ntop < TOP_SECTORS)
-            top[ntop++] = c;
-        else if (cmp_sector_count(&c, &top[TOP_SECTORS - 1]) < 0)
-            top[TOP_SECTORS - 1] = c;
-        else
-            continue;
-        qsort(top, (size_t)ntop, sizeof *top, cmp_sector_count);
-    }
-    zz->sectors[0] = '\0';
-    for (int t = 0; t < ntop; t++) {
-        size_t len = strlen(zz->sectors);
-        snprintf(zz->sectors + len, sizeof zz->sectors - len, "%s%s:%lld",
-                 t ? "," : "", z->sectors[top[t].index], top[t].n);
-    }
-    GEOSGeometry *c = GEOSGetCentroid_r(gh, zz->geom);
-    if (c) {
-        GEOSGeomGetX_r(gh, c, &zz->clon);
-        GEOSGeomGetY_r(gh, c, &zz->clat);
-        GEOSGeom_destroy_r(gh, c);
-    }
+    zone_finish(z, zz, sector_n);
     return SINSPACE_OK;
+}
+
+/* Counts the workplaces of every unclipped zone in one pass.  A zone is the
+ * union of the cells of its label, so a place more than EDGE_M from its
+ * cell's edges is inside exactly when its cell has the zone's label; only
+ * places nearer an edge (where the stored, reprojected polygon may differ
+ * from the cell by far less than EDGE_M) are tested with GEOS against the
+ * zones of the cells around them. */
+#define EDGE_M 1.0
+
+static sinspace_status
+label_stats(zrun *z, const int32_t *labels, int32_t n_labels)
+{
+    GEOSContextHandle_t gh = z->ctx->geos;
+    sinspace_status st = SINSPACE_OK;
+    size_t ns = (size_t)z->n_sectors + 1;
+    int *zone_of = malloc(((size_t)n_labels + 1) * sizeof *zone_of);
+    long long *sector_n = calloc(z->nz * ns + 1, sizeof *sector_n);
+    const GEOSPreparedGeometry **prep = calloc(z->nz + 1, sizeof *prep);
+    if (!zone_of || !sector_n || !prep) {
+        st = _sinspace_error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    for (int32_t l = 0; l <= n_labels; l++)
+        zone_of[l] = -1;
+    for (size_t k = 0; k < z->nz; k++) {
+        zone_of[z->zones[k].label] = (int)k;
+        z->zones[k].max = -INFINITY;
+    }
+    double cell = z->o.cell_m;
+    for (size_t i = 0; i < z->n && !st; i++) {
+        const zpoint *p = &z->pts[i];
+        double fx = (z->xs[i] - z->x0) / cell, fy = (z->ytop - z->ys[i]) / cell;
+        long long c = (long long)floor(fx), r = (long long)floor(fy);
+        fx -= (double)c;
+        fy -= (double)r;
+        double edge = fmin(fmin(fx, 1 - fx), fmin(fy, 1 - fy)) * cell;
+        if (edge > EDGE_M) {
+            int k = zone_of[labels[r * z->cols + c]];
+            if (k >= 0)
+                count_point(z, &z->zones[k], p, sector_n + (size_t)k * ns);
+            continue;
+        }
+        /* Near an edge: the distinct zones of the 3 x 3 cells around. */
+        int seen[9], nseen = 0;
+        for (int dr = -1; dr <= 1; dr++)
+            for (int dc = -1; dc <= 1; dc++) {
+                int k = zone_of[labels[(r + dr) * z->cols + c + dc]];
+                int dup = k < 0;
+                for (int j = 0; j < nseen && !dup; j++)
+                    dup = seen[j] == k;
+                if (!dup)
+                    seen[nseen++] = k;
+            }
+        for (int j = 0; j < nseen; j++) {
+            int k = seen[j];
+            if (!prep[k] && !(prep[k] = GEOSPrepare_r(gh, z->zones[k].geom))) {
+                st = _sinspace_error(z->ctx, SINSPACE_ERROR, "zones: GEOS: %s",
+                                     z->ctx->geos_message);
+                break;
+            }
+            char in = geos_inside(z, prep[k], p);
+            if (in == 2) {
+                st = _sinspace_error(z->ctx, SINSPACE_ERROR, "zones: GEOS: %s",
+                                     z->ctx->geos_message);
+                break;
+            }
+            /* Zones meet at most at a cell corner; a place right there
+             * counts in each, as a query of either zone returns it. */
+            if (in)
+                count_point(z, &z->zones[k], p, sector_n + (size_t)k * ns);
+        }
+    }
+    for (size_t k = 0; k < z->nz && !st; k++) {
+        zone_finish(z, &z->zones[k], sector_n + k * ns);
+        st = _sinspace_progress(z->ctx, "zones", (double)(k + 1), (double)z->nz);
+    }
+done:
+    for (size_t k = 0; prep && k < z->nz; k++)
+        if (prep[k])
+            GEOSPreparedGeom_destroy_r(gh, prep[k]);
+    free(prep);
+    free(sector_n);
+    free(zone_of);
+    return st;
 }
 
 /* One contour polygon (UTM, OGR) to a zone: made valid, clipped to the
  * area, its peak and size taken in UTM, then carried to EPSG:4326. */
 static sinspace_status
 add_zone(zrun *z, OGRGeometryH poly, const GEOSGeometry *area_utm,
-         OGRCoordinateTransformationH to_wgs84)
+         OGRCoordinateTransformationH to_wgs84, int32_t label, double peak)
 {
     GEOSContextHandle_t gh = z->ctx->geos;
-    GEOSGeometry *g = ogr_to_geos(z, poly);
-    if (!g)
-        return _sinspace_error(z->ctx, SINSPACE_ERROR,
-                               "zones: GEOS cannot read a contour: %s",
-                               z->ctx->geos_message);
-    if (GEOSisValid_r(gh, g) != 1) {
-        GEOSGeometry *v = GEOSMakeValid_r(gh, g);
-        GEOSGeom_destroy_r(gh, g);
-        g = v;
-    }
-    if (g && area_utm) {
-        GEOSGeometry *v = GEOSIntersection_r(gh, g, area_utm);
-        GEOSGeom_destroy_r(gh, g);
-        g = v;
-    }
-    if (!g)
-        return _sinspace_error(z->ctx, SINSPACE_ERROR, "zones: GEOS: %s",
-                               z->ctx->geos_message);
-    GEOSGeometry *utm = polygonal_part(z, g);
-    GEOSGeom_destroy_r(gh, g);
-    if (!utm)
-        return SINSPACE_OK; /* nothing left inside the area */
+    OGRGeometryH og = NULL;
     double area = 0;
-    GEOSArea_r(gh, utm, &area);
-    double peak = peak_in(z, utm);
-    OGRGeometryH og = geos_to_ogr(z, utm);
-    GEOSGeom_destroy_r(gh, utm);
+    if (!area_utm) {
+        /* A polygon of whole cells from GDALPolygonize: carried to EPSG:4326
+         * as it is and checked there. */
+        area = OGR_G_Area(poly);
+        og = OGR_G_Clone(poly);
+    } else {
+        GEOSGeometry *g = ogr_to_geos(z, poly);
+        if (g && GEOSisValid_r(gh, g) != 1) {
+            GEOSGeometry *v = GEOSMakeValid_r(gh, g);
+            GEOSGeom_destroy_r(gh, g);
+            g = v;
+        }
+        if (g) {
+            GEOSGeometry *v = GEOSIntersection_r(gh, g, area_utm);
+            GEOSGeom_destroy_r(gh, g);
+            g = v;
+        }
+        if (!g)
+            return _sinspace_error(z->ctx, SINSPACE_ERROR, "zones: GEOS: %s",
+                                   z->ctx->geos_message);
+        GEOSGeometry *utm = polygonal_part(z, g);
+        GEOSGeom_destroy_r(gh, g);
+        if (!utm)
+            return SINSPACE_OK; /* nothing left inside the area */
+        GEOSArea_r(gh, utm, &area);
+        peak = peak_in(z, utm); /* the clipped part's own peak */
+        og = geos_to_ogr(z, utm);
+        GEOSGeom_destroy_r(gh, utm);
+    }
     if (!og)
         return _sinspace_error(z->ctx, SINSPACE_ERROR,
                                "zones: cannot convert a zone polygon");
@@ -747,7 +868,8 @@ add_zone(zrun *z, OGRGeometryH poly, const GEOSGeometry *area_utm,
     GEOSGeometry *wgs = ogr_to_geos(z, og);
     OGR_G_DestroyGeometry(og);
     if (wgs && GEOSisValid_r(gh, wgs) != 1) {
-        /* Reprojection can pinch a ring that was valid in UTM. */
+        /* A hole touching the shell at a cell corner, or a ring pinched by
+         * the reprojection. */
         GEOSGeometry *v = GEOSMakeValid_r(gh, wgs);
         GEOSGeom_destroy_r(gh, wgs);
         wgs = v ? polygonal_part(z, v) : NULL;
@@ -769,6 +891,7 @@ add_zone(zrun *z, OGRGeometryH poly, const GEOSGeometry *area_utm,
     zzone *zz = &z->zones[z->nz++];
     memset(zz, 0, sizeof *zz);
     zz->geom = wgs;
+    zz->label = label;
     zz->peak = peak;
     zz->area_km2 = area / 1e6;
     return SINSPACE_OK;
@@ -807,20 +930,85 @@ cmp_zone(const void *a, const void *b)
 }
 
 /* GDAL's progress to the context's; a stop request makes GDAL fail, and
- * contour() then reports the interruption rather than GDAL's message. */
+ * zone_polygons() then reports the interruption rather than GDAL's message. */
 static int CPL_STDCALL
-contour_progress(double complete, const char *msg, void *arg)
+polygon_progress(double complete, const char *msg, void *arg)
 {
     zrun *z = arg;
     (void)msg;
-    if (_sinspace_progress(z->ctx, "contours", complete, 1.0) == SINSPACE_OK)
+    if (_sinspace_progress(z->ctx, "polygons", complete, 1.0) == SINSPACE_OK)
         return TRUE;
     z->interrupted = 1;
     return FALSE;
 }
 
+/* Labels the 4-connected groups of cells at or above the threshold 1, 2,
+ * ... (0 elsewhere; GDALPolygonize joins cells 4-connected too, so one
+ * label is one polygon) and records each group's peak, peaks[label]. */
 static sinspace_status
-contour(zrun *z)
+label_components(zrun *z, int32_t **labels_out, double **peaks_out,
+                 int32_t *n_out)
+{
+    size_t ncells = (size_t)(z->cols * z->rows), cap = 1024, top = 0, pcap = 64;
+    int32_t *labels = calloc(ncells, sizeof *labels);
+    size_t *stack = malloc(cap * sizeof *stack);
+    double *peaks = malloc(pcap * sizeof *peaks);
+    int32_t n = 0;
+    if (!labels || !stack || !peaks)
+        goto nomem;
+    const double *g = z->grid, thr = z->threshold;
+    for (size_t start = 0; start < ncells; start++) {
+        if (g[start] < thr || labels[start])
+            continue;
+        if (n == INT32_MAX - 1)
+            goto nomem;
+        n++;
+        if ((size_t)n >= pcap) {
+            double *p = realloc(peaks, (pcap *= 2) * sizeof *p);
+            if (!p)
+                goto nomem;
+            peaks = p;
+        }
+        peaks[n] = g[start];
+        labels[start] = n;
+        stack[top++] = start;
+        while (top) {
+            size_t i = stack[--top];
+            if (g[i] > peaks[n])
+                peaks[n] = g[i];
+            /* The border cells are below the threshold (the grid has an
+             * empty margin), so neighbours never leave the grid. */
+            size_t nb[4] = {i - 1, i + 1, i - (size_t)z->cols, i + (size_t)z->cols};
+            for (int k = 0; k < 4; k++) {
+                size_t j = nb[k];
+                if (g[j] < thr || labels[j])
+                    continue;
+                labels[j] = n;
+                if (top == cap) {
+                    size_t *q = realloc(stack, (cap *= 2) * sizeof *q);
+                    if (!q)
+                        goto nomem;
+                    stack = q;
+                }
+                stack[top++] = j;
+            }
+        }
+    }
+    free(stack);
+    *labels_out = labels;
+    *peaks_out = peaks;
+    *n_out = n;
+    return SINSPACE_OK;
+nomem:
+    free(labels);
+    free(stack);
+    free(peaks);
+    return _sinspace_error(z->ctx, SINSPACE_NO_MEMORY,
+                           "zones: out of memory labelling the grid");
+}
+
+static sinspace_status
+zone_polygons(zrun *z)
 {
     sinspace_status st = SINSPACE_OK;
     GDALDatasetH ras = NULL, vec = NULL;
@@ -828,6 +1016,9 @@ contour(zrun *z)
     OGRCoordinateTransformationH to_wgs84 = NULL, to_utm = NULL;
     GEOSGeometry *area_utm = NULL;
     long long *sector_n = NULL;
+    int32_t *labels = NULL, n_labels = 0;
+    double *peaks = NULL;
+    double t0 = cpu_seconds();
     char **opts = NULL;
     GEOSContextHandle_t gh = z->ctx->geos;
 
@@ -861,7 +1052,11 @@ contour(zrun *z)
         }
     }
 
-    /* The grid as a MEM raster over our own buffer: no copy. */
+    if ((st = label_components(z, &labels, &peaks, &n_labels)))
+        goto done;
+
+    /* The labels as a MEM raster over our own buffer (no copy), each
+     * component polygonized with its label. */
     GDALDriverH mem = GDALGetDriverByName("MEM");
     GDALDriverH memv = GDALGetDriverByName("Memory");
     if (!mem || !memv) {
@@ -869,18 +1064,18 @@ contour(zrun *z)
                              "zones: GDAL lacks the MEM or Memory driver");
         goto done;
     }
-    ras = GDALCreate(mem, "", (int)z->cols, (int)z->rows, 0, GDT_Float64, NULL);
+    ras = GDALCreate(mem, "", (int)z->cols, (int)z->rows, 0, GDT_Int32, NULL);
     if (!ras) {
         st = _sinspace_gdal_error(z->ctx, SINSPACE_ERROR, "zones: MEM raster");
         goto done;
     }
     char ptr[64], line[64];
-    snprintf(ptr, sizeof ptr, "DATAPOINTER=%p", (void *)z->grid);
-    snprintf(line, sizeof line, "LINEOFFSET=%lld", z->cols * (long long)sizeof(double));
+    snprintf(ptr, sizeof ptr, "DATAPOINTER=%p", (void *)labels);
+    snprintf(line, sizeof line, "LINEOFFSET=%lld", z->cols * (long long)sizeof *labels);
     opts = CSLAddString(opts, ptr);
-    opts = CSLAddString(opts, "PIXELOFFSET=8");
+    opts = CSLAddString(opts, "PIXELOFFSET=4");
     opts = CSLAddString(opts, line);
-    if (GDALAddBand(ras, GDT_Float64, opts) != CE_None) {
+    if (GDALAddBand(ras, GDT_Int32, opts) != CE_None) {
         st = _sinspace_gdal_error(z->ctx, SINSPACE_ERROR, "zones: MEM band");
         goto done;
     }
@@ -891,75 +1086,70 @@ contour(zrun *z)
     GDALSetSpatialRef(ras, utm);
 
     vec = GDALCreate(memv, "zones", 0, 0, 0, GDT_Unknown, NULL);
-    OGRLayerH layer = vec ? GDALDatasetCreateLayer(vec, "contours", utm,
-                                                   wkbMultiPolygon, NULL) : NULL;
+    OGRLayerH layer = vec ? GDALDatasetCreateLayer(vec, "zones", utm, wkbPolygon,
+                                                   NULL) : NULL;
     if (!layer) {
         st = _sinspace_gdal_error(z->ctx, SINSPACE_ERROR, "zones: OGR memory layer");
         goto done;
     }
-    static const char *const fields[] = {"id", "dmin", "dmax"};
-    for (int i = 0; i < 3; i++) {
-        OGRFieldDefnH f = OGR_Fld_Create(fields[i], i ? OFTReal : OFTInteger);
-        OGR_L_CreateField(layer, f, 1);
-        OGR_Fld_Destroy(f);
-    }
-    char level[64];
-    snprintf(level, sizeof level, "FIXED_LEVELS=%.17g", z->threshold);
-    opts = CSLAddString(opts, level);
-    opts = CSLAddString(opts, "POLYGONIZE=YES");
-    opts = CSLAddString(opts, "ID_FIELD=0");
-    opts = CSLAddString(opts, "ELEV_FIELD_MIN=1");
-    opts = CSLAddString(opts, "ELEV_FIELD_MAX=2");
-    if (GDALContourGenerateEx(GDALGetRasterBand(ras, 1), layer, opts,
-                              contour_progress, z) != CE_None) {
+    OGRFieldDefnH fd = OGR_Fld_Create("label", OFTInteger);
+    OGR_L_CreateField(layer, fd, 1);
+    OGR_Fld_Destroy(fd);
+    /* Label 0 (below the threshold) is masked out by the band itself. */
+    GDALRasterBandH band = GDALGetRasterBand(ras, 1);
+    if (GDALPolygonize(band, band, layer, 0, NULL, polygon_progress, z) != CE_None) {
         if (z->interrupted)
             st = _sinspace_error(z->ctx, SINSPACE_INTERRUPTED,
-                                 "contours: interrupted");
+                                 "polygons: interrupted");
         else
-            st = _sinspace_gdal_error(z->ctx, SINSPACE_ERROR, "zones: contouring");
+            st = _sinspace_gdal_error(z->ctx, SINSPACE_ERROR, "zones: polygonizing");
         goto done;
     }
 
+    _sinspace_log(z->ctx, SINSPACE_LOG_DEBUG, "zones: %d groups of cells polygonized: "
+                  "%.2f s CPU", (int)n_labels, cpu_seconds() - t0);
     OGR_L_ResetReading(layer);
     OGRFeatureH f;
     while (!st && (f = OGR_L_GetNextFeature(layer)) != NULL) {
-        double dmin = OGR_F_GetFieldAsDouble(f, 1);
+        int label = OGR_F_GetFieldAsInteger(f, 0);
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        /* The band at and above the threshold; the other is below. */
-        if (g && dmin >= z->threshold * (1 - 1e-9)) {
-            int np = OGR_G_GetGeometryCount(g);
-            OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
-            if (t == wkbPolygon)
-                st = add_zone(z, g, area_utm, to_wgs84);
-            else
-                for (int i = 0; i < np && !st; i++)
-                    st = add_zone(z, OGR_G_GetGeometryRef(g, i), area_utm, to_wgs84);
-        }
+        if (g && label >= 1 && label <= n_labels)
+            st = add_zone(z, g, area_utm, to_wgs84, label, peaks[label]);
         OGR_F_Destroy(f);
     }
     if (st)
         goto done;
 
-    /* The UTM coordinates are done with; sort the points for zone_stats. */
-    free(z->xs);
-    free(z->ys);
-    z->xs = z->ys = NULL;
-    qsort(z->pts, z->n, sizeof *z->pts, cmp_lon);
-    sector_n = malloc((size_t)(z->n_sectors + 1) * sizeof *sector_n);
-    if (!sector_n) {
-        st = _sinspace_error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < z->nz && !st; i++) {
-        st = zone_stats(z, &z->zones[i], sector_n);
-        if (!st)
-            st = _sinspace_progress(z->ctx, "zones", (double)(i + 1), (double)z->nz);
+    _sinspace_log(z->ctx, SINSPACE_LOG_DEBUG, "zones: polygons made valid, clipped "
+                  "and reprojected: %.2f s CPU", cpu_seconds() - t0);
+    if (!area_utm) {
+        st = label_stats(z, labels, n_labels);
+    } else {
+        /* Clipped zones are no longer unions of cells: test with GEOS,
+         * the points sorted by lon (their UTM coordinates are done with). */
+        free(z->xs);
+        free(z->ys);
+        z->xs = z->ys = NULL;
+        qsort(z->pts, z->n, sizeof *z->pts, cmp_lon);
+        sector_n = malloc((size_t)(z->n_sectors + 1) * sizeof *sector_n);
+        if (!sector_n) {
+            st = _sinspace_error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < z->nz && !st; i++) {
+            st = zone_stats(z, &z->zones[i], sector_n);
+            if (!st)
+                st = _sinspace_progress(z->ctx, "zones", (double)(i + 1),
+                                        (double)z->nz);
+        }
     }
     if (!st)
         qsort(z->zones, z->nz, sizeof *z->zones, cmp_zone);
 
 done:
     free(sector_n);
+    free(peaks);
+    free(labels);
     CSLDestroy(opts);
     if (area_utm)
         GEOSGeom_destroy_r(gh, area_utm);
@@ -1127,14 +1317,29 @@ sinspace_zones_compute(sinspace_store *store, const sinspace_zones_options *opts
                                store->path);
     if (z.o.area && (st = resolve_area(&z)))
         goto done;
+    double t0 = cpu_seconds(), t1;
     if ((st = load_sectors(&z)) || (st = read_points(&z)))
         goto done;
+    t1 = cpu_seconds();
+    _sinspace_log(z.ctx, SINSPACE_LOG_DEBUG, "zones: read %zu workplaces: %.2f s CPU",
+                  z.n, t1 - t0);
     if (z.n > 0) {
-        if ((st = project_points(&z)) || (st = density(&z)) ||
-            (st = choose_threshold(&z)))
+        if ((st = project_points(&z)))
             goto done;
-        if (z.res.max_density >= z.threshold && (st = contour(&z)))
+        t0 = cpu_seconds();
+        _sinspace_log(z.ctx, SINSPACE_LOG_DEBUG, "zones: projected to EPSG:%d: %.2f s CPU",
+                      z.epsg, t0 - t1);
+        if ((st = density(&z)) || (st = choose_threshold(&z)))
             goto done;
+        t1 = cpu_seconds();
+        _sinspace_log(z.ctx, SINSPACE_LOG_DEBUG,
+                      "zones: density on %lld x %lld cells, threshold %g: %.2f s CPU",
+                      z.cols, z.rows, z.threshold, t1 - t0);
+        if (z.res.max_density >= z.threshold && (st = zone_polygons(&z)))
+            goto done;
+        t0 = cpu_seconds();
+        _sinspace_log(z.ctx, SINSPACE_LOG_DEBUG, "zones: %zu zones: %.2f s CPU",
+                      z.nz, t0 - t1);
     } else {
         snprintf(z.threshold_kind, sizeof z.threshold_kind, "none");
         z.threshold = NAN;
@@ -1144,8 +1349,11 @@ sinspace_zones_compute(sinspace_store *store, const sinspace_zones_options *opts
              "weight=risk-1",
              z.area_code ? z.area_code : "*", z.o.cell_m, z.o.bandwidth_m,
              z.threshold, z.threshold_kind, z.epsg);
+    t1 = cpu_seconds();
     if ((st = write_zones(&z)))
         goto done;
+    _sinspace_log(z.ctx, SINSPACE_LOG_DEBUG, "zones: written: %.2f s CPU",
+                  cpu_seconds() - t1);
     z.res.zones = (long long)z.nz;
     z.res.epsg = z.epsg;
     z.res.threshold = z.threshold;

@@ -234,7 +234,7 @@ Test(zones, interrupted_writes_nothing)
 {
     cr_assert_eq(sinspace_zones_compute(store, NULL, NULL, NULL, NULL), SINSPACE_OK);
     double before = sql_double("SELECT id FROM zones");
-    static const char *const tasks[] = {"reading", "density", "contours", "zones"};
+    static const char *const tasks[] = {"reading", "density", "polygons", "zones"};
     for (int i = 0; i < 4; i++) {
         sinspace_context_set_progress(ctx, stop_at, (void *)tasks[i]);
         cr_assert_eq(sinspace_zones_compute(store, NULL, NULL, NULL, NULL),
