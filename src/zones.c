@@ -2,9 +2,10 @@
  *
  * The work runs in passes over one struct zrun: read the workplaces, project
  * them to UTM with PROJ, scatter each one's precomputed quartic stencil on a
- * grid of doubles, contour the grid with GDAL (MEM raster, OGR memory
- * layer), then give each polygon its statistics with GEOS and write the
- * zones in one transaction.  Memory is bounded by the grid (capped) and the
+ * grid of doubles, label the groups of cells above the threshold and turn
+ * them into polygons with GDALPolygonize (MEM raster, OGR memory layer),
+ * then give each polygon its statistics and write the zones in one
+ * transaction.  Memory is bounded by the grid (capped) and the
  * workplaces read (about 50 bytes each). */
 #include "sinspaceInt.h"
 
@@ -391,7 +392,7 @@ density(zrun *z)
     double *k = make_stencil(h, cell, &r);
     if (!k)
         return _sinspace_error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
-    /* Two empty cells around every kernel: the contours close inside. */
+    /* Two empty cells around every kernel: every zone closes inside. */
     double margin = (r + 2) * cell;
     double cols = ceil((maxx - minx + 2 * margin) / cell);
     double rows = ceil((maxy - miny + 2 * margin) / cell);
@@ -499,7 +500,7 @@ choose_threshold(zrun *z)
 }
 
 /* -------------------------------------------------------------------------
- * Contours and zone statistics
+ * Zone polygons and statistics
  */
 
 static GEOSGeometry *
@@ -819,7 +820,7 @@ done:
     return st;
 }
 
-/* One contour polygon (UTM, OGR) to a zone: made valid, clipped to the
+/* One zone polygon (UTM, OGR) to a zone: made valid, clipped to the
  * area, its peak and size taken in UTM, then carried to EPSG:4326. */
 static sinspace_status
 add_zone(zrun *z, OGRGeometryH poly, const GEOSGeometry *area_utm,

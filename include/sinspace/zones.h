@@ -3,9 +3,9 @@
  * A zone is a polygon where risk concentrates: the workplaces that are not
  * closed and have a risk score are projected to the UTM zone of their
  * extent's centre, each adds a quartic (biweight) kernel of radius
- * `bandwidth` weighted by (risk - 1) to a grid of square cells, and the
- * grid is contoured at a threshold density.  Each contour polygon becomes
- * one zone, kept in the store's `zones` table (the layer `map` draws,
+ * `bandwidth` weighted by (risk - 1) to a grid of square cells, and each
+ * 4-connected group of cells at or above a threshold density becomes one
+ * zone (a polygon, with holes where the density dips below it), kept in the store's `zones` table (the layer `map` draws,
  * `query --zone ID` selects with and `export` writes) with its workplace
  * count, mean and maximum risk, peak density and dominant sectors.
  * docs/zones.md describes the method and its defaults. */
@@ -24,7 +24,7 @@ extern "C" {
 /* The default threshold is the density of this many high-risk workplaces
  * (risk SINSPACE_RISK_HIGH) spread evenly over a disc of radius bandwidth. */
 #define SINSPACE_ZONES_DEFAULT_WORKPLACES 5
-/* A grid of more cells is refused (memory: 8 bytes a cell). */
+/* A grid of more cells is refused (memory: 12 bytes a cell). */
 #define SINSPACE_ZONES_MAX_CELLS 50000000LL
 
 typedef struct sinspace_zones_options {
