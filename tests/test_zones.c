@@ -457,3 +457,51 @@ Test(zones, cli)
     cr_assert_eq(sql_double("SELECT count(*) FROM audit WHERE command = 'zones'"
                             " AND filters = 'list' AND rows = 1"), 1);
 }
+
+/* A ring of 24 high-risk places 2 km around a centre with one low-risk
+ * place: a second zone, shaped as a ring, whose hole holds the centre. */
+Test(zones, ring_zone_has_a_hole)
+{
+    char csv[160];
+    snprintf(csv, sizeof csv, "%s/ring.csv", dir);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("id,name,sector,lon,lat,risk,status\n", f);
+    const double lon0 = 99.50, lat0 = 19.50;
+    const double m_lat = 1.0 / 110700.0, m_lon = 1.0 / (111320.0 * cos(lat0 * M_PI / 180));
+    for (int i = 0; i < 24; i++) {
+        double a = 2 * M_PI * i / 24;
+        fprintf(f, "R%02d,Fictional ring %d,massage_parlour,%.7f,%.7f,3.0,active\n", i, i,
+                lon0 + 2000 * cos(a) * m_lon, lat0 + 2000 * sin(a) * m_lat);
+    }
+    fprintf(f, "R99,Fictional centre,massage_parlour,%.7f,%.7f,1.0,active\n", lon0, lat0);
+    fclose(f);
+    sinspace_import_options o;
+    sinspace_import_options_init(&o);
+    o.kind = SINSPACE_IMPORT_WORKPLACES;
+    cr_assert_eq(sinspace_import_file(store, csv, &o, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+
+    collected c = {0};
+    sinspace_zones_result r;
+    cr_assert_eq(sinspace_zones_compute(store, NULL, collect, &c, &r), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_eq(r.zones, 2);
+    /* Hottest first: the tight cluster, then the ring. */
+    cr_assert_eq(c.z[0].workplaces, N_CLUSTER);
+    cr_assert_lt(c.z[0].id, c.z[1].id);
+    cr_assert_gt(c.z[0].peak_density, c.z[1].peak_density);
+    cr_assert_eq(c.z[1].workplaces, 24);
+    cr_assert_float_eq(c.z[1].mean_risk, 3.0, 1e-9);
+    cr_assert_str_eq(c.z[1].sectors, "massage_parlour:24");
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT NumInteriorRing(GeometryN(geom, 1)) FROM zones"
+             " WHERE id = %lld", c.z[1].id);
+    cr_assert_geq(sql_double(sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM workplaces AS w, zones AS z"
+             " WHERE z.id = %lld AND ST_Intersects(z.geom, w.geom)", c.z[1].id);
+    cr_assert_eq(sql_double(sql), 24);
+    cr_assert_eq(sql_double("SELECT count(*) FROM zones_ranked"), 2);
+    snprintf(sql, sizeof sql, "SELECT rank FROM zones_ranked WHERE id = %lld", c.z[1].id);
+    cr_assert_eq(sql_double(sql), 2);
+}
