@@ -33,11 +33,21 @@ print_number(double v, int prec)
         printf("%.*f", prec, v);
 }
 
+static void
+zone_header(void)
+{
+    printf("id\tworkplaces\tmean_risk\tmax_risk\tpeak_density\tarea_km2\t"
+           "lon\tlat\tsectors\n");
+}
+
+/* The header comes with the first zone (or after success when there are
+ * none), so a failure prints nothing on stdout. */
 static int
 print_zone(void *user, const sinspace_zone *z)
 {
     long long *count = user;
-    ++*count;
+    if ((*count)++ == 0)
+        zone_header();
     printf("%lld\t%lld\t", z->id, z->workplaces);
     print_number(z->mean_risk, 3);
     putchar('\t');
@@ -47,10 +57,18 @@ print_zone(void *user, const sinspace_zone *z)
     return 0;
 }
 
+static void
+area_header(void)
+{
+    printf("rank\tcode\tname\tname_local\tworkplaces\tmean_risk\trisk_density\n");
+}
+
 static int
 print_area(void *user, const sinspace_area_rank *a)
 {
     (void)user;
+    if (a->rank == 1)
+        area_header();
     printf("%lld\t%s\t%s\t%s\t%lld\t", a->rank, a->code,
            a->name_latin ? a->name_latin : "", a->name_local ? a->name_local : "",
            a->workplaces);
@@ -135,10 +153,10 @@ run(cli *c, int argc, char **argv)
         return rc;
     sinspace_status st;
     if (list) {
-        printf("id\tworkplaces\tmean_risk\tmax_risk\tpeak_density\tarea_km2\t"
-               "lon\tlat\tsectors\n");
         long long n = 0;
         st = sinspace_zones_list(store, print_zone, &n);
+        if (!st && n == 0)
+            zone_header();
         if (!st) {
             sinspace_audit_entry e = {0};
             e.command = "zones";
@@ -148,9 +166,10 @@ run(cli *c, int argc, char **argv)
             st = sinspace_audit_record(store, &e);
         }
     } else if (by_area != SINSPACE_LEVEL_INVALID) {
-        printf("rank\tcode\tname\tname_local\tworkplaces\tmean_risk\trisk_density\n");
         long long n = 0;
         st = sinspace_zones_by_area(store, by_area, print_area, NULL, &n);
+        if (!st && n == 0)
+            area_header();
         if (!st) {
             char filters[64];
             snprintf(filters, sizeof filters, "by-area=%s",
@@ -168,11 +187,11 @@ run(cli *c, int argc, char **argv)
                     sinspace_area_level_name(by_area));
     } else {
         sinspace_zones_result r;
-        printf("id\tworkplaces\tmean_risk\tmax_risk\tpeak_density\tarea_km2\t"
-               "lon\tlat\tsectors\n");
         long long n = 0;
         st = sinspace_zones_compute(store, &o, print_zone, &n, &r);
         cli_progress_done(c);
+        if (!st && n == 0)
+            zone_header();
         if (!st && !c->quiet) {
             if (r.workplaces == 0)
                 fprintf(stderr, "sinspace: no workplaces with a risk score; "
