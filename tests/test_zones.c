@@ -505,3 +505,36 @@ Test(zones, ring_zone_has_a_hole)
     snprintf(sql, sizeof sql, "SELECT rank FROM zones_ranked WHERE id = %lld", c.z[1].id);
     cr_assert_eq(sql_double(sql), 2);
 }
+
+Test(zones, ambiguous_area_name_is_refused)
+{
+    import_districts();
+    char path[160];
+    snprintf(path, sizeof path, "%s/d2.geojson", dir);
+    write_file(path,
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"t-inner-2\",\"name_en\":\"Inner\"},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[99.7,19.7],[99.8,19.7],[99.8,19.8],[99.7,19.8],[99.7,19.7]]]}}"
+        "]}");
+    sinspace_import_options io;
+    sinspace_import_options_init(&io);
+    io.kind = SINSPACE_IMPORT_AREAS;
+    io.level = SINSPACE_LEVEL_DISTRICT;
+    cr_assert_eq(sinspace_import_file(store, path, &io, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    sinspace_zones_options o;
+    sinspace_zones_options_init(&o);
+    o.area = "inner"; /* Latin names match without regard to case */
+    cr_assert_eq(sinspace_zones_compute(store, &o, NULL, NULL, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(sinspace_context_message(ctx), "t-inner, t-inner-2"),
+                       "%s", sinspace_context_message(ctx));
+    o.area = "t-inner";
+    sinspace_zones_result r;
+    cr_assert_eq(sinspace_zones_compute(store, &o, NULL, NULL, &r), SINSPACE_OK);
+    cr_assert_eq(r.zones, 1);
+    o.area = "ใน"; /* the local-script name */
+    cr_assert_eq(sinspace_zones_compute(store, &o, NULL, NULL, &r), SINSPACE_OK);
+    cr_assert_eq(r.zones, 1);
+    cr_assert_eq(sql_double("SELECT count(*) FROM zones"), 1);
+}
