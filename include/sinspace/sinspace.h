@@ -12,6 +12,7 @@
 #include <sinspace/render.h>
 #include <sinspace/tiles.h>
 #include <sinspace/style.h>
+#include <sinspace/zones.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -62,5 +62,6 @@ extern const cli_command cmd_query, cmd_fence;
 extern const cli_command cmd_map, cmd_atlas;
 extern const cli_command cmd_tiles;
 extern const cli_command cmd_style;
+extern const cli_command cmd_zones;
 
 #endif

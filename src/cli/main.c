@@ -17,6 +17,7 @@ static const cli_command *const commands[] = {
     &cmd_atlas,
     &cmd_tiles,
     &cmd_style,
+    &cmd_zones,
     NULL};
 
 int
