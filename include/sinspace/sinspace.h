@@ -7,6 +7,7 @@
 #include <sinspace/risk.h>
 #include <sinspace/import.h>
 #include <sinspace/audit.h>
+#include <sinspace/export.h>
 
 #ifdef __cplusplus
 extern "C" {
