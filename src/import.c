@@ -1172,7 +1172,19 @@ import_ogr_workplaces(importer *im, OGRLayerH layer)
         for (int i = 0; i < nf; i++) {
             if (map[i] < 0 || !OGR_F_IsFieldSetAndNotNull(feat, i))
                 continue;
-            values[map[i]] = _sinspace_strdup(OGR_F_GetFieldAsString(feat, i));
+            OGRFieldType ft = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
+            if (ft == OFTDate || ft == OFTDateTime) {
+                /* OGR's text form of a date is YYYY/MM/DD; the contract's
+                 * is ISO 8601. */
+                int y, mo, d, h, mi, tz;
+                float sec;
+                char iso[32];
+                OGR_F_GetFieldAsDateTimeEx(feat, i, &y, &mo, &d, &h, &mi, &sec, &tz);
+                snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, mo, d);
+                values[map[i]] = _sinspace_strdup(iso);
+            } else {
+                values[map[i]] = _sinspace_strdup(OGR_F_GetFieldAsString(feat, i));
+            }
             if (values[map[i]] && values[map[i]][0])
                 r.v[map[i]] = values[map[i]];
         }
