@@ -30,13 +30,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Until the query module lands, regions and filters are optional at link
- * time: export refuses them when it is absent. */
-#pragma weak sinspace_query_workplaces
-#pragma weak sinspace_region_wkb
-#pragma weak sinspace_region_describe
-#pragma weak sinspace_filter_describe
-
 #define PUB (1u << SINSPACE_AUDIENCE_PUBLIC)
 #define PAR (1u << SINSPACE_AUDIENCE_PARTNER)
 #define INT (1u << SINSPACE_AUDIENCE_INTERNAL)
@@ -895,10 +888,6 @@ select_one(void *user, const sinspace_workplace_row *row)
 static sinspace_status
 build_selection(exporter *ex)
 {
-    if (!sinspace_query_workplaces)
-        return _sinspace_error(ex->ctx, SINSPACE_UNSUPPORTED,
-                               "export: regions and filters need the query "
-                               "module, which this build lacks");
     sinspace_status st = _sinspace_exec(ex->store,
         "CREATE TEMP TABLE IF NOT EXISTS export_selection"
         " (id INTEGER PRIMARY KEY); DELETE FROM temp.export_selection");
@@ -985,10 +974,6 @@ run_layer(exporter *ex)
         if ((st = build_selection(ex)))
             return st;
     } else if (o->region) {
-        if (!sinspace_region_wkb)
-            return _sinspace_error(ex->ctx, SINSPACE_UNSUPPORTED,
-                                   "export: regions need the query module, "
-                                   "which this build lacks");
         if ((st = sinspace_region_wkb(o->region, &region_wkb, &region_size)))
             return st;
     }
@@ -1023,10 +1008,8 @@ static char *
 describe_filters(exporter *ex)
 {
     const sinspace_export_options *o = ex->o;
-    char *filter = o->filter && sinspace_filter_describe
-                       ? sinspace_filter_describe(o->filter) : NULL;
-    const char *region = o->region && sinspace_region_describe
-                             ? sinspace_region_describe(o->region) : NULL;
+    char *filter = o->filter ? sinspace_filter_describe(o->filter) : NULL;
+    const char *region = o->region ? sinspace_region_describe(o->region) : NULL;
     char agg[96] = "";
     if (o->layer == SINSPACE_EXPORT_WORKPLACES && o->aggregate)
         snprintf(agg, sizeof agg, "aggregate level=%s",
