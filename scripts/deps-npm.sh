@@ -1,12 +1,20 @@
 #!/bin/sh
-# Installs the npm tools sinspace's tests use, into tests/node (project-local,
-# nothing global): @mapbox/geojsonhint, an independent RFC 7946 GeoJSON
-# validator (it checks structure, right-hand winding and foreign members).
-# The export tests skip the validator check when it is absent.
+# Installs the npm packages sinspace's tests use into tests/node (project
+# local, nothing global; tests/node is ignored by git): two independent
+# GeoJSON validators that tests/geojson_check.js runs on export output.
+#   @placemarkio/check-geojson  RFC 7946 structure (successor of geojsonhint)
+#   geojson-validation          RFC 7946 structure, a second opinion
+# (@mapbox/geojsonhint itself cannot be installed from the registry alone:
+# one of its dependencies is fetched from a git host.)
+# Needs node and npm (scripts/deps-debian.sh).  Without these packages the
+# export_cli test reports SKIP.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [ -x "$root/tests/node/node_modules/.bin/geojsonhint" ]; then
+dest="$root/tests/node"
+if [ -d "$dest/node_modules/@placemarkio/check-geojson" ] &&
+   [ -d "$dest/node_modules/geojson-validation" ]; then
   exit 0
 fi
-mkdir -p "$root/tests/node"
-npm install --silent --no-audit --no-fund --prefix "$root/tests/node" @mapbox/geojsonhint@3.3.0
+mkdir -p "$dest"
+npm install --no-audit --no-fund --no-save --prefix "$dest" \
+  @placemarkio/check-geojson@0.1.14 geojson-validation@1.0.2
