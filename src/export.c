@@ -361,6 +361,23 @@ ogr_driver_name(sinspace_export_format f)
     }
 }
 
+/* 1 if path names the store itself (or its WAL or shared-memory file). */
+static int
+is_store_file(const sinspace_store *store, const char *path)
+{
+    struct stat a, b;
+    if (stat(path, &a) != 0)
+        return 0;
+    static const char *const sides[] = {"", "-wal", "-shm", "-journal"};
+    char p[4096];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", store->path, sides[i]);
+        if (stat(p, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return 1;
+    }
+    return 0;
+}
+
 static sinspace_status
 dir_and_base(exporter *ex, char **dir, const char **base)
 {
@@ -689,7 +706,11 @@ sink_publish(exporter *ex)
             continue;
         snprintf(from, sizeof from, "%s/%s", ex->tmp_dir, e->d_name);
         snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
-        if (chmod(from, 0600) != 0 || rename(from, to) != 0)
+        if (is_store_file(ex->store, to))
+            st = _sinspace_error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                                 "%s: that is the database itself; not replaced",
+                                 to);
+        else if (chmod(from, 0600) != 0 || rename(from, to) != 0)
             st = _sinspace_error(ex->ctx, SINSPACE_IO, "%s: %s", to,
                                  strerror(errno));
     }
@@ -1042,6 +1063,21 @@ describe_filters(exporter *ex)
     return out;
 }
 
+/* Refuses targets an export must never replace: the database, a folder. */
+static sinspace_status
+check_target(exporter *ex, const char *path)
+{
+    struct stat sb;
+    if (is_store_file(ex->store, path))
+        return _sinspace_error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                               "%s: that is the database itself; choose another "
+                               "output file", path);
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return _sinspace_error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                               "%s: exists and is not a regular file", path);
+    return SINSPACE_OK;
+}
+
 sinspace_status
 sinspace_export(sinspace_store *store, const char *path,
                 const sinspace_export_options *opts,
@@ -1084,6 +1120,7 @@ sinspace_export(sinspace_store *store, const char *path,
         return _sinspace_error(ctx, SINSPACE_PERMISSION,
                                "%s: export records itself in the audit trail; "
                                "open the database for writing", store->path);
+    sinspace_status st0;
     exporter ex;
     memset(&ex, 0, sizeof ex);
     ex.store = store;
@@ -1097,6 +1134,8 @@ sinspace_export(sinspace_store *store, const char *path,
                                "%s: unknown format; name one with --format "
                                "(GeoJSON, GeoJSONSeq, GPKG, Shapefile, KML, "
                                "FlatGeobuf, CSV)", path);
+    if (strcmp(path, "-") && (st0 = check_target(&ex, path)))
+        return st0;
     _sinspace_now_iso(ex.generated);
     ex.layer_name = sinspace_export_layer_name(opts->layer);
     switch (opts->layer) {

@@ -750,6 +750,17 @@ Test(export, failures_leave_nothing, .init = setup, .fini = teardown)
     o.aggregate = 1;
     cr_assert_eq(sinspace_export(store, "/dev/null", &o, NULL),
                  SINSPACE_INVALID_ARGUMENT);
+    /* The database itself is never an output. */
+    char db[512];
+    path_in(db, sizeof db, "store.sqlite");
+    o.layer = SINSPACE_EXPORT_WORKPLACES;
+    o.aggregate = 0;
+    o.format = SINSPACE_FORMAT_GEOJSON;
+    cr_assert_eq(sinspace_export(store, db, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(sinspace_context_message(ctx), "database itself"));
+    o.format = SINSPACE_FORMAT_GPKG;
+    cr_assert_eq(sinspace_export(store, db, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_export(store, dir, &o, NULL), SINSPACE_INVALID_ARGUMENT);
     cr_assert_eq(_sinspace_query_int(store, "SELECT count(*) FROM audit", &after, 0),
                  SINSPACE_OK);
     cr_assert_eq(after, before);
