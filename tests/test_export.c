@@ -796,3 +796,57 @@ Test(export, names_parse_both_ways)
     cr_assert_eq(o.min_count, 5);
     cr_assert_eq(sinspace_export(NULL, "x", &o, NULL), SINSPACE_INVALID_ARGUMENT);
 }
+
+Test(export, zones_fences_tiles_by_audience, .init = setup, .fini = teardown)
+{
+    cr_assert_eq(_sinspace_exec(store,
+        "INSERT INTO zones(computed_at, params, workplaces, mean_risk, max_risk,"
+        " peak_density, sectors, geom) VALUES"
+        " ('2026-11-28T00:00:00Z', 'bw=1km', 12, 2.1, 2.9, 3.3, 'brothel',"
+        "  CastToMultiPolygon(BuildMbr(98.97, 18.77, 99.01, 18.81, 4326))),"
+        " ('2026-11-28T00:00:00Z', 'bw=1km', 2, 2.5, 2.9, 1.1, 'brothel',"
+        "  CastToMultiPolygon(BuildMbr(99.2, 19.7, 99.21, 19.71, 4326)));"
+        "INSERT INTO tiles(path, driver, crs, width, height, bands, pixel_size,"
+        " pixel_size_m, acquired, source, attribution, added, footprint) VALUES"
+        " ('/private/imagery/t1.tif', 'GTiff', 'EPSG:32647', 100, 100, 3, 10, 10,"
+        "  '2025-01-02', 'Sentinel-2', 'ESA', '2026-11-28T00:00:00Z',"
+        "  CastToMultiPolygon(BuildMbr(98.9, 18.7, 99.1, 18.9, 4326)));"
+        "INSERT INTO fences(name, description, added_by, added_at, geom) VALUES"
+        " ('old-town', 'test fence', 'planner-7', '2026-11-28T00:00:00Z',"
+        "  CastToMultiPolygon(BuildMbr(98.95, 18.75, 99.05, 18.85, 4326)))"),
+        SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    sinspace_export_result r;
+    char p[512];
+    cr_assert_eq(export_to("z.geojson", SINSPACE_EXPORT_ZONES,
+                           SINSPACE_AUDIENCE_PUBLIC, &r), SINSPACE_OK);
+    cr_assert_eq(r.rows, 1);
+    cr_assert_eq(r.suppressed, 1);
+    cr_assert_eq(export_to("z-partner.geojson", SINSPACE_EXPORT_ZONES,
+                           SINSPACE_AUDIENCE_PARTNER, &r), SINSPACE_OK);
+    cr_assert_eq(r.rows, 2);
+
+    cr_assert_eq(export_to("t.geojson", SINSPACE_EXPORT_TILES,
+                           SINSPACE_AUDIENCE_PUBLIC, &r), SINSPACE_OK);
+    cr_assert_eq(r.rows, 1);
+    path_in(p, sizeof p, "t.geojson");
+    char *text = slurp(p, NULL);
+    cr_assert_null(strstr(text, "/private"));
+    cr_assert_not_null(strstr(text, "\"acquired\":\"2025-01-02\""));
+    free(text);
+    cr_assert_eq(export_to("t-internal.geojson", SINSPACE_EXPORT_TILES,
+                           SINSPACE_AUDIENCE_INTERNAL, &r), SINSPACE_OK);
+    path_in(p, sizeof p, "t-internal.geojson");
+    text = slurp(p, NULL);
+    cr_assert_not_null(strstr(text, "\"path\":\"/private/imagery/t1.tif\""));
+    free(text);
+
+    cr_assert_eq(export_to("f.geojson", SINSPACE_EXPORT_FENCES,
+                           SINSPACE_AUDIENCE_PARTNER, &r), SINSPACE_OK);
+    path_in(p, sizeof p, "f.geojson");
+    text = slurp(p, NULL);
+    cr_assert_null(strstr(text, "planner-7"));
+    /* BuildMbr rings run counter-clockwise already; they must stay so. */
+    cr_assert_not_null(strstr(text,
+        "[[[[98.95,18.75],[99.05,18.75],[99.05,18.85],[98.95,18.85],[98.95,18.75]]]]"));
+    free(text);
+}
