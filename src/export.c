@@ -811,6 +811,8 @@ step_rows(exporter *ex, sqlite3_stmt *stmt)
     int public_ = ex->o->audience == SINSPACE_AUDIENCE_PUBLIC;
     int n = (int)ex->n_cols;
     sinspace_property all[MAX_COLUMNS];
+    /* Outlives each row's block: all[] may point into it. */
+    sinspace_geomask_result gr;
     int rc;
     sinspace_status st = SINSPACE_OK;
     while (!st && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -855,7 +857,6 @@ step_rows(exporter *ex, sqlite3_stmt *stmt)
             if (public_ && isfinite(lon) && isfinite(lat)) {
                 long long wid = sqlite3_column_int64(stmt, n + 3);
                 const char *ext = (const char *)sqlite3_column_text(stmt, n + 4);
-                sinspace_geomask_result gr;
                 if ((st = _sinspace_geomask_point(ex->gm, wid, ext ? ext : "",
                                                   lon, lat, &gr)))
                     break;
