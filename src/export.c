@@ -509,8 +509,16 @@ sink_open_ogr(exporter *ex)
         return _sinspace_error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
     snprintf(ex->tmp_path, n, "%s/%s", ex->tmp_dir, base);
 
+    char **dsco = NULL;
+    if (ex->format == SINSPACE_FORMAT_KML) {
+        /* KML swallows fields called name and description into its own
+         * elements; keep ours as ordinary data. */
+        dsco = CSLSetNameValue(dsco, "NameField", "kml_name");
+        dsco = CSLSetNameValue(dsco, "DescriptionField", "kml_description");
+    }
     CPLErrorReset();
-    ex->ds = GDALCreate(drv, ex->tmp_path, 0, 0, 0, GDT_Unknown, NULL);
+    ex->ds = GDALCreate(drv, ex->tmp_path, 0, 0, 0, GDT_Unknown, dsco);
+    CSLDestroy(dsco);
     if (!ex->ds)
         return _sinspace_gdal_error(ex->ctx, SINSPACE_IO, ex->path);
     ex->srs = OSRNewSpatialReference(NULL);
@@ -520,6 +528,10 @@ sink_open_ogr(exporter *ex)
     char **lco = NULL;
     if (ex->format == SINSPACE_FORMAT_CSV)
         lco = CSLSetNameValue(lco, "GEOMETRY", ex->polygons ? "AS_WKT" : "AS_XY");
+    if (ex->format == SINSPACE_FORMAT_SHAPEFILE)
+        /* The DBF default is Latin-1, which has no Thai: declare UTF-8
+         * (written to the .cpg file). */
+        lco = CSLSetNameValue(lco, "ENCODING", "UTF-8");
     if (ex->format == SINSPACE_FORMAT_FLATGEOBUF)
         /* The packed R-tree would hold every feature's box in memory. */
         lco = CSLSetNameValue(lco, "SPATIAL_INDEX", "NO");
@@ -530,7 +542,6 @@ sink_open_ogr(exporter *ex)
     CSLDestroy(lco);
     if (!ex->layer)
         return _sinspace_gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-    int k = 0;
     for (size_t i = 0; i < ex->n_cols; i++) {
         ex->field_index[i] = -1;
         if (!visible(ex, &ex->cols[i]))
@@ -542,11 +553,24 @@ sink_open_ogr(exporter *ex)
             t = OFTString;
         OGRFieldDefnH fd = OGR_Fld_Create(ex->cols[i].name, t);
         OGR_Fld_SetSubType(fd, sub);
+        OGRFeatureDefnH defn = OGR_L_GetLayerDefn(ex->layer);
+        int before = OGR_FD_GetFieldCount(defn);
         OGRErr err = OGR_L_CreateField(ex->layer, fd, 1);
         OGR_Fld_Destroy(fd);
         if (err != OGRERR_NONE)
             return _sinspace_gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-        ex->field_index[i] = k++;
+        /* A driver may rename the field (Shapefile cuts names to 10
+         * characters) or, in principle, keep it for itself: index by what
+         * the layer now holds, never by creation order alone. */
+        defn = OGR_L_GetLayerDefn(ex->layer);
+        if (OGR_FD_GetFieldCount(defn) == before + 1)
+            ex->field_index[i] = before;
+        else
+            ex->field_index[i] = OGR_FD_GetFieldIndex(defn, ex->cols[i].name);
+        if (ex->field_index[i] < 0)
+            return _sinspace_error(ex->ctx, SINSPACE_UNSUPPORTED,
+                                   "%s: the %s driver did not keep field %s",
+                                   ex->path, drv_name, ex->cols[i].name);
     }
     /* The audience travels as metadata where the driver keeps it (GPKG). */
     sinspace_property meta[5];

@@ -642,6 +642,19 @@ Test(export, every_ogr_format_reads_back, .init = setup, .fini = teardown)
         cr_assert_geq(OGR_FD_GetFieldIndex(d, "sector"), 0, "%s", files[i]);
         cr_assert_geq(OGR_FD_GetFieldIndex(d, "risk_class"), 0, "%s", files[i]);
         cr_assert_lt(OGR_FD_GetFieldIndex(d, "source_note"), 0, "%s", files[i]);
+        /* UTF-8 text survives every format. */
+        OGR_L_SetAttributeFilter(l, "id = 'WP-000001'");
+        OGRFeatureH f = OGR_L_GetNextFeature(l);
+        cr_assert_not_null(f, "%s", files[i]);
+        cr_assert_str_eq(OGR_F_GetFieldAsString(f, OGR_FD_GetFieldIndex(d, "name_local")),
+                         "สถานที่ทำงาน 1", "%s", files[i]);
+        cr_assert_str_eq(OGR_F_GetFieldAsString(f, OGR_FD_GetFieldIndex(d, "sector")),
+                         "other_manufacturing", "%s", files[i]);
+        cr_assert_str_eq(OGR_F_GetFieldAsString(f, OGR_FD_GetFieldIndex(d, "risk_class")),
+                         "low", "%s", files[i]);
+        cr_assert_float_eq(OGR_F_GetFieldAsDouble(f, OGR_FD_GetFieldIndex(d, "risk")),
+                           1.188, 1e-9, "%s", files[i]);
+        OGR_F_Destroy(f);
         if (!strcmp(files[i], "w.gpkg")) {
             const char *aud = GDALGetMetadataItem(ds, "SINSPACE_AUDIENCE", NULL);
             cr_assert_str_eq(aud ? aud : "", "partner");
@@ -663,7 +676,7 @@ Test(export, every_ogr_format_reads_back, .init = setup, .fini = teardown)
         }
     }
     closedir(d);
-    cr_assert_geq(n, 10); /* .shp .shx .dbf .prj among them */
+    cr_assert_geq(n, 11); /* .shp .shx .dbf .prj .cpg among them */
 }
 
 Test(export, polygon_layers, .init = setup, .fini = teardown)
