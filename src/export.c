@@ -103,7 +103,7 @@ static const column observation_columns[OB_N] = {
 };
 static const char observation_select[] =
     "SELECT o.id, w.ext_id, w.name, w.sector, o.observed, o.risk,"
-    " CASE WHEN o.risk >= 2.333 THEN 'high' WHEN o.risk >= 1.667 THEN 'medium'"
+    " CASE WHEN o.risk >= ?3 THEN 'high' WHEN o.risk >= ?4 THEN 'medium'"
     " ELSE 'low' END, o.scored, NULL, o.source_type, o.source_note, o.observer,"
     " o.i01, o.i02, o.i03, o.i04, o.i05, o.i06, o.i07, o.i08, o.i09, o.i10,"
     " o.i11, o.i12, o.i13, o.i14, o.i15, o.i16, o.i17, o.i18, o.i19, o.i20,"
@@ -1041,6 +1041,11 @@ run_layer(exporter *ex)
     }
     if (o->layer == SINSPACE_EXPORT_WORKPLACES && o->aggregate)
         sqlite3_bind_int(stmt, 2, (int)o->level);
+    if (o->layer == SINSPACE_EXPORT_OBSERVATIONS) {
+        /* An observation's class, by the thresholds of risk.h. */
+        sqlite3_bind_double(stmt, 3, SINSPACE_RISK_HIGH);
+        sqlite3_bind_double(stmt, 4, SINSPACE_RISK_MEDIUM);
+    }
     st = step_rows(ex, stmt);
     sqlite3_finalize(stmt);
     return st;

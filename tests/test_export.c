@@ -575,7 +575,18 @@ Test(export, observations_public_hide_observers, .init = setup, .fini = teardown
     cr_assert_null(strstr(text, "\"source"));
     free(text);
     GDALDatasetH ds = open_vector("obs.geojsons");
-    cr_assert_eq(OGR_L_GetFeatureCount(GDALDatasetGetLayer(ds, 0), 1), 71);
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    cr_assert_eq(OGR_L_GetFeatureCount(l, 1), 71);
+    /* Each observation's class follows its own risk. */
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int fr = OGR_FD_GetFieldIndex(d, "risk"), fc = OGR_FD_GetFieldIndex(d, "risk_class");
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        const char *want = sinspace_risk_class_name(
+            sinspace_risk_classify(OGR_F_GetFieldAsDouble(f, fr)));
+        cr_assert_str_eq(OGR_F_GetFieldAsString(f, fc), want);
+        OGR_F_Destroy(f);
+    }
     GDALClose(ds);
 }
 
