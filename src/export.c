@@ -993,22 +993,29 @@ run_layer(exporter *ex)
     case SINSPACE_EXPORT_AREAS:
         base = area_select;
         where = " WHERE ?1 IS NULL OR (MbrIntersects(a.geom, GeomFromWKB(?1, 4326))"
-                " AND ST_Intersects(a.geom, GeomFromWKB(?1, 4326)))";
+                " AND ST_Intersects(a.geom, GeomFromWKB(?1, 4326))"
+                " AND NOT ST_Touches(a.geom, GeomFromWKB(?1, 4326)))";
         tail = " ORDER BY a.level_rank, a.code";
         break;
     case SINSPACE_EXPORT_ZONES:
         base = zone_select;
-        where = " WHERE ?1 IS NULL OR ST_Intersects(z.geom, GeomFromWKB(?1, 4326))";
+        where = " WHERE ?1 IS NULL OR (MbrIntersects(z.geom, GeomFromWKB(?1, 4326))"
+                " AND ST_Intersects(z.geom, GeomFromWKB(?1, 4326))"
+                " AND NOT ST_Touches(z.geom, GeomFromWKB(?1, 4326)))";
         tail = " ORDER BY z.id";
         break;
     case SINSPACE_EXPORT_FENCES:
         base = fence_select;
-        where = " WHERE ?1 IS NULL OR ST_Intersects(f.geom, GeomFromWKB(?1, 4326))";
+        where = " WHERE ?1 IS NULL OR (MbrIntersects(f.geom, GeomFromWKB(?1, 4326))"
+                " AND ST_Intersects(f.geom, GeomFromWKB(?1, 4326))"
+                " AND NOT ST_Touches(f.geom, GeomFromWKB(?1, 4326)))";
         tail = " ORDER BY f.name";
         break;
     case SINSPACE_EXPORT_TILES:
         base = tile_select;
-        where = " WHERE ?1 IS NULL OR ST_Intersects(t.footprint, GeomFromWKB(?1, 4326))";
+        where = " WHERE ?1 IS NULL OR (MbrIntersects(t.footprint, GeomFromWKB(?1, 4326))"
+                " AND ST_Intersects(t.footprint, GeomFromWKB(?1, 4326))"
+                " AND NOT ST_Touches(t.footprint, GeomFromWKB(?1, 4326)))";
         tail = " ORDER BY t.acquired, t.id";
         break;
     default:

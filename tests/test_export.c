@@ -751,6 +751,24 @@ Test(export, region_and_filter, .init = setup, .fini = teardown)
     cr_assert_not_null(strstr((const char *)sqlite3_column_text(s, 3), "min-risk"));
     cr_assert_eq(sqlite3_column_int64(s, 4), expect);
     sqlite3_finalize(s);
+
+    /* Other layers: what overlaps the region; neighbours that only touch
+     * it are left out, so the one district is Mueang Chiang Mai. */
+    path_in(out, sizeof out, "areas-in.geojson");
+    o.layer = SINSPACE_EXPORT_AREAS;
+    o.filter = NULL;
+    cr_assert_eq(sinspace_export(store, out, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    GDALDatasetH ds = open_vector("areas-in.geojson");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGR_L_SetAttributeFilter(l, "level = 'district'");
+    cr_assert_eq(OGR_L_GetFeatureCount(l, 1), 1);
+    OGRFeatureH f = OGR_L_GetNextFeature(l);
+    cr_assert_str_eq(OGR_F_GetFieldAsString(f, OGR_FD_GetFieldIndex(
+                         OGR_L_GetLayerDefn(l), "code")), "mueang-chiang-mai");
+    OGR_F_Destroy(f);
+    GDALClose(ds);
+    cr_assert_gt(r.rows, 10);
     sinspace_region_destroy(region);
 }
 
