@@ -13,6 +13,7 @@
 #include <sinspace/tiles.h>
 #include <sinspace/style.h>
 #include <sinspace/zones.h>
+#include <sinspace/export.h>
 
 #ifdef __cplusplus
 extern "C" {
