@@ -1,0 +1,156 @@
+/* testutil.h: small helpers the Criterion tests share: a temporary
+ * directory per test, whole-file reads and writes, and a logger that keeps
+ * every message the library logs so tests can assert on them.
+ *
+ * Header-only (static functions) so that each test file stays one
+ * executable with one line in tests/meson.build. */
+#ifndef SINSPACE_TESTUTIL_H
+#define SINSPACE_TESTUTIL_H
+
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* nftw; include this header first */
+#endif
+#include <sinspace/sinspace.h>
+
+#include <criterion/criterion.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__GNUC__)
+#define TU_UNUSED __attribute__((unused))
+#else
+#define TU_UNUSED
+#endif
+
+/* Makes a fresh directory under $TMPDIR (or /tmp) into out. */
+static TU_UNUSED void
+tu_tmpdir(char out[PATH_MAX])
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(out, PATH_MAX, "%s/sinspace-test-XXXXXX",
+             base && *base ? base : "/tmp");
+    cr_assert_not_null(mkdtemp(out), "mkdtemp failed");
+}
+
+static int
+tu_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes a directory tree; NULL or "" is harmless. */
+static TU_UNUSED void
+tu_rmtree(const char *path)
+{
+    if (path && *path)
+        nftw(path, tu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* dir/name into out. */
+static TU_UNUSED void
+tu_path(char out[PATH_MAX], const char *dir, const char *name)
+{
+    snprintf(out, PATH_MAX, "%s/%s", dir, name);
+}
+
+static TU_UNUSED void
+tu_write(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    cr_assert_eq(fwrite(data, 1, size, f), size);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static TU_UNUSED void
+tu_write_str(const char *path, const char *text)
+{
+    tu_write(path, text, strlen(text));
+}
+
+/* The whole file, NUL-terminated, in malloc'd memory; NULL if it cannot be
+ * read.  *size gets its length when size is not NULL. */
+static TU_UNUSED char *
+tu_read(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap + 1);
+    cr_assert_not_null(buf);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            cr_assert_not_null(buf);
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (size)
+        *size = len;
+    return buf;
+}
+
+static TU_UNUSED int
+tu_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static TU_UNUSED unsigned
+tu_mode(const char *path)
+{
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0, "stat %s", path);
+    return (unsigned)(sb.st_mode & 07777);
+}
+
+/* A logger that keeps every message, one per line, with its level. */
+typedef struct tu_log {
+    char text[1 << 16];
+    size_t len;
+    int errors;
+    int warnings;
+} tu_log;
+
+static TU_UNUSED void
+tu_log_fn(void *user, sinspace_log_level level, const char *msg)
+{
+    tu_log *log = user;
+    static const char *const tags[] = {"debug", "info", "warning", "error"};
+    if (level == SINSPACE_LOG_ERROR)
+        log->errors++;
+    if (level == SINSPACE_LOG_WARNING)
+        log->warnings++;
+    if (level == SINSPACE_LOG_DEBUG)
+        return;
+    int n = snprintf(log->text + log->len, sizeof log->text - log->len,
+                     "%s: %s\n", tags[level], msg);
+    if (n > 0 && log->len + (size_t)n < sizeof log->text)
+        log->len += (size_t)n;
+}
+
+static TU_UNUSED void
+tu_log_clear(tu_log *log)
+{
+    log->text[0] = '\0';
+    log->len = 0;
+    log->errors = 0;
+    log->warnings = 0;
+}
+
+#endif
