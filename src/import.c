@@ -797,7 +797,13 @@ import_csv(importer *im)
         int bad;
         if (im->kind == SINSPACE_IMPORT_OBSERVATIONS) {
             memset(&p, 0, sizeof p);
-            bad = validate_observation(im, &r, &p, reason, sizeof reason);
+            bad = 0;
+            if (!r.v[COL_ID]) {
+                snprintf(reason, sizeof reason, "id is missing");
+                bad = -1;
+            }
+            if (!bad)
+                bad = validate_observation(im, &r, &p, reason, sizeof reason);
             if (!bad && !p.has_observation) {
                 snprintf(reason, sizeof reason, "no risk and no indicator score");
                 bad = -1;
@@ -1172,7 +1178,18 @@ import_ogr_workplaces(importer *im, OGRLayerH layer)
         for (int i = 0; i < nf; i++) {
             if (map[i] < 0 || !OGR_F_IsFieldSetAndNotNull(feat, i))
                 continue;
-            values[map[i]] = _sinspace_strdup(OGR_F_GetFieldAsString(feat, i));
+            /* OGR reads "2025-03-01" in GeoJSON as a Date, which it
+             * formats as "2025/03/01": give the contract's ISO form. */
+            int y, mo, d, h, mi, tz;
+            float sec;
+            char iso[16];
+            if (OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i)) == OFTDate &&
+                OGR_F_GetFieldAsDateTimeEx(feat, i, &y, &mo, &d, &h, &mi, &sec, &tz)) {
+                snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, mo, d);
+                values[map[i]] = _sinspace_strdup(iso);
+            } else {
+                values[map[i]] = _sinspace_strdup(OGR_F_GetFieldAsString(feat, i));
+            }
             if (values[map[i]] && values[map[i]][0])
                 r.v[map[i]] = values[map[i]];
         }

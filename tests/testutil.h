@@ -13,7 +13,9 @@
 #include <sinspace/sinspace.h>
 
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
@@ -59,7 +61,8 @@ tu_rmtree(const char *path)
 static TU_UNUSED void
 tu_path(char out[PATH_MAX], const char *dir, const char *name)
 {
-    snprintf(out, PATH_MAX, "%s/%s", dir, name);
+    int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+    cr_assert(n > 0 && n < PATH_MAX, "path too long");
 }
 
 static TU_UNUSED void
@@ -151,6 +154,71 @@ tu_log_clear(tu_log *log)
     log->len = 0;
     log->errors = 0;
     log->warnings = 0;
+}
+
+/* A new store for a test, copied from a template made once per run:
+ * creating a store (the full EPSG table) is most of a test's work, more so
+ * under the sanitizers.  A test file that wants it says
+ * TU_STORE_TEMPLATE_MAKE_HOOK and TU_STORE_TEMPLATE_REMOVE_HOOK once (each
+ * on its own line); the runner process then makes the template before the
+ * first test and removes it after the last.  Tests of creation
+ * itself call sinspace_store_create. */
+#define TU_TEMPLATE_ENV "SINSPACE_TEST_STORE_TEMPLATE"
+
+static TU_UNUSED char tu_template_dir[PATH_MAX];
+
+/* Criterion names hooks by line: the two must be on different lines. */
+#define TU_STORE_TEMPLATE_MAKE_HOOK                                            \
+    ReportHook(PRE_ALL)(struct criterion_test_set *set_)                       \
+    {                                                                          \
+        (void)set_;                                                            \
+        tu_template_make();                                                    \
+    }
+#define TU_STORE_TEMPLATE_REMOVE_HOOK                                          \
+    ReportHook(POST_ALL)(struct criterion_global_stats *stats_)                \
+    {                                                                          \
+        (void)stats_;                                                          \
+        tu_rmtree(tu_template_dir);                                            \
+    }
+
+static TU_UNUSED void
+tu_template_make(void)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(tu_template_dir, sizeof tu_template_dir,
+             "%s/sinspace-template-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(tu_template_dir)) {
+        tu_template_dir[0] = '\0';
+        return;
+    }
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/template.sqlite", tu_template_dir);
+    sinspace_context *ctx = sinspace_context_create();
+    sinspace_store *s = NULL;
+    if (ctx && sinspace_store_create(ctx, path, &s) == SINSPACE_OK) {
+        sinspace_store_close(s);
+        setenv(TU_TEMPLATE_ENV, path, 1);
+    }
+    sinspace_context_destroy(ctx);
+}
+
+/* Makes a store at path (copied from the template when there is one) and
+ * opens it for writing. */
+static TU_UNUSED sinspace_status
+tu_store_new(sinspace_context *ctx, const char *path, sinspace_store **out)
+{
+    const char *tpl = getenv(TU_TEMPLATE_ENV);
+    if (!tpl)
+        return sinspace_store_create(ctx, path, out);
+    size_t size;
+    char *bytes = tu_read(tpl, &size);
+    cr_assert_not_null(bytes, "cannot read the store template %s", tpl);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    cr_assert_geq(fd, 0, "cannot create %s", path);
+    cr_assert_eq(write(fd, bytes, size), (ssize_t)size);
+    cr_assert_eq(close(fd), 0);
+    free(bytes);
+    return sinspace_store_open(ctx, path, SINSPACE_OPEN_READWRITE, out);
 }
 
 #endif
