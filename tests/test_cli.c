@@ -27,8 +27,13 @@ teardown(void)
 {
     free(out);
     free(err);
+    out = err = NULL;
     tu_rmtree(dir);
+    tu_leak_check();
 }
+
+TU_RUNNER_HOOK_START(0)
+TU_RUNNER_HOOK_END
 
 TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
 

@@ -13,6 +13,11 @@ static size_t nfld;
 static long line;
 static char err[256];
 
+TU_RUNNER_HOOK_START(0)
+TU_RUNNER_HOOK_END
+
+TestSuite(csv, .fini = tu_leak_check);
+
 static int
 next(sinspace_csv *csv)
 {

@@ -9,6 +9,11 @@
 
 static char err[256];
 
+TU_RUNNER_HOOK_START(0)
+TU_RUNNER_HOOK_END
+
+TestSuite(parse, .fini = tu_leak_check);
+
 static void
 date_ok(const char *s)
 {

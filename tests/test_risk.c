@@ -16,7 +16,10 @@ reset(void)
     }
 }
 
-TestSuite(risk, .init = reset);
+TU_RUNNER_HOOK_START(0)
+TU_RUNNER_HOOK_END
+
+TestSuite(risk, .init = reset, .fini = tu_leak_check);
 
 Test(risk, nothing_scored_is_nan)
 {

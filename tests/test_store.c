@@ -30,7 +30,11 @@ teardown(void)
     sinspace_context_destroy(ctx);
     ctx = NULL;
     tu_rmtree(dir);
+    tu_leak_check();
 }
+
+TU_RUNNER_HOOK_START(0)
+TU_RUNNER_HOOK_END
 
 TestSuite(store, .init = setup, .fini = teardown);
 

@@ -24,6 +24,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TU_ASAN 1
+#endif
+#endif
+#ifdef TU_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #if defined(__GNUC__)
 #define TU_UNUSED __attribute__((unused))
 #else
@@ -158,28 +169,12 @@ tu_log_clear(tu_log *log)
 
 /* A new store for a test, copied from a template made once per run:
  * creating a store (the full EPSG table) is most of a test's work, more so
- * under the sanitizers.  A test file that wants it says
- * TU_STORE_TEMPLATE_MAKE_HOOK and TU_STORE_TEMPLATE_REMOVE_HOOK once (each
- * on its own line); the runner process then makes the template before the
- * first test and removes it after the last.  Tests of creation
- * itself call sinspace_store_create. */
+ * under the sanitizers.  The runner process makes it before the first
+ * test when the file says TU_RUNNER_HOOK_START(1), and removes it after the
+ * last.  Tests of creation itself call sinspace_store_create. */
 #define TU_TEMPLATE_ENV "SINSPACE_TEST_STORE_TEMPLATE"
 
 static TU_UNUSED char tu_template_dir[PATH_MAX];
-
-/* Criterion names hooks by line: the two must be on different lines. */
-#define TU_STORE_TEMPLATE_MAKE_HOOK                                            \
-    ReportHook(PRE_ALL)(struct criterion_test_set *set_)                       \
-    {                                                                          \
-        (void)set_;                                                            \
-        tu_template_make();                                                    \
-    }
-#define TU_STORE_TEMPLATE_REMOVE_HOOK                                          \
-    ReportHook(POST_ALL)(struct criterion_global_stats *stats_)                \
-    {                                                                          \
-        (void)stats_;                                                          \
-        tu_rmtree(tu_template_dir);                                            \
-    }
 
 static TU_UNUSED void
 tu_template_make(void)
@@ -220,5 +215,71 @@ tu_store_new(sinspace_context *ctx, const char *path, sinspace_store **out)
     free(bytes);
     return sinspace_store_open(ctx, path, SINSPACE_OPEN_READWRITE, out);
 }
+
+/* Leaks.  Criterion runs each test in its own process and reports a
+ * LeakSanitizer finding at that process's exit only as a warning, the test
+ * still passing.  So under ASan each suite's .fini runs a leak check, and a
+ * test that leaked leaves a mark the runner finds after the last test: it
+ * then exits 1, failing the suite for meson.  Without ASan this is a no-op. */
+#define TU_LEAK_ENV "SINSPACE_TEST_LEAK_MARK"
+
+static TU_UNUSED char tu_leak_mark[PATH_MAX];
+
+static TU_UNUSED void
+tu_leak_check(void)
+{
+#ifdef TU_ASAN
+    const char *mark = getenv(TU_LEAK_ENV);
+    if (__lsan_do_recoverable_leak_check() && mark) {
+        FILE *f = fopen(mark, "a");
+        if (f) {
+            fputs("leak\n", f);
+            fclose(f);
+        }
+    }
+#endif
+}
+
+static TU_UNUSED void
+tu_runner_start(int make_template)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(tu_leak_mark, sizeof tu_leak_mark, "%s/sinspace-leaks-%ld",
+             base && *base ? base : "/tmp", (long)getpid());
+    unlink(tu_leak_mark);
+    setenv(TU_LEAK_ENV, tu_leak_mark, 1);
+    if (make_template)
+        tu_template_make();
+}
+
+static TU_UNUSED void
+tu_runner_end(void)
+{
+    tu_rmtree(tu_template_dir);
+    if (tu_leak_mark[0] && access(tu_leak_mark, F_OK) == 0) {
+        unlink(tu_leak_mark);
+        fprintf(stderr, "[FAIL] memory leaked in at least one test: see the "
+                "LeakSanitizer reports above\n");
+        exit(1);
+    }
+}
+
+/* Every test file says, each on its own line (Criterion names hooks by
+ * line):
+ *     TU_RUNNER_HOOK_START(0)   (1: also make the store template)
+ *     TU_RUNNER_HOOK_END
+ * and every suite's .fini calls tu_leak_check(). */
+#define TU_RUNNER_HOOK_START(make_template)                                    \
+    ReportHook(PRE_ALL)(struct criterion_test_set *set_)                       \
+    {                                                                          \
+        (void)set_;                                                            \
+        tu_runner_start(make_template);                                        \
+    }
+#define TU_RUNNER_HOOK_END                                                     \
+    ReportHook(POST_ALL)(struct criterion_global_stats *stats_)                \
+    {                                                                          \
+        (void)stats_;                                                          \
+        tu_runner_end();                                                       \
+    }
 
 #endif
