@@ -635,6 +635,20 @@ open_rejects(importer *im)
 {
     if (!im->opts->rejects_path)
         return SINSPACE_OK;
+    /* The rejects file is truncated: never let that be the source being
+     * read or the database being written. */
+    struct stat rs, other;
+    if (stat(im->opts->rejects_path, &rs) == 0) {
+        int is_source = stat(im->path, &other) == 0 && rs.st_dev == other.st_dev &&
+                        rs.st_ino == other.st_ino;
+        int is_db = stat(im->store->path, &other) == 0 &&
+                    rs.st_dev == other.st_dev && rs.st_ino == other.st_ino;
+        if (is_source || is_db)
+            return _sinspace_error(im->ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "%s: the rejects file may not be the %s",
+                                   im->opts->rejects_path,
+                                   is_source ? "file being imported" : "database");
+    }
     int fd = open(im->opts->rejects_path,
                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)

@@ -54,10 +54,11 @@ teardown(void)
     sinspace_context_destroy(ctx);
     ctx = NULL;
     tu_rmtree(dir);
+    tu_leak_check();
 }
 
-TU_STORE_TEMPLATE_MAKE_HOOK
-TU_STORE_TEMPLATE_REMOVE_HOOK
+TU_RUNNER_HOOK_START(1)
+TU_RUNNER_HOOK_END
 
 TestSuite(import, .init = setup, .fini = teardown, .timeout = 120);
 TestSuite(import_bad, .init = setup, .fini = teardown, .timeout = 120);
@@ -585,6 +586,15 @@ Test(import, areas_codes_parents_and_members)
                  SINSPACE_INVALID_INPUT);
     expect_log(path, 2, "unknown area code 'NOWHERE'");
 
+    /* A closed workplace keeps its area but the map layer leaves it out. */
+    import_ok("w4.csv",
+              "id,name,sector,lon,lat,status\n"
+              "C1,Fictional Closed,brothel,99.06,18.86,closed\n",
+              NULL, NULL);
+    cr_assert_str_eq(q_text(WP("area_code"), "C1"), "P1/east-district");
+    cr_assert_eq(q_int("SELECT workplaces FROM areas_risk WHERE code = ?1",
+                       "P1/east-district"), 3, "A2, A3, A5; not the closed C1");
+
     sinspace_store_info info;
     cr_assert_eq(sinspace_store_info_get(store, &info), SINSPACE_OK);
     cr_assert_eq(info.areas, 3);
@@ -1058,6 +1068,40 @@ Test(import, skip_invalid_unwritable_rejects_path)
     cr_assert_eq(import_text("a.csv", BASELINE, &o, &r, NULL), SINSPACE_IO);
     cr_assert_eq(count("workplaces"), 0);
     cr_assert_eq(count("audit"), 0);
+}
+
+/* The rejects file is truncated when opened: naming the source or the
+ * database by mistake must not destroy them. */
+Test(import, skip_invalid_refuses_source_as_rejects)
+{
+    char path[PATH_MAX];
+    data_file("src.csv", BASELINE, path);
+    sinspace_import_options o;
+    sinspace_import_options_init(&o);
+    o.rejects_path = path;
+    sinspace_import_result r;
+    cr_assert_eq(sinspace_import_file(store, path, &o, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), "may not be the file being imported"),
+              "%s", sinspace_context_message(ctx));
+    char *text = tu_read(path, NULL);
+    cr_assert_str_eq(text, BASELINE);
+    free(text);
+    cr_assert_eq(count("workplaces"), 0);
+}
+
+Test(import, skip_invalid_refuses_database_as_rejects)
+{
+    snapshot();
+    char path[PATH_MAX];
+    data_file("more.csv", HEADER GOOD_ROW, path);
+    sinspace_import_options o;
+    sinspace_import_options_init(&o);
+    o.rejects_path = db;
+    sinspace_import_result r;
+    cr_assert_eq(sinspace_import_file(store, path, &o, &r), SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), "may not be the database"),
+              "%s", sinspace_context_message(ctx));
+    expect_unchanged();
 }
 
 /* -------------------------------------------------------------------------
