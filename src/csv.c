@@ -167,9 +167,10 @@ _sinspace_csv_next(sinspace_csv *csv, char ***fields, size_t *n_fields,
         c = csv_peek(csv);
         if (c == '\r') {
             csv_getc(csv);
-            if (csv_peek(csv) == '\n')
-                continue;
-            break;
+            /* CRLF: the LF is counted below; a lone CR ends a line too. */
+            if (csv_peek(csv) != '\n')
+                csv->line++;
+            continue;
         }
         if (c != '\n')
             break;

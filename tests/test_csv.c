@@ -161,6 +161,16 @@ Test(csv, lone_cr_line_ends)
     _sinspace_csv_close(csv);
 }
 
+Test(csv, blank_lines_with_lone_cr)
+{
+    sinspace_csv *csv = open_str("a\r\rb\r\r\r\nc\n");
+    REC(csv, 1, "a");
+    REC(csv, 3, "b");
+    REC(csv, 6, "c");
+    expect_end(csv);
+    _sinspace_csv_close(csv);
+}
+
 Test(csv, byte_order_mark_skipped)
 {
     sinspace_csv *csv = open_str("\xEF\xBB\xBFid,name\n1,\xE0\xB8\x97\n");
