@@ -17,8 +17,8 @@ status=0
 for exe in build-fuzz/tests/fuzz/fuzz_*; do
   [ -f "$exe" ] && [ -x "$exe" ] || continue
   name=${exe##*/fuzz_}
-  work=build-fuzz/corpus-run/$name
-  crashes=build-fuzz/crashes/$name
+  work=$(pwd)/build-fuzz/corpus-run/$name
+  crashes=$(pwd)/build-fuzz/crashes/$name
   rm -rf "$work"; mkdir -p "$work" "$crashes"
   cp tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
   log=build-fuzz/fuzz-$name.log

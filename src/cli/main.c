@@ -166,8 +166,13 @@ find_command(const char *name)
     return NULL;
 }
 
+/* The whole command line, from the global options to the subcommand's
+ * exit status.  main() only calls this; the argument-parser fuzz target
+ * (tests/fuzz/fuzz_args.c) calls it with argument vectors of its own. */
+int cli_main(int argc, char **argv);
+
 int
-main(int argc, char **argv)
+cli_main(int argc, char **argv)
 {
     cli c = {0};
     int i = 1;
@@ -230,3 +235,11 @@ main(int argc, char **argv)
     }
     return rc;
 }
+
+#ifndef SINSPACE_CLI_NO_MAIN
+int
+main(int argc, char **argv)
+{
+    return cli_main(argc, argv);
+}
+#endif
