@@ -70,7 +70,7 @@ typedef struct sinspace_map_options {
                                       output reproducible */
     const char *label_field;       /* "name" (default), "name_local", "id" */
     int no_basemap;                /* 1: plain background, no imagery */
-    int no_labels;                 /* 1: markers only */
+    int no_labels;                 /* 1: markers only (zone ids stay) */
     int no_workplaces;             /* 1: basemap and areas only */
     double basemap_fade;           /* 0 (default, unaltered) .. 1 (white) */
     double basemap_desaturate;     /* 0 (default, unaltered) .. 1 (grey) */
