@@ -4,8 +4,8 @@
  * frame (an integer pixel rectangle, so the PNG's world file is exact), a
  * side panel (north arrow, scale bar, legend, inset locator) and a foot
  * band (attribution, generation time, marking).  Inside the frame, bottom
- * up: imagery (render_basemap.c), areas, workplaces (render_symbology.c),
- * labels (render_label.c).  Geometry comes from SpatiaLite as WKB and is
+ * up: imagery (render_basemap.c), areas, high-risk zones (render_zones.c),
+ * workplaces (render_symbology.c), labels (render_label.c).  Geometry comes from SpatiaLite as WKB and is
  * projected with OGR (PROJ underneath); no projection math is done here. */
 #include "render_int.h"
 
@@ -88,6 +88,13 @@ typedef struct workplace {
     char *ext_id, *name, *name_local, *sector, *status, *risk_class;
 } workplace;
 
+/* A zone of the `zones` table that meets the frame. */
+typedef struct zone_geom {
+    OGRGeometryH geom;     /* in the map CRS */
+    render_zone_feature f;
+    char *sectors;
+} zone_geom;
+
 typedef struct area_geom {
     OGRGeometryH geom;     /* in the map CRS */
     char *code, *name_latin, *name_local;
@@ -131,6 +138,9 @@ typedef struct map {
     size_t n_areas;
     workplace *wp;
     size_t n_wp;
+    render_zone_style *zstyle; /* borrowed; NULL: no zones layer */
+    zone_geom *zones;
+    size_t n_zones;
     char data_date[11];
     char **attributions;
     int n_attr;
@@ -171,6 +181,13 @@ map_clear_content(map *m)
     free(m->wp);
     m->wp = NULL;
     m->n_wp = 0;
+    for (size_t i = 0; i < m->n_zones; i++) {
+        OGR_G_DestroyGeometry(m->zones[i].geom);
+        free(m->zones[i].sectors);
+    }
+    free(m->zones);
+    m->zones = NULL;
+    m->n_zones = 0;
     for (int i = 0; i < m->n_attr; i++)
         free(m->attributions[i]);
     free(m->attributions);
@@ -502,6 +519,55 @@ load_areas(map *m)
     return st;
 }
 
+/* The zones whose geometry meets the frame, by id. */
+static sinspace_status
+load_zones(map *m)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = _sinspace_prepare(m->store,
+        "SELECT id, workplaces, mean_risk, max_risk, peak_density, sectors,"
+        " AsBinary(geom) FROM zones"
+        " WHERE id IN (SELECT rowid FROM SpatialIndex"
+        "  WHERE f_table_name = 'zones' AND f_geometry_column = 'geom'"
+        "  AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))"
+        " AND ST_Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326))"
+        " ORDER BY id", &stmt);
+    if (st)
+        return st;
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_double(stmt, i + 1, m->ll[i]);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        zone_geom *n = realloc(m->zones, (m->n_zones + 1) * sizeof *n);
+        if (!n) {
+            st = _sinspace_error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            break;
+        }
+        m->zones = n;
+        zone_geom *z = &m->zones[m->n_zones];
+        memset(z, 0, sizeof *z);
+        if ((st = geom_from_wkb(m->ctx, sqlite3_column_blob(stmt, 6),
+                                sqlite3_column_bytes(stmt, 6), &z->geom)))
+            break;
+        OGR_G_Transform(z->geom, m->to_map);
+        z->f.id = sqlite3_column_int64(stmt, 0);
+        z->f.workplaces = sqlite3_column_int64(stmt, 1);
+        for (int k = 0; k < 3; k++) {
+            double *v = k == 0 ? &z->f.mean_risk
+                        : k == 1 ? &z->f.max_risk : &z->f.peak_density;
+            *v = sqlite3_column_type(stmt, 2 + k) == SQLITE_NULL
+                     ? NAN : sqlite3_column_double(stmt, 2 + k);
+        }
+        z->sectors = col_dup(stmt, 5);
+        z->f.sectors = z->sectors;
+        m->n_zones++;
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = _sinspace_db_error(m->store, "map: reading zones");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
 static int
 by_risk(const void *a, const void *b)
 {
@@ -774,6 +840,84 @@ draw_areas(cairo_t *cr, map *m)
     cairo_restore(cr);
 }
 
+/* Zones over the areas and under the workplaces: translucent fills, so the
+ * imagery shows through, and dashed outlines, by styles/zones.sld. */
+static void
+draw_zones(cairo_t *cr, map *m)
+{
+    if (!m->zstyle || m->n_zones == 0)
+        return;
+    cairo_save(cr);
+    cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
+    cairo_clip(cr);
+    for (size_t i = 0; i < m->n_zones; i++) {
+        const sinspace_symbolizer *syms[8];
+        size_t n = _sinspace_zone_style_apply(m->zstyle, &m->zones[i].f, m->scale,
+                                              syms, 8);
+        for (size_t k = 0; k < n; k++) {
+            cairo_new_path(cr);
+            path_frame_geom(cr, m, m->zones[i].geom);
+            _sinspace_polygon_paint(cr, syms[k], m->px_sld);
+        }
+    }
+    cairo_new_path(cr);
+    cairo_restore(cr);
+}
+
+/* "Z<id>" on the visible part of each zone, before the workplace names so
+ * it wins a crowded spot: it is what `sinspace query --zone ID` takes.
+ * When every position collides it is printed anyway. */
+static void
+draw_zone_labels(cairo_t *cr, map *m, render_labels *labels, PangoLayout *layout)
+{
+    if (!m->zstyle || m->n_zones == 0)
+        return;
+    const sinspace_symbolizer *t = _sinspace_zone_style_text(m->zstyle);
+    render_label_style ls = {0};
+    memcpy(ls.clip, (double[]){m->frame[0], m->frame[1],
+                               m->frame[0] + m->frame[2],
+                               m->frame[1] + m->frame[3]}, sizeof ls.clip);
+    ls.size_px = (t && t->font_size > 0 ? t->font_size : 11) * m->px_sld;
+    ls.bold = t ? t->font_bold : 1;
+    ls.italic = t ? t->font_italic : 0;
+    ls.color = t && t->has_fill ? t->fill : (sinspace_rgba){0.35, 0.06, 0.06, 1};
+    ls.halo = t ? t->halo_fill : WHITE;
+    ls.halo_px = (t ? t->halo_radius : 1.5) * m->px_sld;
+    OGRGeometryH frame = OGR_G_CreateGeometry(wkbPolygon);
+    OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
+    OGR_G_AddPoint_2D(ring, m->ext[0], m->ext[1]);
+    OGR_G_AddPoint_2D(ring, m->ext[2], m->ext[1]);
+    OGR_G_AddPoint_2D(ring, m->ext[2], m->ext[3]);
+    OGR_G_AddPoint_2D(ring, m->ext[0], m->ext[3]);
+    OGR_G_AddPoint_2D(ring, m->ext[0], m->ext[1]);
+    OGR_G_AddGeometryDirectly(frame, ring);
+    for (size_t i = 0; i < m->n_zones; i++) {
+        OGRGeometryH vis = OGR_G_Intersection(m->zones[i].geom, frame);
+        OGRGeometryH pt = vis && !OGR_G_IsEmpty(vis) ? OGR_G_PointOnSurface(vis) : NULL;
+        if (pt && !OGR_G_IsEmpty(pt)) {
+            char text[32];
+            snprintf(text, sizeof text, "Z%lld", m->zones[i].f.id);
+            double x = px_x(m, OGR_G_GetX(pt, 0)), y = px_y(m, OGR_G_GetY(pt, 0));
+            _sinspace_label_font_family(layout, t ? t->font_family : NULL,
+                                        ls.size_px, ls.bold, ls.italic);
+            if (!_sinspace_label_place(labels, cr, layout, text, x, y, 0, &ls)) {
+                PangoRectangle r;
+                pango_layout_set_text(layout, text, -1);
+                pango_layout_get_pixel_extents(layout, NULL, &r);
+                _sinspace_label_draw(cr, layout, x - r.width / 2.0,
+                                     y - r.height / 2.0, &ls);
+                _sinspace_labels_block(labels, x - r.width / 2.0, y - r.height / 2.0,
+                                       x + r.width / 2.0, y + r.height / 2.0);
+            }
+        }
+        if (pt)
+            OGR_G_DestroyGeometry(pt);
+        if (vis)
+            OGR_G_DestroyGeometry(vis);
+    }
+    OGR_G_DestroyGeometry(frame);
+}
+
 /* Names: the selected area large, neighbours muted; placed after the
  * markers so they keep clear of them. */
 static void
@@ -932,6 +1076,7 @@ draw_workplaces(cairo_t *cr, map *m, render_symbology *sym,
         cairo_surface_destroy(stamps[j].surface);
     cairo_restore(cr);
     draw_area_names(cr, m, labels, layout);
+    draw_zone_labels(cr, m, labels, layout);
     /* Labels, highest risk first; past a point a full map places no more,
      * so the attempts are bounded. */
     long long tries = 0;
@@ -1123,6 +1268,49 @@ draw_north_and_scale(cairo_t *cr, map *m, PangoLayout *layout, double y)
     return y + 20 * m->px_mm;
 }
 
+/* The zones section: a swatch per rule that drew a zone, and how to list
+ * a zone's workplaces. */
+static double
+draw_zone_legend(cairo_t *cr, map *m, PangoLayout *layout, double y)
+{
+    double x = m->panel[0];
+    y += 2.5 * m->px_mm;
+    y += text_at(cr, layout, _sinspace_zone_style_heading(m->zstyle), x, y,
+                 8 * m->px_pt, 1, 0, MUTED, 0);
+    y += 0.8 * m->px_mm;
+    size_t n = _sinspace_zone_style_legend_count(m->zstyle);
+    for (size_t i = 0; i < n; i++) {
+        const char *title;
+        const sinspace_symbolizer *sample;
+        long long count;
+        _sinspace_zone_style_legend_at(m->zstyle, i, &title, &sample, &count);
+        if (count == 0)
+            continue;
+        double row = 4.2 * m->px_mm;
+        cairo_new_path(cr);
+        cairo_rectangle(cr, x + 0.8 * m->px_mm, y + 0.7 * m->px_mm, 4.4 * m->px_mm,
+                        row - 1.4 * m->px_mm);
+        _sinspace_polygon_paint(cr, sample, m->px_sld);
+        cairo_new_path(cr);
+        double th = text_at(cr, layout, title, x + 7 * m->px_mm, y + 0.4 * m->px_mm,
+                            7.5 * m->px_pt, 0, 0, INK,
+                            m->panel[2] - x - 19 * m->px_mm);
+        char c[32];
+        snprintf(c, sizeof c, "%lld", count);
+        text_at(cr, layout, c, m->panel[2], y + 0.4 * m->px_mm, 7.5 * m->px_pt,
+                0, 2, INK, 0);
+        y += fmax(row, th + 0.9 * m->px_mm);
+    }
+    char note[128];
+    snprintf(note, sizeof note,
+             "%zu zone%s on this map; Z<id> labels: list a zone's workplaces "
+             "with sinspace query --zone <id>", m->n_zones, m->n_zones == 1 ? "" : "s");
+    y += 1 * m->px_mm;
+    y += text_at(cr, layout, note, x, y, 7 * m->px_pt, 0, 0, MUTED,
+                 m->panel[2] - x);
+    return y;
+}
+
 static double
 draw_legend(cairo_t *cr, map *m, PangoLayout *layout, render_symbology *sym,
             double y)
@@ -1164,6 +1352,8 @@ draw_legend(cairo_t *cr, map *m, PangoLayout *layout, render_symbology *sym,
     snprintf(total, sizeof total, "%zu workplaces on this map", m->n_wp);
     y += 1 * m->px_mm;
     y += text_at(cr, layout, total, x, y, 7 * m->px_pt, 0, 0, MUTED, 0);
+    if (m->zstyle && m->n_zones > 0)
+        y = draw_zone_legend(cr, m, layout, y);
     return y + 3 * m->px_mm;
 }
 
@@ -1346,6 +1536,7 @@ typedef struct page_opts {
     const char *title, *subtitle, *marking, *generated_at, *label_field;
     int no_basemap, no_labels, no_workplaces;
     double fade, desaturate;
+    int no_zones;
 } page_opts;
 
 /* Mixes each pixel towards its luma (Rec. 709) by k; the image stays
@@ -1406,6 +1597,8 @@ prepare_map(map *m, const page_opts *o)
     if ((st = load_areas(m)))
         return st;
     if (!o->no_workplaces && (st = load_workplaces(m)))
+        return st;
+    if (!o->no_zones && m->zstyle && (st = load_zones(m)))
         return st;
     char buf[1024];
     if (o->title)
@@ -1519,6 +1712,7 @@ draw_map(cairo_t *cr, map *m, const page_opts *o, render_symbology *sym)
     if ((st = _sinspace_progress(m->ctx, "map", 1, 4)))
         goto cleanup;
     draw_areas(cr, m);
+    draw_zones(cr, m);
     if ((st = draw_workplaces(cr, m, sym, labels, layout, o->label_field,
                               o->no_labels)))
         goto cleanup;
@@ -1723,14 +1917,18 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
                     opts->marking ? opts->marking : DEFAULT_MARKING, when,
                     opts->label_field, opts->no_basemap, opts->no_labels,
                     opts->no_workplaces, opts->basemap_fade,
-                    opts->basemap_desaturate};
+                    opts->basemap_desaturate, opts->no_zones};
     render_symbology *sym = NULL;
+    render_zone_style *zstyle = NULL;
     cairo_surface_t *surface = NULL;
     cairo_t *cr = NULL;
     FILE *f = NULL;
     sinspace_status st = opts->style_path
                              ? _sinspace_symbology_load(ctx, opts->style_path, &sym)
                              : _sinspace_symbology_default(ctx, &sym);
+    if (!st && !opts->no_zones)
+        st = _sinspace_zone_style_default(ctx, &zstyle);
+    m.zstyle = zstyle;
     if (!st)
         st = prepare_map(&m, &po);
     if (!st)
@@ -1802,6 +2000,7 @@ cleanup:
     if (!st && result) {
         memset(result, 0, sizeof *result);
         result->workplaces = (long long)m.n_wp;
+        result->zones = (long long)m.n_zones;
         result->labels = m.labels;
         result->tiles = m.tiles;
         result->width = m.W;
@@ -1812,6 +2011,7 @@ cleanup:
         result->scale = m.scale;
     }
     _sinspace_symbology_destroy(sym);
+    _sinspace_zone_style_destroy(zstyle);
     map_free(&m);
     return st;
 }
@@ -2222,6 +2422,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     char when[64];
     now_text(when, opts->generated_at);
     render_symbology *sym = NULL;
+    render_zone_style *zstyle = NULL;
     FILE *f = NULL;
     cairo_surface_t *surface = NULL;
     cairo_t *cr = NULL;
@@ -2229,6 +2430,8 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     int pages = 0;
     st = opts->style_path ? _sinspace_symbology_load(ctx, opts->style_path, &sym)
                           : _sinspace_symbology_default(ctx, &sym);
+    if (!st && !opts->no_zones)
+        st = _sinspace_zone_style_default(ctx, &zstyle);
     if (!st)
         st = open_private(ctx, opts->output, &f);
     if (st)
@@ -2254,9 +2457,12 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
         map m = map_new(store, 0);
         layout_page(&m, opts->paper, opts->landscape, dpi, 1);
         _sinspace_symbology_reset(sym);
+        if (zstyle)
+            _sinspace_zone_style_reset(zstyle);
+        m.zstyle = zstyle;
         page_opts po = {areas[i].code, NULL, NULL, 0.05, NULL, NULL, NULL,
                         opts->marking ? opts->marking : DEFAULT_MARKING, when,
-                        NULL, opts->no_basemap, 0, 0, 0, 0};
+                        NULL, opts->no_basemap, 0, 0, 0, 0, opts->no_zones};
         /* draw_map reports its own progress; keep the atlas's. */
         sinspace_progress_fn saved = ctx->progress_fn;
         ctx->progress_fn = NULL;
@@ -2314,6 +2520,7 @@ cleanup:
         result->workplaces = drawn;
     }
     _sinspace_symbology_destroy(sym);
+    _sinspace_zone_style_destroy(zstyle);
     atlas_areas_free(areas, n);
     free(parent);
     return st;

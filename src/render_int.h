@@ -132,4 +132,42 @@ void _sinspace_mark_path(cairo_t *cr, sinspace_mark mark, double size);
 void _sinspace_symbolizer_draw(cairo_t *cr, const sinspace_symbolizer *s,
                                double x, double y, double px_per_sld);
 
+/* ---- zones (render_zones.c) ---- */
+
+typedef struct render_zone_style render_zone_style;
+
+/* The attributes of a zone its style may test. */
+typedef struct render_zone_feature {
+    long long id, workplaces;
+    double mean_risk, max_risk, peak_density; /* NaN when null */
+    const char *sectors;
+} render_zone_feature;
+
+/* styles/zones.sld as embedded in the library (a built-in red style if it
+ * is missing).  *out is freed with _sinspace_zone_style_destroy(). */
+sinspace_status _sinspace_zone_style_default(sinspace_context *ctx,
+                                             render_zone_style **out);
+void _sinspace_zone_style_destroy(render_zone_style *zs);
+/* The polygon symbolizers for f at the scale denominator, in rule order;
+ * counts f in the legend.  They live as long as zs. */
+size_t _sinspace_zone_style_apply(render_zone_style *zs,
+                                  const render_zone_feature *f, double scale,
+                                  const sinspace_symbolizer **out, size_t max);
+/* The style's first text symbolizer (the font of the zone labels), or
+ * NULL. */
+const sinspace_symbolizer *_sinspace_zone_style_text(const render_zone_style *zs);
+/* The legend section: its heading and one entry per polygon rule, with the
+ * zones drawn since the last reset. */
+const char *_sinspace_zone_style_heading(const render_zone_style *zs);
+size_t _sinspace_zone_style_legend_count(const render_zone_style *zs);
+void _sinspace_zone_style_legend_at(const render_zone_style *zs, size_t i,
+                                    const char **title,
+                                    const sinspace_symbolizer **sample,
+                                    long long *count);
+void _sinspace_zone_style_reset(render_zone_style *zs);
+/* Fills (even-odd, so holes stay open) and strokes the current path with
+ * a polygon symbolizer; k converts SLD pixels.  The path is kept. */
+void _sinspace_polygon_paint(cairo_t *cr, const sinspace_symbolizer *s,
+                             double k);
+
 #endif

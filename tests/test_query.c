@@ -955,7 +955,24 @@ Test(query, cli_near_csv_file_and_audit)
     cr_assert_geq(fi, 0);
     cr_assert_eq(OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, fi)), OFTReal);
     cr_assert_lt(OGR_FD_GetFieldIndex(defn, "address"), 0);
+    /* Written by the export module's writer: the workplace's own id is the
+     * first property, risk keeps the table's 3 decimals. */
+    cr_assert_str_eq(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, 0)), "id");
+    cr_assert_eq(OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, 0)), OFTString);
+    OGR_L_ResetReading(layer);
+    OGRFeatureH feat;
+    while ((feat = OGR_L_GetNextFeature(layer))) {
+        if (OGR_F_IsFieldSetAndNotNull(feat, fi)) {
+            double v = OGR_F_GetFieldAsDouble(feat, fi) * 1000;
+            cr_assert_float_eq(v, round(v), 1e-6);
+        }
+        OGR_F_Destroy(feat);
+    }
     GDALClose(ds);
+    char *sq = slurp("sq.geojson");
+    cr_assert(strstr(sq, "{\"type\":\"Feature\",\"id\":") &&
+              !strstr(sq, "{\"type\":\"Feature\",\"id\":\""),
+              "feature ids are the database ids, as export writes them");
 
     cr_assert_eq(sinspace_store_open(ctx, db_path, SINSPACE_OPEN_READONLY, &store),
                  SINSPACE_OK);

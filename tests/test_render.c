@@ -541,6 +541,154 @@ Test(render, pdf_has_vector_text_and_audit)
     sinspace_store_close(store);
 }
 
+/* ---- the zones layer ---- */
+
+static int
+keep_zone(void *user, const sinspace_zone *z)
+{
+    *(sinspace_zone *)user = *z;
+    ((sinspace_zone *)user)->sectors = NULL; /* lives only in the callback */
+    return 0;
+}
+
+/* Page pixel of a lon/lat through the map's grid (OGR to UTM 47N). */
+static void
+lonlat_pixel(const sinspace_map_result *r, double lon, double lat, int *col, int *row)
+{
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), utm = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(wgs, 4326);
+    OSRImportFromEPSG(utm, 32647);
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(utm, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(wgs, utm);
+    double X = lon, Y = lat;
+    cr_assert(OCTTransform(ct, 1, &X, &Y, NULL));
+    OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(wgs);
+    OSRDestroySpatialReference(utm);
+    *col = (int)floor((X - r->geotransform[0]) / r->geotransform[1]);
+    *row = (int)floor((Y - r->geotransform[3]) / r->geotransform[5]);
+}
+
+/* Pixels of the page close to an RGB colour inside a box. */
+static long
+count_colour(cairo_surface_t *s, int x0, int y0, int x1, int y1, int R, int G, int B)
+{
+    long n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            uint32_t p = pixel(s, x, y);
+            if (abs((int)((p >> 16) & 255) - R) <= 3 && abs((int)((p >> 8) & 255) - G) <= 3 &&
+                abs((int)(p & 255) - B) <= 3)
+                n++;
+        }
+    return n;
+}
+
+/* A fictional cluster of twelve high-risk sites at one point makes one zone
+ * (a disc of about 830 m: 12 x 2 x 3/(pi km2) x (1 - d2)2 reaches the
+ * default 5 x 1.333/(pi km2) up to d = 0.83 km).  Inside it a pixel is the
+ * --no-zones pixel blended with zones.sld's high fill (#d7191c, opacity
+ * 0.25); 2.5 km away nothing changes; the legend gets the zone swatch. */
+Test(render, zones_layer_drawn_blended_and_in_legend)
+{
+    sinspace_store *store = make_store("zones.db", 0, 0, 0);
+    char csv[512];
+    path_in(csv, sizeof csv, "cluster.csv");
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    const double lon = 100.5734, lat = 13.7187;
+    fprintf(f, "id,name,sector,lon,lat,observed,risk\n");
+    for (int i = 0; i < 12; i++)
+        fprintf(f, "Z-%02d,Fictional Cluster Site %d,karaoke_bar,%.6f,%.6f,2024-01-01,3.0\n",
+                i + 1, i + 1, lon, lat);
+    fclose(f);
+    sinspace_import_options io;
+    sinspace_import_options_init(&io);
+    cr_assert_eq(sinspace_import_file(store, csv, &io, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    sinspace_zones_options zo;
+    sinspace_zones_options_init(&zo);
+    sinspace_zone zone = {0};
+    sinspace_zones_result zr;
+    cr_assert_eq(sinspace_zones_compute(store, &zo, keep_zone, &zone, &zr), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_eq(zr.zones, 1);
+    cr_assert_eq(zone.workplaces, 12);
+    cr_assert_float_eq(zone.max_risk, 3.0, 1e-9);
+
+    char with[512], without[512];
+    path_in(with, sizeof with, "zones.png");
+    path_in(without, sizeof without, "nozones.png");
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.has_bbox = 1;
+    o.bbox[0] = lon - 0.03; o.bbox[1] = lat - 0.03;
+    o.bbox[2] = lon + 0.03; o.bbox[3] = lat + 0.03;
+    o.dpi = 100;
+    o.marking = "";
+    o.generated_at = "2026-01-01 00:00:00 UTC";
+    sinspace_map_result r1, r0;
+    o.output = with;
+    cr_assert_eq(sinspace_map_render(store, &o, &r1), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    o.output = without;
+    o.no_zones = 1;
+    cr_assert_eq(sinspace_map_render(store, &o, &r0), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    sinspace_store_close(store);
+    cr_assert_eq(r1.zones, 1);
+    cr_assert_eq(r0.zones, 0);
+    cr_assert_eq(r1.workplaces, 12);
+    for (int i = 0; i < 6; i++)
+        cr_assert_float_eq(r1.geotransform[i], r0.geotransform[i], 1e-9);
+
+    cairo_surface_t *a = cairo_image_surface_create_from_png(with);
+    cairo_surface_t *b = cairo_image_surface_create_from_png(without);
+    cr_assert_eq(cairo_surface_status(a), CAIRO_STATUS_SUCCESS);
+    cr_assert_eq(cairo_surface_status(b), CAIRO_STATUS_SUCCESS);
+    /* 500 m east and west of the cluster (inside), 2.5 km north-east
+     * (outside): 1 degree of longitude is 108.1 km at this latitude. */
+    const double inside[][2] = {{lon + 0.5 / 108.1, lat}, {lon - 0.5 / 108.1, lat},
+                                {lon, lat - 0.5 / 110.6}};
+    const double fill[3] = {0xd7, 0x19, 0x1c};
+    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
+        int x, y;
+        lonlat_pixel(&r1, inside[i][0], inside[i][1], &x, &y);
+        cr_assert(x > r1.frame[0] && x < r1.frame[0] + r1.frame[2] && y > r1.frame[1] &&
+                  y < r1.frame[1] + r1.frame[3]);
+        uint32_t pz = pixel(a, x, y), pn = pixel(b, x, y);
+        for (int c = 0; c < 3; c++) {
+            int sh = 16 - 8 * c;
+            double under = (pn >> sh) & 255, got = (pz >> sh) & 255;
+            double want = under * 0.75 + fill[c] * 0.25;
+            cr_assert_leq(fabs(got - want), 2.0,
+                          "point %zu (%d,%d) channel %d: %g, want %g over %g", i, x, y,
+                          c, got, want, under);
+        }
+        cr_assert_neq(pz, pn);
+    }
+    int x, y;
+    lonlat_pixel(&r1, lon + 1.77 / 108.1, lat + 1.77 / 110.6, &x, &y);
+    cr_assert(x > r1.frame[0] && x < r1.frame[0] + r1.frame[2] && y > r1.frame[1] &&
+              y < r1.frame[1] + r1.frame[3]);
+    for (int dy = -3; dy <= 3; dy++)
+        for (int dx = -3; dx <= 3; dx++)
+            cr_assert_eq(pixel(a, x + dx, y + dy), pixel(b, x + dx, y + dy),
+                         "outside the zone (%d,%d) changed", x + dx, y + dy);
+    /* The legend: the zone swatch (the high fill over the white panel,
+     * 245,198,198; a 4.4 x 2.8 mm box, about 17 x 11 px at 100 dpi) right
+     * of the frame, only when zones are drawn (anti-aliased edges of red
+     * marks give a few such pixels on both pages). */
+    int px0 = r1.frame[0] + r1.frame[2] + 2, W = cairo_image_surface_get_width(a),
+        H = cairo_image_surface_get_height(a);
+    long sa = count_colour(a, px0, 0, W, H, 245, 198, 198),
+         sb = count_colour(b, px0, 0, W, H, 245, 198, 198);
+    cr_assert_geq(sa - sb, 100, "no zone swatch in the legend (%ld vs %ld px)", sa, sb);
+    cairo_surface_destroy(a);
+    cairo_surface_destroy(b);
+}
+
 /* ---- errors ---- */
 
 Test(render, refuses_bad_requests)

@@ -2,9 +2,12 @@
  *
  * A map is one page (PDF, SVG or PNG) of an extent: the catalogued satellite
  * tiles warped with GDAL to the map CRS at the output resolution, the
- * administrative areas, the workplaces (colour by risk class, shape by
- * sector) with collision-free labels, and the marginalia (title, legend with
- * counts, scale bar, north arrow, degree ticks, inset locator, attribution,
+ * administrative areas, the high-risk zones of the `zones` table
+ * (sinspace/zones.h) that meet the frame (translucent polygons styled by
+ * styles/zones.sld, each labelled "Z<id>" for `sinspace query --zone ID`),
+ * the workplaces (colour by risk class, shape by sector) with
+ * collision-free labels, and the marginalia (title, legend with counts,
+ * scale bar, north arrow, degree ticks, inset locator, attribution,
  * generation time, confidentiality marking).  Everything is drawn in device
  * pixels of the page at the chosen dpi, so a PNG's pixel grid is exactly
  * what its world file (.pgw) and .aux.xml describe.  An atlas is a PDF of an
@@ -67,10 +70,11 @@ typedef struct sinspace_map_options {
                                       output reproducible */
     const char *label_field;       /* "name" (default), "name_local", "id" */
     int no_basemap;                /* 1: plain background, no imagery */
-    int no_labels;                 /* 1: markers only */
+    int no_labels;                 /* 1: markers only (zone ids stay) */
     int no_workplaces;             /* 1: basemap and areas only */
     double basemap_fade;           /* 0 (default, unaltered) .. 1 (white) */
     double basemap_desaturate;     /* 0 (default, unaltered) .. 1 (grey) */
+    int no_zones;                  /* 1: leave out the zones layer */
 } sinspace_map_options;
 
 void sinspace_map_options_init(sinspace_map_options *opts);
@@ -78,6 +82,7 @@ void sinspace_map_options_init(sinspace_map_options *opts);
 typedef struct sinspace_map_result {
     long long workplaces;          /* workplaces drawn */
     long long labels;              /* workplace labels placed */
+    long long zones;               /* zones drawn (meeting the frame) */
     int tiles;                     /* imagery tiles used */
     int width, height;             /* page size in pixels at dpi */
     /* The page's pixel grid in the map CRS, GDAL order: x of the left edge,
@@ -109,6 +114,7 @@ typedef struct sinspace_atlas_options {
     const char *generated_at;
     int no_basemap;
     int max_table_rows;            /* high-risk rows per area; default 15 */
+    int no_zones;                  /* 1: leave out the zones layer */
 } sinspace_atlas_options;
 
 void sinspace_atlas_options_init(sinspace_atlas_options *opts);

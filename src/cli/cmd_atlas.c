@@ -8,7 +8,8 @@ static int
 run(cli *c, int argc, char **argv)
 {
     enum { O_LEVEL = 256, O_PROVINCE, O_PAPER, O_LANDSCAPE, O_DPI, O_STYLE,
-           O_MARKING, O_GENERATED, O_NO_BASEMAP, O_ROWS };
+           O_MARKING, O_GENERATED, O_NO_BASEMAP, O_ROWS,
+           O_NO_ZONES };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"level", required_argument, NULL, O_LEVEL},
@@ -20,6 +21,7 @@ run(cli *c, int argc, char **argv)
         {"marking", required_argument, NULL, O_MARKING},
         {"generated-at", required_argument, NULL, O_GENERATED},
         {"no-basemap", no_argument, NULL, O_NO_BASEMAP},
+        {"no-zones", no_argument, NULL, O_NO_ZONES},
         {"table-rows", required_argument, NULL, O_ROWS},
         {NULL, 0, NULL, 0}};
     sinspace_atlas_options o;
@@ -51,6 +53,7 @@ run(cli *c, int argc, char **argv)
         case O_MARKING: o.marking = optarg; break;
         case O_GENERATED: o.generated_at = optarg; break;
         case O_NO_BASEMAP: o.no_basemap = 1; break;
+        case O_NO_ZONES: o.no_zones = 1; break;
         case O_ROWS:
             o.max_table_rows = (int)strtol(optarg, &end, 10);
             if (end == optarg || *end || o.max_table_rows < 1)
@@ -86,11 +89,12 @@ const cli_command cmd_atlas = {
     "Usage: sinspace atlas DB -o OUT.pdf [--level LEVEL] [--province NAME]\n"
     "                      [--paper A4|A3|A2|A1|A0|Letter] [--landscape] [--dpi N]\n"
     "                      [--style FILE.sld] [--marking TEXT] [--table-rows N]\n"
-    "                      [--no-basemap] [--generated-at TEXT]\n\n"
+    "                      [--no-basemap] [--no-zones] [--generated-at TEXT]\n\n"
     "Page 1 colours the areas of LEVEL (default district; only those in the\n"
     "province NAME when given) by risk-weighted density, with a key. Then one\n"
-    "page per area: its map (as `sinspace map --area`), a table of its\n"
-    "high-risk workplaces and a chart of their mean observed risk per year.\n"
+    "page per area: its map (as `sinspace map --area`, with its high-risk\n"
+    "zones unless --no-zones), a table of its high-risk workplaces and a chart\n"
+    "of their mean observed risk per year.\n"
     "--dpi sets the imagery resolution (default 150). Progress is shown on a\n"
     "terminal. The PDF is created mode 0600; an audit row is written.\n",
     run};

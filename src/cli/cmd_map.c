@@ -31,7 +31,7 @@ run(cli *c, int argc, char **argv)
     enum { O_AREA = 256, O_BBOX, O_WITHIN, O_MARGIN, O_PAPER, O_LANDSCAPE,
            O_DPI, O_CRS, O_STYLE, O_TITLE, O_SUBTITLE, O_MARKING, O_GENERATED,
            O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE,
-           O_DESATURATE };
+           O_DESATURATE, O_NO_ZONES };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"area", required_argument, NULL, O_AREA},
@@ -51,6 +51,7 @@ run(cli *c, int argc, char **argv)
         {"no-basemap", no_argument, NULL, O_NO_BASEMAP},
         {"no-labels", no_argument, NULL, O_NO_LABELS},
         {"no-workplaces", no_argument, NULL, O_NO_WORKPLACES},
+        {"no-zones", no_argument, NULL, O_NO_ZONES},
         {"fade", required_argument, NULL, O_FADE},
         {"desaturate", required_argument, NULL, O_DESATURATE},
         {NULL, 0, NULL, 0}};
@@ -96,6 +97,7 @@ run(cli *c, int argc, char **argv)
         case O_NO_BASEMAP: o.no_basemap = 1; break;
         case O_NO_LABELS: o.no_labels = 1; break;
         case O_NO_WORKPLACES: o.no_workplaces = 1; break;
+        case O_NO_ZONES: o.no_zones = 1; break;
         case O_FADE:
             if (parse_number(optarg, &o.basemap_fade) || o.basemap_fade < 0 ||
                 o.basemap_fade > 1)
@@ -127,8 +129,8 @@ run(cli *c, int argc, char **argv)
     } else if (!c->quiet) {
         cli_progress_done(c);
         fprintf(stderr, "sinspace: wrote %s: %dx%d px, %lld workplaces, %lld labels, "
-                "%d tile(s), %s, 1:%.0f\n", o.output, r.width, r.height,
-                r.workplaces, r.labels, r.tiles, r.crs, r.scale);
+                "%lld zone(s), %d tile(s), %s, 1:%.0f\n", o.output, r.width,
+                r.height, r.workplaces, r.labels, r.zones, r.tiles, r.crs, r.scale);
     }
     sinspace_store_close(store);
     return rc;
@@ -155,10 +157,14 @@ const cli_command cmd_map = {
     "                       for authorised use\"; \"\" for none)\n"
     "  --generated-at TEXT  fixed generation time (reproducible output)\n"
     "  --no-basemap --no-labels --no-workplaces\n"
+    "  --no-zones           leave out the high-risk zones (`sinspace zones`)\n"
     "  --fade F             fade the imagery towards white, 0..1 (default 0)\n"
     "  --desaturate F       take colour out of the imagery, 0..1 (default 0)\n\n"
     "Imagery: the catalogued tiles covering the extent, warped with GDAL to the\n"
     "map CRS at the page's resolution. A PNG gets a world file (.pgw), a .prj\n"
     "and an .aux.xml describing its pixel grid, so it reopens in QGIS.\n"
+    "Zones: the zones of `sinspace zones` that meet the map are drawn over the\n"
+    "areas (translucent, styled by styles/zones.sld) and labelled Z<id>; list a\n"
+    "zone's workplaces with `sinspace query DB --zone <id>`.\n"
     "The output files are created mode 0600; an audit row is written.\n",
     run};

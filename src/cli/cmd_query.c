@@ -1,9 +1,11 @@
 /* cmd_query.c: sinspace query DB REGION [FILTERS]: the workplaces inside a
  * region, as a table with a summary, CSV, GeoJSON or JSON.
  *
- * The GeoJSON and JSON writers here are deliberately small streaming
- * writers (RFC 7946: lon/lat, 6 decimals, feature id, typed properties, no
- * crs member); the export module's shared writer is to replace them. */
+ * GeoJSON goes through the export module's streaming writer
+ * (sinspace/export.h), the one `sinspace export` uses: RFC 7946, lon/lat
+ * with 6 decimals, the database id as feature id, typed properties, no crs
+ * member.  The JSON of --format json (rows and a summary, not GeoJSON) is
+ * written here. */
 #include "cli.h"
 
 #include <errno.h>
@@ -23,6 +25,8 @@ typedef struct sector_count {
 typedef struct qout {
     FILE *f;
     enum format format;
+    sinspace_geojson_writer *gj;  /* FMT_GEOJSON */
+    sinspace_status gj_status;    /* the writer's first failure */
     int internal, near, changed;
     long long n;
     int ncols;
@@ -163,9 +167,10 @@ json_number(FILE *f, int decimals, double v)
         fprintf(f, "%.*f", decimals, v);
 }
 
-/* The typed properties of a row, shared by GeoJSON and JSON. */
+/* The typed properties of a row for the JSON rows (GeoJSON: see
+ * geojson_properties, the same names and order without lon/lat). */
 static void
-json_properties(const qout *q, const sinspace_workplace_row *r, int with_lonlat)
+json_properties(const qout *q, const sinspace_workplace_row *r)
 {
     FILE *f = q->f;
     fputs("{\"id\":", f);
@@ -178,12 +183,10 @@ json_properties(const qout *q, const sinspace_workplace_row *r, int with_lonlat)
     json_number(f, 3, r->risk);
     fputs(",\"class\":", f);
     json_string(f, r->risk_class);
-    if (with_lonlat) {
-        fputs(",\"lon\":", f);
-        json_number(f, 6, r->lon);
-        fputs(",\"lat\":", f);
-        json_number(f, 6, r->lat);
-    }
+    fputs(",\"lon\":", f);
+    json_number(f, 6, r->lon);
+    fputs(",\"lat\":", f);
+    json_number(f, 6, r->lat);
     fputs(",\"area\":", f);
     json_string(f, r->area_code);
     fputs(",\"last_seen\":", f);
@@ -205,6 +208,45 @@ json_properties(const qout *q, const sinspace_workplace_row *r, int with_lonlat)
         json_string(f, r->source_note);
     }
     fputc('}', f);
+}
+
+/* v rounded to decimals places (NaN stays NaN, written as null), so the
+ * shared writer's shortest form gives the digits the table shows. */
+static double
+rounded(double v, int decimals)
+{
+    double k = pow(10, decimals);
+    return isfinite(v) ? round(v * k) / k : v;
+}
+
+/* The GeoJSON properties of a row: id (the workplace's own identifier)
+ * first; address, source and note only with --internal. */
+static size_t
+geojson_properties(const qout *q, const sinspace_workplace_row *r,
+                   sinspace_property p[MAX_COLS])
+{
+    size_t n = 0;
+#define TEXT(nm, v) p[n++] = (sinspace_property){nm, SINSPACE_VALUE_TEXT, 0, 0, v}
+#define REAL(nm, v) p[n++] = (sinspace_property){nm, SINSPACE_VALUE_REAL, 0, v, NULL}
+    TEXT("id", r->ext_id);
+    TEXT("name", r->name);
+    TEXT("sector", r->sector);
+    REAL("risk", rounded(r->risk, 3));
+    TEXT("class", r->risk_class);
+    TEXT("area", r->area_code);
+    p[n++] = (sinspace_property){"last_seen", SINSPACE_VALUE_DATE, 0, 0, r->last_seen};
+    if (q->near)
+        REAL("distance_m", rounded(r->distance_m, 1));
+    if (q->changed)
+        REAL("risk_rise", rounded(r->risk_change, 3));
+    if (q->internal) {
+        TEXT("address", r->address);
+        TEXT("source", r->source_type);
+        TEXT("source_note", r->source_note);
+    }
+#undef TEXT
+#undef REAL
+    return n;
 }
 
 static void
@@ -274,18 +316,18 @@ on_row(void *user, const sinspace_workplace_row *r)
         }
         fputc('\n', q->f);
         break;
-    case FMT_GEOJSON:
-        fputs(q->n ? ",\n" : "\n", q->f);
-        fputs("{\"type\":\"Feature\",\"id\":", q->f);
-        json_string(q->f, r->ext_id);
-        fputs(",\"geometry\":{\"type\":\"Point\",\"coordinates\":[", q->f);
-        fprintf(q->f, "%.6f,%.6f]},\"properties\":", r->lon, r->lat);
-        json_properties(q, r, 0);
-        fputc('}', q->f);
+    case FMT_GEOJSON: {
+        sinspace_property props[MAX_COLS];
+        size_t np = geojson_properties(q, r, props);
+        q->gj_status = sinspace_geojson_write_point(q->gj, r->id, props, np,
+                                                    r->lon, r->lat);
+        if (q->gj_status)
+            return 1;
         break;
+    }
     case FMT_JSON:
         fputs(q->n ? ",\n" : "\n", q->f);
-        json_properties(q, r, 1);
+        json_properties(q, r);
         break;
     }
     q->n++;
@@ -391,6 +433,7 @@ qout_free(qout *q)
     for (size_t i = 0; i < q->n_secs; i++)
         free(q->secs[i].code);
     free(q->secs);
+    sinspace_geojson_writer_destroy(q->gj);
 }
 
 /* -------------------------------------------------------------------------
@@ -706,8 +749,6 @@ run(cli *c, int argc, char **argv)
         for (int i = 0; i < n; i++)
             fprintf(q.f, "%s%s", i ? "," : "", names[i]);
         fputc('\n', q.f);
-    } else if (format == FMT_GEOJSON) {
-        fputs("{\"type\":\"FeatureCollection\",\"features\":[", q.f);
     } else if (format == FMT_JSON) {
         fputs("{\"region\":", q.f);
         json_string(q.f, sinspace_region_describe(region));
@@ -715,8 +756,17 @@ run(cli *c, int argc, char **argv)
         json_string(q.f, fdesc ? fdesc : "");
         fputs(",\n\"rows\":[", q.f);
     }
-    sinspace_query_stats stats;
-    st = sinspace_query_workplaces(store, region, &filter, on_row, &q, &stats);
+    sinspace_query_stats stats = {0};
+    st = SINSPACE_OK;
+    if (format == FMT_GEOJSON) {
+        st = sinspace_geojson_writer_create(c->ctx, q.f, NULL, &q.gj);
+        if (!st)
+            st = sinspace_geojson_begin(q.gj, NULL, NULL, 0);
+    }
+    if (!st)
+        st = sinspace_query_workplaces(store, region, &filter, on_row, &q, &stats);
+    if (!st && q.gj_status)
+        st = q.gj_status; /* the writer stopped the query */
     cli_progress_done(c);
     if (!st && q.failed) {
         fprintf(stderr, "sinspace: out of memory\n");
@@ -727,16 +777,20 @@ run(cli *c, int argc, char **argv)
     if (!rc) {
         if (format == FMT_TABLE)
             write_table(&q);
-        else if (format == FMT_GEOJSON)
-            fputs("\n]}\n", q.f);
+        else if (format == FMT_GEOJSON && (st = sinspace_geojson_end(q.gj)))
+            rc = cli_fail(c, st);
         else if (format == FMT_JSON)
             write_json_summary(&q);
-        if ((q.f == stdout ? fflush(q.f) : fclose(q.f)) != 0) {
+        /* The writer is done with the file before it is closed. */
+        sinspace_geojson_writer_destroy(q.gj);
+        q.gj = NULL;
+        int closing = !rc && q.f != stdout;
+        if (!rc && (closing ? fclose(q.f) : fflush(q.f)) != 0) {
             fprintf(stderr, "sinspace: %s: write error: %s\n",
                     output ? output : "standard output", strerror(errno));
             rc = EXIT_FAILURE_;
         }
-        if (q.f != stdout)
+        if (closing)
             q.f = NULL;
     }
     if (!rc) {
