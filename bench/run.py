@@ -9,6 +9,17 @@ every tool, which must agree.
 
     bench/run.py [--n 10000,100000,1000000] [--reps 3] [--tasks import,...]
 
+Tasks: import, polygon, radius, export, zones, render.  render draws an A3
+landscape 300 dpi map (PNG and PDF) of the workplaces over a large imagery
+basemap (bench/data/basemap_utm47.tif, built once with gdal_translate and
+gdaladdo) and compares it with Mapnik drawing the same page
+(bench/mapnik_render.py, run with Debian's /usr/bin/python3 and
+python3-mapnik) and with gdalwarp of the imagery to the page grid, the
+floor of any map over that basemap.  The anchors draw the PNG's whole page
+grid (read from its .aux.xml), sinspace only its map frame inside the page
+(the rest is title, legend, scale bar), so Mapnik's count (the workplaces
+on the page) is above sinspace's (those in the frame).
+
 Data comes from build/tools/sinspace-gen (fixed seed) into bench/data/.
 PostGIS rows need postgresql-15-postgis-3 (a throwaway cluster is started
 on a loopback port for the run, as the postgres user); without it they are
@@ -144,6 +155,7 @@ class Bench:
         self.reps = reps
         self.rows = []
         self.pg = PostGIS()
+        self.notes = []
 
     def run_task(self, task, n, variants):
         """variants: list of (tool, prepare(), command list, count(stdout)).
@@ -312,6 +324,127 @@ def task_zones(b, n, d, db):
         ('sinspace zones', None, [SINSPACE, '--quiet', 'zones', db], lambda out: count_lines(out))])
 
 
+# The render task's load: a 10,000 x 10,000 px RGB basemap in UTM 47N over a
+# 100 km square round Chiang Mai, tiled, DEFLATE, overviews 2..32.  It is the
+# Sentinel-2 sample of Khlong Toei (samples/data) resampled and
+# re-georeferenced with GDAL: real imagery used only as a load, its pixels
+# show Bangkok, not the place they are put at.  BASEMAP_SRCWIN is the largest
+# square of the sample with no nodata, so every pixel of the load is valid.
+BASEMAP = os.path.join(DATA, 'basemap_utm47.tif')
+BASEMAP_SRCWIN = (45, 174, 219, 219)
+BASEMAP_ULLR = (448000, 2127000, 548000, 2027000)  # UTM 47N, Chiang Mai ~ 498000 E 2077000 N
+# The map's box: 90 x 60 km inside the basemap, so the A3 landscape frame
+# (its aspect fitted round the box) lies over the imagery.
+RENDER_UTM_BOX = (453000, 2047000, 543000, 2107000)
+MAPNIK_PY = '/usr/bin/python3'  # python3-mapnik is built for Debian's python
+MAPNIK_SCRIPT = os.path.join(ROOT, 'bench', 'mapnik_render.py')
+
+
+def make_basemap():
+    if os.path.exists(BASEMAP):
+        return BASEMAP
+    os.makedirs(DATA, exist_ok=True)
+    tmp = BASEMAP + '.tmp.tif'
+    print('render: building %s (10000 x 10000 px, overviews) ...' % BASEMAP, flush=True)
+    sh(['gdal_translate', '-q', '-srcwin'] + [str(v) for v in BASEMAP_SRCWIN] +
+       ['-outsize', '10000', '10000', '-r', 'bilinear',
+        '-a_srs', 'EPSG:32647', '-a_ullr'] + [str(v) for v in BASEMAP_ULLR] +
+       ['-co', 'TILED=YES', '-co', 'COMPRESS=DEFLATE',
+        os.path.join(ROOT, 'samples', 'data', 'sentinel2_khlong_toei.tif'), tmp])
+    sh(['gdaladdo', '-q', '-r', 'average', tmp, '2', '4', '8', '16', '32'])
+    os.rename(tmp, BASEMAP)
+    return BASEMAP
+
+
+def utm_box_lonlat(box):
+    """The lon/lat box round a UTM 47N box (min/max of its corners)."""
+    x0, y0, x1, y1 = box
+    pts = '\n'.join('%f %f' % c for c in ((x0, y0), (x0, y1), (x1, y0), (x1, y1)))
+    out = subprocess.run(['gdaltransform', '-s_srs', 'EPSG:32647', '-t_srs', 'EPSG:4326'],
+                         input=pts, capture_output=True, text=True, check=True).stdout
+    ll = [tuple(float(v) for v in l.split()[:2]) for l in out.splitlines() if l.strip()]
+    return (min(p[0] for p in ll), min(p[1] for p in ll), max(p[0] for p in ll), max(p[1] for p in ll))
+
+
+def png_grid(png):
+    """(width, height, geotransform) of a sinspace PNG, from its sidecars."""
+    info = json.loads(sh(['gdalinfo', '-json', png]).stdout)
+    return info['size'][0], info['size'][1], info['geoTransform']
+
+
+def mapnik_note():
+    if not os.access(MAPNIK_PY, os.X_OK):
+        return 'no %s' % MAPNIK_PY
+    p = subprocess.run([MAPNIK_PY, '-c', 'import mapnik; print(mapnik.mapnik_version())'],
+                       capture_output=True, text=True)
+    return '' if p.returncode == 0 else 'python3-mapnik not importable by %s' % MAPNIK_PY
+
+
+def task_render(b, n, db, work):
+    if not have_command('map') or not have_command('tiles'):
+        print('render: sinspace map/tiles not built yet: skipped')
+        return
+    basemap = make_basemap()
+    sh([SINSPACE, '--quiet', 'tiles', 'add', db, basemap])
+    bbox = ','.join('%.6f' % v for v in utm_box_lonlat(RENDER_UTM_BOX))
+    png = os.path.join(work, 'render-sinspace.png')
+    pdf = os.path.join(work, 'render-sinspace.pdf')
+
+    def sinspace_map(out):
+        # stderr joined to stdout: the count is on the "wrote ..." line.
+        return ['sh', '-c', 'exec "$0" "$@" 2>&1', SINSPACE, 'map', db, '--bbox', bbox,
+                '--margin', '0', '--paper', 'A3', '--landscape', '--dpi', '300', '-o', out]
+
+    def drawn(out):
+        m = re.search(r'wrote .*?, (\d+) workplaces', out)
+        if not m:
+            raise RuntimeError('no "wrote ... workplaces" line: ' + out[-300:])
+        return int(m.group(1))
+
+    # One untimed render: the page grid the anchors draw on, and warm caches
+    # for every tool alike.
+    sh(sinspace_map(png))
+    width, height, gt = png_grid(png)
+    extent = (gt[0], gt[3] + height * gt[5], gt[0] + width * gt[1], gt[3])
+    extent_arg = ','.join('%.6f' % v for v in extent)
+    print('render: bbox %s, page %dx%d px, page extent %s (EPSG:32647)' % (
+        bbox, width, height, extent_arg), flush=True)
+
+    warped = os.path.join(tempfile.gettempdir(), 'sinspace-bench-warp-%d.tif' % os.getpid())
+    mapnik_png = os.path.join(work, 'render-mapnik.png')
+    mapnik_pdf = os.path.join(work, 'render-mapnik.pdf')
+    mapnik_cmd = lambda out: [MAPNIK_PY, MAPNIK_SCRIPT, db, basemap, out, str(width), str(height),
+                              extent_arg, 'epsg:32647']
+    mapnik_count = lambda out: int(sh(mapnik_cmd(mapnik_png) + ['--count']).stdout)
+    rm = lambda *ps: (lambda: [os.remove(p) for p in ps if os.path.exists(p)])
+
+    def pixels(out):
+        info = json.loads(sh(['gdalinfo', '-json', warped]).stdout)
+        return info['size'][0] * info['size'][1]
+
+    note = mapnik_note()
+    if note:
+        print('render: Mapnik rows skipped: %s' % note)
+        b.notes.append('render: Mapnik rows skipped (%s)' % note)
+    png_variants = [('sinspace map PNG', rm(png), sinspace_map(png), drawn)]
+    if not note:
+        png_variants.append(('Mapnik (gdal+sqlite) PNG', rm(mapnik_png), mapnik_cmd(mapnik_png),
+                             mapnik_count))
+    png_variants.append(('gdalwarp to the page grid', rm(warped), [
+        'gdalwarp', '-q', '-overwrite', '-r', 'bilinear', '-ovr', 'AUTO', '-t_srs', 'EPSG:32647',
+        '-te'] + ['%.6f' % v for v in extent] + ['-ts', str(width), str(height), '-of', 'GTiff',
+        basemap, warped], pixels))
+    try:
+        b.run_task('render A3 300 dpi PNG', n, png_variants)
+    finally:
+        rm(warped)()
+    pdf_variants = [('sinspace map PDF', rm(pdf), sinspace_map(pdf), drawn)]
+    if not note:
+        pdf_variants.append(('Mapnik (gdal+sqlite) PDF cairo', rm(mapnik_pdf), mapnik_cmd(mapnik_pdf),
+                             mapnik_count))
+    b.run_task('render A3 300 dpi PDF', n, pdf_variants)
+
+
 def versions():
     v = {}
     for name, cmd in (('sinspace', [SINSPACE, '--version']), ('GDAL', ['gdalinfo', '--version']),
@@ -345,6 +478,8 @@ def write_results(b, ns, args):
                 'Counts must agree.\n\n' % args.reps)
         if b.pg.note:
             f.write('Note: %s.\n\n' % b.pg.note)
+        for note in b.notes:
+            f.write('Note: %s.\n\n' % note)
         f.write('| task | N | tool | median s | peak RSS MiB | ratio | count |\n|---|---|---|---|---|---|---|\n')
         for r in b.rows:
             f.write('| %s | %d | %s | %s | %s | %s | %s |\n' % (
@@ -358,7 +493,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--n', default='10000,100000,1000000')
     ap.add_argument('--reps', type=int, default=3)
-    ap.add_argument('--tasks', default='import,polygon,radius,export,zones')
+    ap.add_argument('--tasks', default='import,polygon,radius,export,zones,render')
     args = ap.parse_args()
     ns = [int(x) for x in args.n.split(',')]
     tasks = args.tasks.split(',')
@@ -384,6 +519,8 @@ def main():
                 task_export(b, n, d, db, work)
             if 'zones' in tasks:
                 task_zones(b, n, d, db)
+            if 'render' in tasks:
+                task_render(b, n, db, work)
     finally:
         b.pg.stop()
     write_results(b, ns, args)
