@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 10000
+#define BUSY_TIMEOUT_MS 60000 /* a reader that must write its audit row waits out an import */
 
 static pthread_once_t spatialite_once = PTHREAD_ONCE_INIT;
 
