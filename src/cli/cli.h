@@ -55,6 +55,15 @@ int cli_open(cli *c, const char *path, sinspace_open_flags flags,
 /* Ends a progress bar line if one is shown. */
 void cli_progress_done(cli *c);
 
+/* Shared value parsers (cli_args.c); 0 on success, -1 on a bad value.
+ * A number is finite decimal with nothing after it; a list is exactly n
+ * comma-separated numbers ("W,S,E,N", "LON,LAT"); classes are
+ * comma-separated low, medium, high or unscored, OR-ed into *classes as
+ * bits (1 << sinspace_risk_class). */
+int cli_parse_number(const char *s, double *out);
+int cli_parse_numbers(const char *s, double *v, int n);
+int cli_parse_classes(const char *s, unsigned *classes);
+
 /* The commands, one file each. */
 extern const cli_command cmd_init, cmd_import, cmd_info, cmd_audit,
     cmd_sectors, cmd_indicators;

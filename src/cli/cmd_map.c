@@ -5,27 +5,6 @@
 #include <string.h>
 
 static int
-parse_bbox(const char *s, double b[4])
-{
-    char *end;
-    for (int i = 0; i < 4; i++) {
-        b[i] = strtod(s, &end);
-        if (end == s || (i < 3 && *end != ',') || (i == 3 && *end != '\0'))
-            return -1;
-        s = end + 1;
-    }
-    return 0;
-}
-
-static int
-parse_number(const char *s, double *out)
-{
-    char *end;
-    *out = strtod(s, &end);
-    return end == s || *end != '\0' ? -1 : 0;
-}
-
-static int
 run(cli *c, int argc, char **argv)
 {
     enum { O_AREA = 256, O_BBOX, O_WITHIN, O_MARGIN, O_PAPER, O_LANDSCAPE,
@@ -63,13 +42,13 @@ run(cli *c, int argc, char **argv)
         case 'o': o.output = optarg; break;
         case O_AREA: o.area = optarg; break;
         case O_BBOX:
-            if (parse_bbox(optarg, o.bbox))
+            if (cli_parse_numbers(optarg, o.bbox, 4))
                 return cli_usage_error(&cmd_map, "--bbox needs W,S,E,N, got '%s'", optarg);
             o.has_bbox = 1;
             break;
         case O_WITHIN: o.within = optarg; break;
         case O_MARGIN:
-            if (parse_number(optarg, &o.margin))
+            if (cli_parse_number(optarg, &o.margin))
                 return cli_usage_error(&cmd_map, "--margin needs a number");
             break;
         case O_PAPER:
@@ -79,7 +58,7 @@ run(cli *c, int argc, char **argv)
             break;
         case O_LANDSCAPE: o.landscape = 1; break;
         case O_DPI:
-            if (parse_number(optarg, &o.dpi))
+            if (cli_parse_number(optarg, &o.dpi))
                 return cli_usage_error(&cmd_map, "--dpi needs a number");
             break;
         case O_CRS: o.crs = optarg; break;
@@ -99,12 +78,12 @@ run(cli *c, int argc, char **argv)
         case O_NO_WORKPLACES: o.no_workplaces = 1; break;
         case O_NO_ZONES: o.no_zones = 1; break;
         case O_FADE:
-            if (parse_number(optarg, &o.basemap_fade) || o.basemap_fade < 0 ||
+            if (cli_parse_number(optarg, &o.basemap_fade) || o.basemap_fade < 0 ||
                 o.basemap_fade > 1)
                 return cli_usage_error(&cmd_map, "--fade needs a number in 0..1");
             break;
         case O_DESATURATE:
-            if (parse_number(optarg, &o.basemap_desaturate) ||
+            if (cli_parse_number(optarg, &o.basemap_desaturate) ||
                 o.basemap_desaturate < 0 || o.basemap_desaturate > 1)
                 return cli_usage_error(&cmd_map, "--desaturate needs a number in 0..1");
             break;

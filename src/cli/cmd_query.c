@@ -440,49 +440,6 @@ qout_free(qout *q)
  * Arguments
  */
 
-static int
-parse_number(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* "a,b" or "a,b,c,d" into n doubles. */
-static int
-parse_list(const char *s, double *v, int n)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *save = NULL, *tok = strtok_r(buf, ",", &save);
-    int i = 0;
-    for (; tok && i < n; i++, tok = strtok_r(NULL, ",", &save))
-        if (parse_number(tok, &v[i]) < 0)
-            return -1;
-    return (i == n && !tok) ? 0 : -1;
-}
-
-static int
-add_classes(const char *s, unsigned *classes)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        sinspace_risk_class c = sinspace_risk_class_parse(tok);
-        if (c == SINSPACE_RISK_NONE) {
-            if (strcmp(tok, "unscored"))
-                return -1;
-        }
-        *classes |= 1u << c;
-    }
-    return 0;
-}
-
 /* Opens the output: stdout, or a private temporary file beside -o, renamed
  * into place once everything is written. */
 static int
@@ -577,7 +534,7 @@ run(cli *c, int argc, char **argv)
         case O_RADIUS: radius = optarg; break;
         case O_BUFFER: buffer = optarg; break;
         case O_MIN_RISK:
-            if (parse_number(optarg, &filter.min_risk) < 0 || filter.min_risk < 1.0 ||
+            if (cli_parse_number(optarg, &filter.min_risk) < 0 || filter.min_risk < 1.0 ||
                 filter.min_risk > 3.0) {
                 rc = cli_usage_error(cmd, "--min-risk takes a number from 1 to 3, "
                                      "not '%s'", optarg);
@@ -585,7 +542,7 @@ run(cli *c, int argc, char **argv)
             }
             break;
         case O_CLASS:
-            if (add_classes(optarg, &filter.classes) < 0) {
+            if (cli_parse_classes(optarg, &filter.classes) < 0) {
                 rc = cli_usage_error(cmd, "--class takes low, medium, high or "
                                      "unscored (comma-separated), not '%s'", optarg);
                 goto out;
@@ -671,11 +628,11 @@ run(cli *c, int argc, char **argv)
     }
     double centre[2], box[4], radius_m = 0, buffer_m = 0;
     long long zone_id = 0;
-    if (near && parse_list(near, centre, 2) < 0) {
+    if (near && cli_parse_numbers(near, centre, 2) < 0) {
         rc = cli_usage_error(cmd, "--near takes LON,LAT in degrees, not '%s'", near);
         goto out;
     }
-    if (bbox && parse_list(bbox, box, 4) < 0) {
+    if (bbox && cli_parse_numbers(bbox, box, 4) < 0) {
         rc = cli_usage_error(cmd, "--bbox takes W,S,E,N in degrees, not '%s'", bbox);
         goto out;
     }
