@@ -466,8 +466,11 @@ def write_results(b, ns, args):
     path = os.path.join(ROOT, 'bench', 'RESULTS.md')
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?')
     mem = next((l.split()[1] for l in open('/proc/meminfo') if l.startswith('MemTotal')), '0')
-    with open(path, 'w') as f:
-        f.write('# sinspace benchmark results\n\n')
+    with open(path, 'a' if args.append else 'w') as f:
+        if not args.append:
+            f.write('# sinspace benchmark results\n\n')
+        else:
+            f.write('\n## Further run\n\n')
         f.write('Written by `bench/run.py %s` on %s.\n\n' % (' '.join(sys.argv[1:]),
                 datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')))
         f.write('Machine: %s, %d cores, %.0f GiB; %s.\n\n' % (cpu, os.cpu_count(), int(mem) / 1048576,
@@ -494,6 +497,8 @@ def main():
     ap.add_argument('--n', default='10000,100000,1000000')
     ap.add_argument('--reps', type=int, default=3)
     ap.add_argument('--tasks', default='import,polygon,radius,export,zones,render')
+    ap.add_argument('--append', action='store_true',
+                    help='add a section to bench/RESULTS.md instead of replacing it')
     args = ap.parse_args()
     ns = [int(x) for x in args.n.split(',')]
     tasks = args.tasks.split(',')
