@@ -10,6 +10,7 @@ libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
 libspatialite-dev libsqlite3-mod-spatialite spatialite-bin sqlite3 libsqlite3-dev
 libcairo2-dev libpango1.0-dev libxml2-dev libmicrohttpd-dev
 libcriterion-dev clang libclang-rt-14-dev time
+nettle-dev nodejs npm
 fonts-noto-core fonts-noto-cjk fonts-noto-extra fonts-dejavu-core
 "
 missing=""

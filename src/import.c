@@ -1306,11 +1306,11 @@ import_ogr_workplaces(importer *im, OGRLayerH layer)
                 continue;
             OGRFieldType ft = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
             if (ft == OFTDate || ft == OFTDateTime) {
-                /* OGR turns "2006-10-26" into a Date that prints as
-                 * 2006/10/26; give the validator ISO 8601 again. */
+                /* OGR's text form of a date is YYYY/MM/DD; the contract's
+                 * is ISO 8601. */
                 int y, mo, d, h, mi, tz;
                 float sec;
-                char iso[16];
+                char iso[32];
                 OGR_F_GetFieldAsDateTimeEx(feat, i, &y, &mo, &d, &h, &mi, &sec, &tz);
                 snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, mo, d);
                 values[map[i]] = _sinspace_strdup(iso);

@@ -65,6 +65,12 @@ sinspace_status sinspace_region_wkb(sinspace_region *region,
 
 void sinspace_region_destroy(sinspace_region *region);
 
+/* Parses a distance as users type it: "500", "500m", "2km", "2.5 km".
+ * Positive, at most 20,000 km; else SINSPACE_INVALID_ARGUMENT with the
+ * reason.  *metres written only on success. */
+sinspace_status sinspace_parse_distance(sinspace_context *ctx, const char *text,
+                                        double *metres);
+
 typedef enum sinspace_sort {
     SINSPACE_SORT_ID = 0,
     SINSPACE_SORT_RISK,     /* highest first */
@@ -109,8 +115,11 @@ typedef struct sinspace_workplace_row {
 } sinspace_workplace_row;
 
 typedef struct sinspace_query_stats {
-    long long candidates;       /* rows the spatial index returned */
+    long long candidates;       /* rows the spatial index returned; -1 with
+                                   no region (no index used) */
     long long matched;          /* rows passed to the callback */
+    long long inside;           /* candidates inside the region, before the
+                                   other filters; -1 with no region */
 } sinspace_query_stats;
 
 /* Calls fn for each workplace in region (NULL: everywhere) passing filter

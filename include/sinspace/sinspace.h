@@ -7,6 +7,9 @@
 #include <sinspace/risk.h>
 #include <sinspace/import.h>
 #include <sinspace/audit.h>
+#include <sinspace/query.h>
+#include <sinspace/fence.h>
+#include <sinspace/export.h>
 
 #ifdef __cplusplus
 extern "C" {

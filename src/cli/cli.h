@@ -58,5 +58,7 @@ void cli_progress_done(cli *c);
 /* The commands, one file each. */
 extern const cli_command cmd_init, cmd_import, cmd_info, cmd_audit,
     cmd_sectors, cmd_indicators;
+extern const cli_command cmd_query, cmd_fence;
+extern const cli_command cmd_export;
 
 #endif

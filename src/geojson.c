@@ -1,0 +1,541 @@
+/* geojson.c: the streaming GeoJSON writer (RFC 7946 and RFC 8142).
+ *
+ * Writes straight to a FILE*, feature by feature: no JSON tree is built, so
+ * memory stays flat whatever the number of features.  Geometries come as
+ * WKB, are read by OGR and walked here so that rings can be written in the
+ * right-hand order RFC 7946 asks for (OGR_G_ExportToJsonEx in GDAL 3.6 does
+ * not reorient them) with a fixed number of decimals.  The writer keeps a
+ * sticky status like a cairo object: after the first failure every call
+ * returns it. */
+#include "sinspaceInt.h"
+
+#include <ogr_api.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sinspace_geojson_writer {
+    sinspace_context *ctx;
+    FILE *fp;
+    sinspace_geojson_options opts;
+    sinspace_status status;
+    int begun, ended;
+    long long count;
+    /* Sequences repeat the top-level member in each feature. */
+    char *seq_member;
+    /* Bounds of everything written, for the collection's bbox. */
+    double minx, miny, maxx, maxy;
+    /* Bounds of the current feature. */
+    double fminx, fminy, fmaxx, fmaxy;
+};
+
+void
+sinspace_geojson_options_init(sinspace_geojson_options *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->precision = 6;
+    opts->record_separator = 1;
+}
+
+sinspace_status
+sinspace_geojson_writer_create(sinspace_context *ctx, FILE *fp,
+                               const sinspace_geojson_options *opts,
+                               sinspace_geojson_writer **out)
+{
+    if (!ctx || !fp || !out)
+        return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "geojson_writer_create: ctx, fp and out are required");
+    sinspace_geojson_options o;
+    sinspace_geojson_options_init(&o);
+    if (opts)
+        o = *opts;
+    if (o.precision < 0 || o.precision > 15)
+        return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "GeoJSON precision %d is outside 0..15", o.precision);
+    sinspace_geojson_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return _sinspace_error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    w->ctx = ctx;
+    w->fp = fp;
+    w->opts = o;
+    w->minx = w->miny = INFINITY;
+    w->maxx = w->maxy = -INFINITY;
+    *out = w;
+    return SINSPACE_OK;
+}
+
+void
+sinspace_geojson_writer_destroy(sinspace_geojson_writer *w)
+{
+    if (!w)
+        return;
+    free(w->seq_member);
+    free(w);
+}
+
+long long
+sinspace_geojson_count(const sinspace_geojson_writer *w)
+{
+    return w ? w->count : 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Text helpers.  Output goes to a FILE* or, for the sequence member, to a
+ * growing buffer; one small sink type serves both.
+ */
+
+typedef struct sink {
+    FILE *fp;
+    char *buf;
+    size_t len, cap;
+    int failed;
+} sink;
+
+static void
+put(sink *s, const char *text, size_t n)
+{
+    if (s->fp) {
+        if (fwrite(text, 1, n, s->fp) != n)
+            s->failed = 1;
+        return;
+    }
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *b = realloc(s->buf, cap);
+        if (!b) {
+            s->failed = 1;
+            return;
+        }
+        s->buf = b;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, text, n);
+    s->len += n;
+    s->buf[s->len] = '\0';
+}
+
+static void
+puts_(sink *s, const char *text)
+{
+    put(s, text, strlen(text));
+}
+
+/* A JSON string: UTF-8 passes through; only what JSON requires is escaped
+ * (quote, backslash, control characters). */
+static void
+put_string(sink *s, const char *text)
+{
+    put(s, "\"", 1);
+    const char *run = text;
+    for (const char *p = text; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(s, run, (size_t)(p - run));
+        char esc[8];
+        switch (c) {
+        case '"': puts_(s, "\\\""); break;
+        case '\\': puts_(s, "\\\\"); break;
+        case '\n': puts_(s, "\\n"); break;
+        case '\r': puts_(s, "\\r"); break;
+        case '\t': puts_(s, "\\t"); break;
+        case '\b': puts_(s, "\\b"); break;
+        case '\f': puts_(s, "\\f"); break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            puts_(s, esc);
+        }
+        run = p + 1;
+    }
+    puts_(s, run);
+    put(s, "\"", 1);
+}
+
+/* A real with the fewest digits that read back as the same double. */
+static void
+put_real(sink *s, double v)
+{
+    if (!isfinite(v)) {
+        puts_(s, "null");
+        return;
+    }
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, sizeof buf, "%.17g", v);
+    puts_(s, buf);
+}
+
+/* A coordinate with a fixed number of decimals, trailing zeros dropped. */
+static void
+put_coord(sink *s, double v, int precision)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*f", precision, v);
+    char *dot = strchr(buf, '.');
+    if (dot) {
+        char *end = buf + strlen(buf) - 1;
+        while (end > dot && *end == '0')
+            *end-- = '\0';
+        if (end == dot)
+            *end = '\0';
+    }
+    if (!strcmp(buf, "-0"))
+        strcpy(buf, "0");
+    puts_(s, buf);
+}
+
+static void
+put_property_value(sink *s, const sinspace_property *p)
+{
+    char buf[32];
+    switch (p->type) {
+    case SINSPACE_VALUE_INTEGER:
+        snprintf(buf, sizeof buf, "%lld", p->integer);
+        puts_(s, buf);
+        break;
+    case SINSPACE_VALUE_REAL:
+        put_real(s, p->real);
+        break;
+    case SINSPACE_VALUE_BOOLEAN:
+        puts_(s, p->integer ? "true" : "false");
+        break;
+    case SINSPACE_VALUE_TEXT:
+    case SINSPACE_VALUE_DATE:
+    case SINSPACE_VALUE_DATETIME:
+        if (p->text)
+            put_string(s, p->text);
+        else
+            puts_(s, "null");
+        break;
+    default:
+        puts_(s, "null");
+    }
+}
+
+static void
+put_object(sink *s, const sinspace_property *props, size_t n)
+{
+    put(s, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            put(s, ",", 1);
+        put_string(s, props[i].name);
+        put(s, ":", 1);
+        put_property_value(s, &props[i]);
+    }
+    put(s, "}", 1);
+}
+
+/* -------------------------------------------------------------------------
+ * Geometry
+ */
+
+static void
+grow_bounds(sinspace_geojson_writer *w, double x, double y)
+{
+    if (x < w->fminx) w->fminx = x;
+    if (x > w->fmaxx) w->fmaxx = x;
+    if (y < w->fminy) w->fminy = y;
+    if (y > w->fmaxy) w->fmaxy = y;
+}
+
+static void
+put_position(sinspace_geojson_writer *w, sink *s, double x, double y)
+{
+    put(s, "[", 1);
+    put_coord(s, x, w->opts.precision);
+    put(s, ",", 1);
+    put_coord(s, y, w->opts.precision);
+    put(s, "]", 1);
+    grow_bounds(w, x, y);
+}
+
+/* Points of a line or ring, reversed when asked. */
+static void
+put_points(sinspace_geojson_writer *w, sink *s, OGRGeometryH g, int reverse)
+{
+    int n = OGR_G_GetPointCount(g);
+    put(s, "[", 1);
+    for (int i = 0; i < n; i++) {
+        int k = reverse ? n - 1 - i : i;
+        if (i)
+            put(s, ",", 1);
+        put_position(w, s, OGR_G_GetX(g, k), OGR_G_GetY(g, k));
+    }
+    put(s, "]", 1);
+}
+
+/* Twice the signed area of a ring (shoelace): positive when
+ * counter-clockwise. */
+static double
+ring_signed_area(OGRGeometryH ring)
+{
+    int n = OGR_G_GetPointCount(ring);
+    double sum = 0.0;
+    for (int i = 0; i + 1 < n; i++)
+        sum += OGR_G_GetX(ring, i) * OGR_G_GetY(ring, i + 1) -
+               OGR_G_GetX(ring, i + 1) * OGR_G_GetY(ring, i);
+    return sum;
+}
+
+static void
+put_polygon_rings(sinspace_geojson_writer *w, sink *s, OGRGeometryH poly)
+{
+    int n = OGR_G_GetGeometryCount(poly);
+    put(s, "[", 1);
+    for (int i = 0; i < n; i++) {
+        OGRGeometryH ring = OGR_G_GetGeometryRef(poly, i);
+        double a = ring_signed_area(ring);
+        /* Exterior counter-clockwise (a > 0), holes clockwise (a < 0). */
+        int reverse = i == 0 ? a < 0 : a > 0;
+        if (i)
+            put(s, ",", 1);
+        put_points(w, s, ring, reverse);
+    }
+    put(s, "]", 1);
+}
+
+static int
+put_geometry(sinspace_geojson_writer *w, sink *s, OGRGeometryH g)
+{
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    int n = OGR_G_GetGeometryCount(g);
+    switch (t) {
+    case wkbPoint:
+        if (OGR_G_IsEmpty(g)) {
+            puts_(s, "null");
+            return 0;
+        }
+        puts_(s, "{\"type\":\"Point\",\"coordinates\":");
+        put_position(w, s, OGR_G_GetX(g, 0), OGR_G_GetY(g, 0));
+        break;
+    case wkbLineString:
+        puts_(s, "{\"type\":\"LineString\",\"coordinates\":");
+        put_points(w, s, g, 0);
+        break;
+    case wkbPolygon:
+        puts_(s, "{\"type\":\"Polygon\",\"coordinates\":");
+        put_polygon_rings(w, s, g);
+        break;
+    case wkbMultiPoint:
+    case wkbMultiLineString:
+    case wkbMultiPolygon:
+        puts_(s, t == wkbMultiPoint ? "{\"type\":\"MultiPoint\",\"coordinates\":["
+                 : t == wkbMultiLineString
+                     ? "{\"type\":\"MultiLineString\",\"coordinates\":["
+                     : "{\"type\":\"MultiPolygon\",\"coordinates\":[");
+        for (int i = 0; i < n; i++) {
+            OGRGeometryH part = OGR_G_GetGeometryRef(g, i);
+            if (i)
+                put(s, ",", 1);
+            if (t == wkbMultiPoint)
+                put_position(w, s, OGR_G_GetX(part, 0), OGR_G_GetY(part, 0));
+            else if (t == wkbMultiLineString)
+                put_points(w, s, part, 0);
+            else
+                put_polygon_rings(w, s, part);
+        }
+        put(s, "]", 1);
+        break;
+    case wkbGeometryCollection:
+        puts_(s, "{\"type\":\"GeometryCollection\",\"geometries\":[");
+        for (int i = 0; i < n; i++) {
+            if (i)
+                put(s, ",", 1);
+            if (put_geometry(w, s, OGR_G_GetGeometryRef(g, i)) < 0)
+                return -1;
+        }
+        put(s, "]", 1);
+        break;
+    default:
+        return -1;
+    }
+    put(s, "}", 1);
+    return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Document
+ */
+
+static sinspace_status
+check(sinspace_geojson_writer *w, sink *s)
+{
+    if (s->failed && !w->status)
+        w->status = _sinspace_error(w->ctx, s->fp ? SINSPACE_IO : SINSPACE_NO_MEMORY,
+                                    "GeoJSON: %s", s->fp ? "cannot write the output"
+                                                         : "out of memory");
+    return w->status;
+}
+
+sinspace_status
+sinspace_geojson_begin(sinspace_geojson_writer *w, const char *member,
+                       const sinspace_property *meta, size_t n_meta)
+{
+    if (!w)
+        return SINSPACE_INVALID_ARGUMENT;
+    if (w->status)
+        return w->status;
+    if (w->begun)
+        return w->status = _sinspace_error(w->ctx, SINSPACE_INVALID_ARGUMENT,
+                                           "GeoJSON: begun twice");
+    w->begun = 1;
+    sink s = {w->opts.sequence ? NULL : w->fp, NULL, 0, 0, 0};
+    if (!w->opts.sequence)
+        puts_(&s, "{\"type\":\"FeatureCollection\"");
+    if (member) {
+        put(&s, ",", 1);
+        put_string(&s, member);
+        put(&s, ":", 1);
+        put_object(&s, meta, n_meta);
+    }
+    if (!w->opts.sequence)
+        puts_(&s, ",\"features\":[\n");
+    else
+        w->seq_member = s.buf; /* NULL without a member */
+    return check(w, &s);
+}
+
+static sinspace_status
+feature_start(sinspace_geojson_writer *w, sink *s, long long id,
+              const sinspace_property *props, size_t n_props)
+{
+    if (!w)
+        return SINSPACE_INVALID_ARGUMENT;
+    if (w->status)
+        return w->status;
+    if (!w->begun || w->ended)
+        return w->status = _sinspace_error(w->ctx, SINSPACE_INVALID_ARGUMENT,
+                                           "GeoJSON: feature outside begin/end");
+    if (w->opts.sequence) {
+        if (w->opts.record_separator)
+            put(s, "\x1e", 1);
+    } else if (w->count) {
+        puts_(s, ",\n");
+    }
+    puts_(s, "{\"type\":\"Feature\"");
+    if (id >= 0) {
+        char buf[32];
+        snprintf(buf, sizeof buf, ",\"id\":%lld", id);
+        puts_(s, buf);
+    }
+    if (w->seq_member)
+        puts_(s, w->seq_member);
+    puts_(s, ",\"properties\":");
+    put_object(s, props, n_props);
+    puts_(s, ",\"geometry\":");
+    w->fminx = w->fminy = INFINITY;
+    w->fmaxx = w->fmaxy = -INFINITY;
+    return SINSPACE_OK;
+}
+
+static void
+put_bbox(sinspace_geojson_writer *w, sink *s, double minx, double miny,
+         double maxx, double maxy)
+{
+    puts_(s, ",\"bbox\":[");
+    put_coord(s, minx, w->opts.precision);
+    put(s, ",", 1);
+    put_coord(s, miny, w->opts.precision);
+    put(s, ",", 1);
+    put_coord(s, maxx, w->opts.precision);
+    put(s, ",", 1);
+    put_coord(s, maxy, w->opts.precision);
+    put(s, "]", 1);
+}
+
+static sinspace_status
+feature_end(sinspace_geojson_writer *w, sink *s)
+{
+    if (w->opts.bbox && w->fminx <= w->fmaxx) {
+        put_bbox(w, s, w->fminx, w->fminy, w->fmaxx, w->fmaxy);
+        if (w->fminx < w->minx) w->minx = w->fminx;
+        if (w->fminy < w->miny) w->miny = w->fminy;
+        if (w->fmaxx > w->maxx) w->maxx = w->fmaxx;
+        if (w->fmaxy > w->maxy) w->maxy = w->fmaxy;
+    }
+    put(s, "}", 1);
+    if (w->opts.sequence)
+        put(s, "\n", 1);
+    w->count++;
+    return check(w, s);
+}
+
+sinspace_status
+sinspace_geojson_write_point(sinspace_geojson_writer *w, long long id,
+                             const sinspace_property *props, size_t n_props,
+                             double lon, double lat)
+{
+    sink s = {w ? w->fp : NULL, NULL, 0, 0, 0};
+    sinspace_status st = feature_start(w, &s, id, props, n_props);
+    if (st)
+        return st;
+    if (isfinite(lon) && isfinite(lat)) {
+        puts_(&s, "{\"type\":\"Point\",\"coordinates\":");
+        put_position(w, &s, lon, lat);
+        put(&s, "}", 1);
+    } else {
+        puts_(&s, "null");
+    }
+    return feature_end(w, &s);
+}
+
+sinspace_status
+sinspace_geojson_write_feature(sinspace_geojson_writer *w, long long id,
+                               const sinspace_property *props, size_t n_props,
+                               const unsigned char *wkb, size_t wkb_size)
+{
+    OGRGeometryH g = NULL;
+    if (w && !w->status && wkb &&
+        (OGR_G_CreateFromWkbEx(wkb, NULL, &g, wkb_size) !=
+             OGRERR_NONE || !g))
+        return w->status = _sinspace_error(w->ctx, SINSPACE_INVALID_INPUT,
+                                           "GeoJSON: feature %lld: unreadable "
+                                           "geometry", id);
+    sink s = {w ? w->fp : NULL, NULL, 0, 0, 0};
+    sinspace_status st = feature_start(w, &s, id, props, n_props);
+    if (!st) {
+        if (!g) {
+            puts_(&s, "null");
+        } else if (put_geometry(w, &s, g) < 0) {
+            OGR_G_DestroyGeometry(g);
+            return w->status = _sinspace_error(
+                       w->ctx, SINSPACE_UNSUPPORTED,
+                       "GeoJSON: feature %lld: geometry type %s has no GeoJSON "
+                       "form", id, OGRGeometryTypeToName(OGR_G_GetGeometryType(g)));
+        }
+        st = feature_end(w, &s);
+    }
+    if (g)
+        OGR_G_DestroyGeometry(g);
+    return st;
+}
+
+sinspace_status
+sinspace_geojson_end(sinspace_geojson_writer *w)
+{
+    if (!w)
+        return SINSPACE_INVALID_ARGUMENT;
+    if (w->status)
+        return w->status;
+    if (!w->begun || w->ended)
+        return w->status = _sinspace_error(w->ctx, SINSPACE_INVALID_ARGUMENT,
+                                           "GeoJSON: end without begin");
+    w->ended = 1;
+    sink s = {w->fp, NULL, 0, 0, 0};
+    if (!w->opts.sequence) {
+        puts_(&s, "\n]");
+        if (w->opts.bbox && w->minx <= w->maxx)
+            put_bbox(w, &s, w->minx, w->miny, w->maxx, w->maxy);
+        puts_(&s, "}\n");
+    }
+    if (fflush(w->fp) != 0 || ferror(w->fp))
+        s.failed = 1;
+    return check(w, &s);
+}
