@@ -10,6 +10,7 @@
 #include <sinspace/query.h>
 #include <sinspace/fence.h>
 #include <sinspace/export.h>
+#include <sinspace/render.h>
 
 #ifdef __cplusplus
 extern "C" {

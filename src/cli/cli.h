@@ -60,5 +60,6 @@ extern const cli_command cmd_init, cmd_import, cmd_info, cmd_audit,
     cmd_sectors, cmd_indicators;
 extern const cli_command cmd_query, cmd_fence;
 extern const cli_command cmd_export;
+extern const cli_command cmd_map, cmd_atlas;
 
 #endif

@@ -10,7 +10,8 @@
 
 static const cli_command *const commands[] = {
     &cmd_init, &cmd_import, &cmd_info, &cmd_sectors, &cmd_indicators,
-    &cmd_audit, &cmd_query, &cmd_fence, &cmd_export, NULL};
+    &cmd_audit, &cmd_query, &cmd_fence, &cmd_export,
+    &cmd_map, &cmd_atlas, NULL};
 
 int
 cli_exit_status(sinspace_status st)

@@ -1,0 +1,130 @@
+/* sinspace/render.h: printed risk maps and atlases.
+ *
+ * A map is one page (PDF, SVG or PNG) of an extent: the catalogued satellite
+ * tiles warped with GDAL to the map CRS at the output resolution, the
+ * administrative areas, the workplaces (colour by risk class, shape by
+ * sector) with collision-free labels, and the marginalia (title, legend with
+ * counts, scale bar, north arrow, degree ticks, inset locator, attribution,
+ * generation time, confidentiality marking).  Everything is drawn in device
+ * pixels of the page at the chosen dpi, so a PNG's pixel grid is exactly
+ * what its world file (.pgw) and .aux.xml describe.  An atlas is a PDF of an
+ * overview choropleth and one page per area.
+ *
+ * Output files hold data: they are created mode 0600, and every map or atlas
+ * that completes writes one audit row. */
+#ifndef SINSPACE_RENDER_H
+#define SINSPACE_RENDER_H
+
+#include <sinspace/store.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sinspace_paper {
+    SINSPACE_PAPER_A4 = 0,
+    SINSPACE_PAPER_A3,
+    SINSPACE_PAPER_A2,
+    SINSPACE_PAPER_A1,
+    SINSPACE_PAPER_A0,
+    SINSPACE_PAPER_LETTER,
+    SINSPACE_PAPER_INVALID = -1
+} sinspace_paper;
+
+/* "A4".."A0", "Letter" (any case); SINSPACE_PAPER_INVALID otherwise. */
+sinspace_paper sinspace_paper_parse(const char *name);
+
+typedef enum sinspace_render_format {
+    SINSPACE_FORMAT_AUTO = 0, /* from the output file's extension */
+    SINSPACE_FORMAT_PDF,
+    SINSPACE_FORMAT_SVG,
+    SINSPACE_FORMAT_PNG
+} sinspace_render_format;
+
+typedef struct sinspace_map_options {
+    const char *output;            /* file to write (required) */
+    sinspace_render_format format;
+    /* The extent: exactly one of area (code, Latin or local name), bbox
+     * (has_bbox; west, south, east, north in lon/lat) or within (a polygon
+     * file OGR reads). */
+    const char *area;
+    int has_bbox;
+    double bbox[4];
+    const char *within;
+    double margin;                 /* fraction of the extent added on each
+                                      side; default 0.05 */
+    sinspace_paper paper;          /* default A4 */
+    int landscape;
+    double dpi;                    /* default 300 */
+    const char *crs;               /* projected CRS PROJ understands; NULL:
+                                      the UTM zone of the extent's centre */
+    const char *style_path;        /* SLD for workplaces; NULL: built-in */
+    const char *title;             /* NULL: "Workplace risk: AREA" */
+    const char *subtitle;          /* NULL: area and date of data */
+    const char *marking;           /* NULL: "CONFIDENTIAL — for authorised
+                                      use"; "" for none */
+    const char *generated_at;      /* NULL: now (UTC); fixed text makes the
+                                      output reproducible */
+    const char *label_field;       /* "name" (default), "name_local", "id" */
+    int no_basemap;                /* 1: plain background, no imagery */
+    int no_labels;                 /* 1: markers only */
+    int no_workplaces;             /* 1: basemap and areas only */
+    double basemap_fade;           /* 0 (default, unaltered) .. 1 (white) */
+} sinspace_map_options;
+
+void sinspace_map_options_init(sinspace_map_options *opts);
+
+typedef struct sinspace_map_result {
+    long long workplaces;          /* workplaces drawn */
+    long long labels;              /* workplace labels placed */
+    int tiles;                     /* imagery tiles used */
+    int width, height;             /* page size in pixels at dpi */
+    /* The page's pixel grid in the map CRS, GDAL order: x of the left edge,
+     * pixel width, 0, y of the top edge, 0, -pixel height. */
+    double geotransform[6];
+    /* The map frame in page pixels: x, y, width, height. */
+    int frame[4];
+    char crs[64];                  /* e.g. "EPSG:32647" */
+    double scale;                  /* scale denominator at the page's dpi */
+} sinspace_map_result;
+
+/* Draws the map to opts->output.  A PNG also gets OUT.pgw, OUT.prj and
+ * OUT.png.aux.xml.  result may be NULL.  Writes an audit row (command
+ * "map", target the extent, rows the workplaces drawn), so the store must
+ * be open for writing. */
+sinspace_status sinspace_map_render(sinspace_store *store,
+                                    const sinspace_map_options *opts,
+                                    sinspace_map_result *result);
+
+typedef struct sinspace_atlas_options {
+    const char *output;            /* PDF to write (required) */
+    sinspace_area_level level;     /* default district */
+    const char *province;          /* NULL: every area of the level */
+    sinspace_paper paper;          /* default A4 */
+    int landscape;
+    double dpi;                    /* imagery resolution; default 150 */
+    const char *style_path;
+    const char *marking;
+    const char *generated_at;
+    int no_basemap;
+    int max_table_rows;            /* high-risk rows per area; default 15 */
+} sinspace_atlas_options;
+
+void sinspace_atlas_options_init(sinspace_atlas_options *opts);
+
+typedef struct sinspace_atlas_result {
+    int pages;
+    int areas;
+    long long workplaces;          /* drawn over all area pages */
+} sinspace_atlas_result;
+
+/* Writes the atlas, reporting progress per area as task "atlas".  result
+ * may be NULL.  Writes one audit row (command "atlas"). */
+sinspace_status sinspace_atlas_render(sinspace_store *store,
+                                      const sinspace_atlas_options *opts,
+                                      sinspace_atlas_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,573 @@
+/* test_render.c: maps and atlases (sinspace/render.h).
+ *
+ * A store of fictional workplaces over Khlong Toei (Bangkok) with the real
+ * Sentinel-2 scene of tests/data/rasters catalogued as a tile.  The map is
+ * compared with a golden PNG (per-pixel tolerance, a diff image written on
+ * failure), a marker is found where the world file says, the imagery equals
+ * `gdalwarp` of the same tile to the same grid, Thai names shape with no
+ * unknown glyphs, and a PDF keeps its text as fonts.
+ *
+ * SINSPACE_UPDATE_GOLDEN=1 rewrites the golden image instead of comparing. */
+#include "render_int.h"
+
+#include <criterion/criterion.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+static sinspace_context *ctx;
+static char src_root[768];
+
+static void
+path_in(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", dir, name);
+}
+
+static void
+data_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/tests/data/%s", src_root, name);
+}
+
+static void
+setup(void)
+{
+    const char *root = getenv("SINSPACE_SOURCE_ROOT");
+    snprintf(src_root, sizeof src_root, "%s", root ? root : "..");
+    snprintf(dir, sizeof dir, "/tmp/sinspace-render-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    ctx = sinspace_context_create();
+    cr_assert_not_null(ctx);
+}
+
+static void
+teardown(void)
+{
+    sinspace_context_destroy(ctx);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static void
+import(sinspace_store *store, const char *file, sinspace_area_level level,
+       const char *name, const char *local, const char *code)
+{
+    char path[1024];
+    data_path(path, sizeof path, file);
+    sinspace_import_options o;
+    sinspace_import_options_init(&o);
+    if (level != SINSPACE_LEVEL_INVALID) {
+        o.kind = SINSPACE_IMPORT_AREAS;
+        o.level = level;
+        o.name_field = name;
+        o.name_local_field = local;
+        o.code_field = code;
+    }
+    sinspace_status st = sinspace_import_file(store, path, &o, NULL);
+    cr_assert_eq(st, SINSPACE_OK, "import %s: %s", file, sinspace_context_message(ctx));
+}
+
+/* Catalogues the Sentinel-2 scene as the tiles branch will: its footprint
+ * in lon/lat from its own bounds. */
+static void
+add_tile(sinspace_store *store)
+{
+    char path[1024];
+    data_path(path, sizeof path, "rasters/sentinel2_khlong_toei.tif");
+    sqlite3_stmt *stmt;
+    cr_assert_eq(_sinspace_prepare(store,
+        "INSERT INTO tiles(path, driver, crs, width, height, bands, pixel_size,"
+        " pixel_size_m, acquired, source, attribution, added, footprint)"
+        " VALUES (?1, 'GTiff', 'EPSG:32647', 553, 504, 3, 10, 10, '2023-01-05',"
+        " 'Sentinel-2', 'Contains modified Copernicus Sentinel data',"
+        " '2026-11-28T00:00:00Z', CastToMultiPolygon(ST_Transform("
+        " BuildMbr(667670, 1514780, 673200, 1519820, 32647), 4326)))", &stmt),
+        SINSPACE_OK);
+    _sinspace_bind_text(stmt, 1, path);
+    cr_assert_eq(sqlite3_step(stmt), SQLITE_DONE, "%s", sqlite3_errmsg(store->db));
+    sqlite3_finalize(stmt);
+}
+
+/* The Khlong Toei store: province, districts, 40 fictional workplaces with
+ * three yearly observations each, and the tile. */
+static sinspace_store *
+make_store(const char *name, int areas, int workplaces, int tile)
+{
+    char path[512];
+    path_in(path, sizeof path, name);
+    sinspace_store *store = NULL;
+    cr_assert_eq(sinspace_store_create(ctx, path, &store), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    if (areas) {
+        import(store, "render/bangkok_province.geojson", SINSPACE_LEVEL_PROVINCE,
+               "ADM1_EN", "ADM1_TH", "ADM1_EN");
+        import(store, "render/bangkok_khlong_toei_districts.geojson",
+               SINSPACE_LEVEL_DISTRICT, "dname_e", "dname", "dcode");
+    }
+    if (workplaces)
+        import(store, "render/workplaces_khlong_toei.csv", SINSPACE_LEVEL_INVALID,
+               NULL, NULL, NULL);
+    if (tile)
+        add_tile(store);
+    return store;
+}
+
+static unsigned char *
+read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *size = (size_t)n;
+    }
+    return buf;
+}
+
+static int
+contains(const unsigned char *buf, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(buf + i, needle, k))
+            return 1;
+    return 0;
+}
+
+static uint32_t
+pixel(cairo_surface_t *s, int x, int y)
+{
+    const unsigned char *d = cairo_image_surface_get_data(s);
+    return ((const uint32_t *)(d + (size_t)y * cairo_image_surface_get_stride(s)))[x];
+}
+
+TestSuite(render, .init = setup, .fini = teardown);
+
+/* ---- golden image ---- */
+
+Test(render, golden_image)
+{
+    sinspace_store *store = make_store("kt.db", 1, 1, 1);
+    char out[512], golden[1024];
+    path_in(out, sizeof out, "golden.png");
+    data_path(golden, sizeof golden, "golden/khlong_toei_a4_60dpi.png");
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out;
+    o.area = "1033";
+    o.paper = SINSPACE_PAPER_A4;
+    o.landscape = 1;
+    o.dpi = 60;
+    o.generated_at = "2026-01-01 00:00:00 UTC";
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(r.workplaces, 40);
+    cr_assert_eq(r.tiles, 1);
+    cr_assert_str_eq(r.crs, "EPSG:32647");
+    sinspace_store_close(store);
+    if (getenv("SINSPACE_UPDATE_GOLDEN")) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", out, golden);
+        cr_assert_eq(system(cmd), 0);
+        return;
+    }
+    cairo_surface_t *a = cairo_image_surface_create_from_png(out);
+    cairo_surface_t *b = cairo_image_surface_create_from_png(golden);
+    cr_assert_eq(cairo_surface_status(a), CAIRO_STATUS_SUCCESS);
+    cr_assert_eq(cairo_surface_status(b), CAIRO_STATUS_SUCCESS, "no golden %s", golden);
+    int w = cairo_image_surface_get_width(a), h = cairo_image_surface_get_height(a);
+    cr_assert_eq(w, cairo_image_surface_get_width(b));
+    cr_assert_eq(h, cairo_image_surface_get_height(b));
+    /* A pixel differs when a channel is off by more than 24; up to 0.2 %
+     * of pixels may (antialiasing and hinting across library versions). */
+    cairo_surface_t *diff = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    unsigned char *dd = cairo_image_surface_get_data(diff);
+    int ds = cairo_image_surface_get_stride(diff);
+    long bad = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint32_t p = pixel(a, x, y), q = pixel(b, x, y);
+            int worst = 0;
+            for (int c = 0; c < 24; c += 8) {
+                int d = abs((int)((p >> c) & 255) - (int)((q >> c) & 255));
+                if (d > worst)
+                    worst = d;
+            }
+            ((uint32_t *)(dd + (size_t)y * ds))[x] =
+                worst > 24 ? 0xff0000u : (q & 0xfefefe) >> 1 | 0x808080u;
+            bad += worst > 24;
+        }
+    cairo_surface_mark_dirty(diff);
+    if (bad > (long)w * h / 500) {
+        const char *broot = getenv("SINSPACE_BUILD_ROOT");
+        char dpath[1024], apath[1024];
+        snprintf(dpath, sizeof dpath, "%s/render-golden-diff.png", broot ? broot : ".");
+        snprintf(apath, sizeof apath, "%s/render-golden-actual.png", broot ? broot : ".");
+        cairo_surface_write_to_png(diff, dpath);
+        cairo_surface_write_to_png(a, apath);
+        cr_assert_fail("%ld of %d pixels differ from %s; see %s and %s", bad,
+                       w * h, golden, dpath, apath);
+    }
+    cairo_surface_destroy(diff);
+    cairo_surface_destroy(a);
+    cairo_surface_destroy(b);
+}
+
+/* ---- a marker lands where the world file says ---- */
+
+Test(render, marker_matches_world_file)
+{
+    sinspace_store *store = make_store("one.db", 0, 0, 0);
+    char csv[512];
+    path_in(csv, sizeof csv, "one.csv");
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    const double lon = 100.5734, lat = 13.7187;
+    fprintf(f, "id,name,sector,lon,lat,observed,risk\n"
+               "T-1,Fictional Test Site,brothel,%.6f,%.6f,2024-01-01,3.0\n", lon, lat);
+    fclose(f);
+    sinspace_import_options io;
+    sinspace_import_options_init(&io);
+    cr_assert_eq(sinspace_import_file(store, csv, &io, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    char out[512];
+    path_in(out, sizeof out, "one.png");
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out;
+    o.has_bbox = 1;
+    o.bbox[0] = 100.56; o.bbox[1] = 13.71; o.bbox[2] = 100.59; o.bbox[3] = 13.73;
+    o.dpi = 100;
+    o.no_labels = 1;
+    o.marking = "";
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(r.workplaces, 1);
+    sinspace_store_close(store);
+
+    /* The world file. */
+    char pgw[512];
+    path_in(pgw, sizeof pgw, "one.pgw");
+    f = fopen(pgw, "r");
+    cr_assert_not_null(f);
+    double A, D, B, E, C, F;
+    cr_assert_eq(fscanf(f, "%lf %lf %lf %lf %lf %lf", &A, &D, &B, &E, &C, &F), 6);
+    fclose(f);
+    cr_assert_eq(D, 0);
+    cr_assert_eq(B, 0);
+    cr_assert_float_eq(E, -A, 1e-9);
+    struct stat sb;
+    cr_assert_eq(stat(pgw, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+    cr_assert_eq(stat(out, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+
+    /* The point in the map CRS, through OGR. */
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), utm = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(wgs, 4326);
+    OSRImportFromEPSG(utm, 32647);
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(utm, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(wgs, utm);
+    double X = lon, Y = lat;
+    cr_assert(OCTTransform(ct, 1, &X, &Y, NULL));
+    OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(wgs);
+    OSRDestroySpatialReference(utm);
+    double want_col = (X - C) / A, want_row = (Y - F) / E;
+
+    /* The centroid of the high-risk red inside the frame. */
+    cairo_surface_t *s = cairo_image_surface_create_from_png(out);
+    cr_assert_eq(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    double sx = 0, sy = 0;
+    long n = 0;
+    for (int y = r.frame[1] + 2; y < r.frame[1] + r.frame[3] - 2; y++)
+        for (int x = r.frame[0] + 2; x < r.frame[0] + r.frame[2] - 2; x++) {
+            uint32_t p = pixel(s, x, y);
+            int R = (p >> 16) & 255, G = (p >> 8) & 255, Bl = p & 255;
+            if (R > 170 && G < 70 && Bl < 70) {
+                sx += x;
+                sy += y;
+                n++;
+            }
+        }
+    cairo_surface_destroy(s);
+    cr_assert_gt(n, 10, "marker not found");
+    cr_assert_leq(fabs(sx / n - want_col), 1.0, "column %g, world file says %g",
+                  sx / n, want_col);
+    cr_assert_leq(fabs(sy / n - want_row), 1.0, "row %g, world file says %g",
+                  sy / n, want_row);
+
+    /* GDAL reads the same grid from the .aux.xml and world file. */
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(out, GA_ReadOnly);
+    cr_assert_not_null(ds);
+    double gt[6];
+    cr_assert_eq(GDALGetGeoTransform(ds, gt), CE_None);
+    for (int i = 0; i < 6; i++)
+        cr_assert_float_eq(gt[i], r.geotransform[i], 1e-6);
+    const char *wkt = GDALGetProjectionRef(ds);
+    cr_assert(wkt && strstr(wkt, "UTM zone 47N"), "projection: %s", wkt ? wkt : "(none)");
+    GDALClose(ds);
+}
+
+/* ---- imagery pixels are gdalwarp's ---- */
+
+Test(render, basemap_matches_gdalwarp)
+{
+    sinspace_store *store = make_store("tile.db", 0, 0, 1);
+    char out[512], ref[512], tif[1024];
+    path_in(out, sizeof out, "tile.png");
+    path_in(ref, sizeof ref, "ref.tif");
+    data_path(tif, sizeof tif, "rasters/sentinel2_khlong_toei.tif");
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out;
+    o.has_bbox = 1;
+    /* Mostly inside the scene (clipped to the district: nodata beyond). */
+    o.bbox[0] = 100.57; o.bbox[1] = 13.712; o.bbox[2] = 100.58; o.bbox[3] = 13.724;
+    o.landscape = 1;
+    o.dpi = 72;
+    o.marking = "";
+    o.no_workplaces = 1;
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(r.tiles, 1);
+    sinspace_store_close(store);
+    const double *g = r.geotransform;
+    double xmin = g[0] + r.frame[0] * g[1], ymax = g[3] + r.frame[1] * g[5];
+    double xmax = xmin + r.frame[2] * g[1], ymin = ymax + r.frame[3] * g[5];
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "gdalwarp -q -overwrite -t_srs EPSG:32647 -te %.10f %.10f %.10f %.10f"
+             " -ts %d %d -r bilinear -ovr AUTO '%s' '%s'", xmin, ymin, xmax, ymax,
+             r.frame[2], r.frame[3], tif, ref);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpen(ref, GA_ReadOnly);
+    cr_assert_not_null(ds);
+    int w = r.frame[2], h = r.frame[3];
+    unsigned char *rgb = malloc((size_t)w * h * 3);
+    cr_assert_not_null(rgb);
+    cr_assert_eq(GDALDatasetRasterIO(ds, GF_Read, 0, 0, w, h, rgb, w, h, GDT_Byte, 3,
+                                     NULL, 3, 3 * w, 1), CE_None);
+    GDALClose(ds);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(out);
+    long compared = 0, worst = 0;
+    /* The frame's outline covers its edge pixels. */
+    for (int y = 3; y < h - 3; y++)
+        for (int x = 3; x < w - 3; x++) {
+            const unsigned char *q = rgb + 3 * ((size_t)y * w + x);
+            if (!q[0] && !q[1] && !q[2])
+                continue; /* nodata outside the scene */
+            uint32_t p = pixel(s, r.frame[0] + x, r.frame[1] + y);
+            int d[3] = {abs((int)((p >> 16) & 255) - q[0]),
+                        abs((int)((p >> 8) & 255) - q[1]), abs((int)(p & 255) - q[2])};
+            for (int c = 0; c < 3; c++)
+                if (d[c] > worst)
+                    worst = d[c];
+            compared++;
+        }
+    cairo_surface_destroy(s);
+    free(rgb);
+    cr_assert_gt(compared, (long)(w - 6) * (h - 6) * 8 / 10,
+                 "too few imagery pixels: %ld", compared);
+    cr_assert_leq(worst, 1, "a pixel differs from gdalwarp by %ld", worst);
+}
+
+/* ---- Thai (and GMS) names shape from installed fonts ---- */
+
+Test(render, thai_names_have_no_unknown_glyphs)
+{
+    char path[1024];
+    data_path(path, sizeof path, "render/bangkok_khlong_toei_districts.geojson");
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    cr_assert_not_null(ds);
+    OGRLayerH layer = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    int n = 0;
+    while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
+        const char *name = OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "dname"));
+        cr_assert(name && *name);
+        cr_assert_eq(_sinspace_label_unknown_glyphs(name), 0, "unknown glyphs in %s", name);
+        OGR_F_Destroy(f);
+        n++;
+    }
+    GDALClose(ds);
+    cr_assert_eq(n, 25);
+    static const char *const others[] = {
+        "\xe0\xb8\x81\xe0\xb8\xa3\xe0\xb8\xb8\xe0\xb8\x87\xe0\xb9\x80\xe0\xb8\x97\xe0\xb8\x9e", /* Thai */
+        "\xe0\xba\xa7\xe0\xba\xbd\xe0\xba\x87\xe0\xba\x88\xe0\xba\xb1\xe0\xba\x99", /* Lao */
+        "\xe1\x9e\x97\xe1\x9f\x92\xe1\x9e\x93\xe1\x9f\x86\xe1\x9e\x96\xe1\x9f\x81\xe1\x9e\x89", /* Khmer */
+        "\xe1\x80\x99\xe1\x80\xbc\xe1\x80\x94\xe1\x80\xba\xe1\x80\x99\xe1\x80\xac", /* Burmese */
+        "H\xc3\xa0 N\xe1\xbb\x99i, \xc4\x90\xe1\xbb\x93ng Th\xc3\xa1p", /* Vietnamese */
+        "\xe6\x98\x86\xe6\x98\x8e\xe5\xb8\x82", /* Chinese */
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        cr_assert_eq(_sinspace_label_unknown_glyphs(others[i]), 0, "unknown glyphs in %s",
+                     others[i]);
+    /* The check can fail: a private-use character has no glyph. */
+    cr_assert_gt(_sinspace_label_unknown_glyphs("\xee\x80\x80"), 0);
+}
+
+/* ---- PDF: text stays text ---- */
+
+Test(render, pdf_has_vector_text_and_audit)
+{
+    sinspace_store *store = make_store("pdf.db", 1, 1, 1);
+    char out[512];
+    path_in(out, sizeof out, "kt.pdf");
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out;
+    o.area = "\xe0\xb9\x80\xe0\xb8\x82\xe0\xb8\x95\xe0\xb8\x84\xe0\xb8\xa5\xe0\xb8\xad"
+             "\xe0\xb8\x87\xe0\xb9\x80\xe0\xb8\x95\xe0\xb8\xa2"; /* เขตคลองเตย */
+    o.paper = SINSPACE_PAPER_A3;
+    o.landscape = 1;
+    o.dpi = 100;
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    size_t n = 0;
+    unsigned char *pdf = read_file(out, &n);
+    cr_assert_not_null(pdf);
+    cr_assert(n > 5 && !memcmp(pdf, "%PDF-", 5));
+    cr_assert(contains(pdf, n, "/Type /Font"), "no font resources");
+    cr_assert(contains(pdf, n, "/FontFile"), "no embedded font program");
+    cr_assert(contains(pdf, n, "/Subtype /Image"), "no embedded imagery");
+    free(pdf);
+    long long rows = -1;
+    cr_assert_eq(_sinspace_query_int(store,
+        "SELECT rows FROM audit WHERE command = 'map' AND target = 'area 1033'",
+        &rows, 0), SINSPACE_OK);
+    cr_assert_eq(rows, r.workplaces);
+    cr_assert_eq(r.workplaces, 40);
+    sinspace_store_close(store);
+}
+
+/* ---- errors ---- */
+
+Test(render, refuses_bad_requests)
+{
+    sinspace_store *store = make_store("err.db", 1, 0, 0);
+    char out[512];
+    path_in(out, sizeof out, "x.png");
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out;
+    cr_assert_eq(sinspace_map_render(store, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    o.area = "Nowhere";
+    cr_assert_eq(sinspace_map_render(store, &o, NULL), SINSPACE_NOT_FOUND);
+    cr_assert(access(out, F_OK) != 0, "a failed map left a file");
+    o.area = "1033";
+    o.output = "x.tiff";
+    cr_assert_eq(sinspace_map_render(store, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    o.output = out;
+    o.crs = "EPSG:4326";
+    cr_assert_eq(sinspace_map_render(store, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    o.crs = NULL;
+    o.area = NULL;
+    o.has_bbox = 1;
+    o.bbox[0] = 101; o.bbox[1] = 13; o.bbox[2] = 100; o.bbox[3] = 14;
+    cr_assert_eq(sinspace_map_render(store, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_map_render(NULL, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    long long n = -1;
+    cr_assert_eq(_sinspace_query_int(store, "SELECT count(*) FROM audit WHERE command = 'map'",
+                                     &n, 0), SINSPACE_OK);
+    cr_assert_eq(n, 0);
+    sinspace_store_close(store);
+    cr_assert_eq(sinspace_paper_parse("a3"), SINSPACE_PAPER_A3);
+    cr_assert_eq(sinspace_paper_parse("Letter"), SINSPACE_PAPER_LETTER);
+    cr_assert_eq(sinspace_paper_parse("B5"), SINSPACE_PAPER_INVALID);
+}
+
+/* ---- atlas ---- */
+
+Test(render, atlas_pages_and_audit)
+{
+    sinspace_store *store = make_store("atlas.db", 1, 1, 0);
+    char out[512];
+    path_in(out, sizeof out, "atlas.pdf");
+    sinspace_atlas_options o;
+    sinspace_atlas_options_init(&o);
+    o.output = out;
+    o.province = "Bangkok";
+    o.dpi = 50;
+    o.no_basemap = 1;
+    sinspace_atlas_result r;
+    cr_assert_eq(sinspace_atlas_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(r.areas, 25);
+    cr_assert_eq(r.pages, 26);
+    size_t n = 0;
+    unsigned char *pdf = read_file(out, &n);
+    cr_assert_not_null(pdf);
+    cr_assert(contains(pdf, n, "/Count 26"), "the PDF does not have 26 pages");
+    free(pdf);
+    struct stat sb;
+    cr_assert_eq(stat(out, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+    long long rows = -1;
+    cr_assert_eq(_sinspace_query_int(store,
+        "SELECT count(*) FROM audit WHERE command = 'atlas' AND target = 'Bangkok level district'",
+        &rows, 0), SINSPACE_OK);
+    cr_assert_eq(rows, 1);
+    o.province = "1033"; /* a district, not a province */
+    cr_assert_eq(sinspace_atlas_render(store, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    sinspace_store_close(store);
+}
+
+/* ---- the command ---- */
+
+Test(render, cli_map_exit_statuses)
+{
+    const char *bin = getenv("SINSPACE_BIN");
+    cr_assert_not_null(bin);
+    sinspace_store *store = make_store("cli.db", 1, 1, 0);
+    sinspace_store_close(store);
+    char cmd[2048], db[512], out[512];
+    path_in(db, sizeof db, "cli.db");
+    path_in(out, sizeof out, "cli.svg");
+    snprintf(cmd, sizeof cmd, "'%s' -q map '%s' -o '%s' --area 'Khlong Toei' --dpi 72"
+             " --no-basemap", bin, db, out);
+    cr_assert_eq(WEXITSTATUS(system(cmd)), 0);
+    size_t n = 0;
+    unsigned char *svg = read_file(out, &n);
+    cr_assert_not_null(svg);
+    cr_assert(contains(svg, n, "<svg"));
+    free(svg);
+    snprintf(cmd, sizeof cmd, "'%s' -q map '%s' -o '%s' 2>/dev/null", bin, db, out);
+    cr_assert_eq(WEXITSTATUS(system(cmd)), 2, "no extent is a usage error");
+    snprintf(cmd, sizeof cmd, "'%s' -q map '%s' -o '%s' --bbox 1,2,3 2>/dev/null", bin, db, out);
+    cr_assert_eq(WEXITSTATUS(system(cmd)), 2);
+    snprintf(cmd, sizeof cmd, "'%s' -q map '%s' -o '%s' --area Atlantis 2>/dev/null", bin,
+             db, out);
+    cr_assert_eq(WEXITSTATUS(system(cmd)), 1);
+}
