@@ -1500,16 +1500,16 @@ close_private(sinspace_context *ctx, const char *path, FILE *f, sinspace_status 
 static sinspace_render_format
 format_of(const char *path, sinspace_render_format f)
 {
-    if (f != SINSPACE_FORMAT_AUTO)
+    if (f != SINSPACE_RENDER_AUTO)
         return f;
     const char *dot = strrchr(path, '.');
     if (dot && !strcasecmp(dot, ".png"))
-        return SINSPACE_FORMAT_PNG;
+        return SINSPACE_RENDER_PNG;
     if (dot && !strcasecmp(dot, ".svg"))
-        return SINSPACE_FORMAT_SVG;
+        return SINSPACE_RENDER_SVG;
     if (dot && !strcasecmp(dot, ".pdf"))
-        return SINSPACE_FORMAT_PDF;
-    return SINSPACE_FORMAT_AUTO;
+        return SINSPACE_RENDER_PDF;
+    return SINSPACE_RENDER_AUTO;
 }
 
 static sinspace_status
@@ -1608,7 +1608,7 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
         return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "map: --bbox needs W,S,E,N in degrees with W<E, S<N");
     sinspace_render_format fmt = format_of(opts->output, opts->format);
-    if (fmt == SINSPACE_FORMAT_AUTO)
+    if (fmt == SINSPACE_RENDER_AUTO)
         return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "map: %s: the output must end in .pdf, .svg or .png",
                                opts->output);
@@ -1626,7 +1626,7 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
     map m = {0};
     m.store = store;
     m.ctx = ctx;
-    m.is_raster = fmt == SINSPACE_FORMAT_PNG;
+    m.is_raster = fmt == SINSPACE_RENDER_PNG;
     m.wgs = OSRNewSpatialReference(NULL);
     OSRSetWellKnownGeogCS(m.wgs, "WGS84");
     OSRSetAxisMappingStrategy(m.wgs, OAMS_TRADITIONAL_GIS_ORDER);
@@ -1652,14 +1652,14 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
         st = open_private(ctx, opts->output, &f);
     if (st)
         goto cleanup;
-    if (fmt == SINSPACE_FORMAT_PNG) {
+    if (fmt == SINSPACE_RENDER_PNG) {
         surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, m.W, m.H);
     } else {
         double k = 72.0 / dpi;
-        surface = fmt == SINSPACE_FORMAT_PDF
+        surface = fmt == SINSPACE_RENDER_PDF
                       ? cairo_pdf_surface_create_for_stream(write_fn, f, m.W * k, m.H * k)
                       : cairo_svg_surface_create_for_stream(write_fn, f, m.W * k, m.H * k);
-        if (fmt == SINSPACE_FORMAT_PDF) {
+        if (fmt == SINSPACE_RENDER_PDF) {
             cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, m.title);
             cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
                                            "sinspace");
@@ -1679,7 +1679,7 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
     cairo_destroy(cr);
     cr = NULL;
     cairo_status_t cs;
-    if (fmt == SINSPACE_FORMAT_PNG)
+    if (fmt == SINSPACE_RENDER_PNG)
         cs = cairo_surface_write_to_png_stream(surface, write_fn, f);
     else {
         cairo_surface_finish(surface);
@@ -1697,7 +1697,7 @@ cleanup:
         cairo_surface_destroy(surface);
     if (f)
         st = close_private(ctx, opts->output, f, st);
-    if (!st && fmt == SINSPACE_FORMAT_PNG)
+    if (!st && fmt == SINSPACE_RENDER_PNG)
         st = write_georef(&m, opts->output);
     if (!st) {
         sinspace_audit_entry e = {0};
@@ -2075,7 +2075,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     if (!store || !opts || !opts->output)
         return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "atlas: a store and an output file are required");
-    if (format_of(opts->output, SINSPACE_FORMAT_AUTO) != SINSPACE_FORMAT_PDF)
+    if (format_of(opts->output, SINSPACE_RENDER_AUTO) != SINSPACE_RENDER_PDF)
         return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "atlas: %s: an atlas is a PDF (.pdf)", opts->output);
     if (opts->level < SINSPACE_LEVEL_PROVINCE || opts->level > SINSPACE_LEVEL_VILLAGE)

@@ -35,10 +35,10 @@ typedef enum sinspace_paper {
 sinspace_paper sinspace_paper_parse(const char *name);
 
 typedef enum sinspace_render_format {
-    SINSPACE_FORMAT_AUTO = 0, /* from the output file's extension */
-    SINSPACE_FORMAT_PDF,
-    SINSPACE_FORMAT_SVG,
-    SINSPACE_FORMAT_PNG
+    SINSPACE_RENDER_AUTO = 0, /* from the output file's extension */
+    SINSPACE_RENDER_PDF,
+    SINSPACE_RENDER_SVG,
+    SINSPACE_RENDER_PNG
 } sinspace_render_format;
 
 typedef struct sinspace_map_options {
