@@ -11,6 +11,7 @@ libspatialite-dev libsqlite3-mod-spatialite spatialite-bin sqlite3 libsqlite3-de
 libcairo2-dev libpango1.0-dev libxml2-dev libmicrohttpd-dev
 libcriterion-dev clang libclang-rt-14-dev time
 nettle-dev nodejs npm
+chromium wrk
 fonts-noto-core fonts-noto-cjk fonts-noto-extra fonts-dejavu-core
 "
 missing=""

@@ -11,6 +11,7 @@
 #include <sinspace/fence.h>
 #include <sinspace/export.h>
 #include <sinspace/render.h>
+#include <sinspace/serve.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -61,5 +61,6 @@ extern const cli_command cmd_init, cmd_import, cmd_info, cmd_audit,
 extern const cli_command cmd_query, cmd_fence;
 extern const cli_command cmd_export;
 extern const cli_command cmd_map, cmd_atlas;
+extern const cli_command cmd_serve;
 
 #endif
