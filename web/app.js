@@ -165,7 +165,8 @@
       state.markers[f.id] = m;
       var tr = document.createElement('tr');
       tr.setAttribute('data-id', f.id);
-      [f.id, p.name, p.sector, p.risk == null ? '' : p.risk.toFixed(2),
+      tr.setAttribute('data-ext-id', p.ext_id);
+      [p.ext_id, p.name, p.sector, p.risk == null ? '' : p.risk.toFixed(2),
        p.risk_class || 'unscored', p.status].forEach(function (v, i) {
         var td = document.createElement('td');
         td.textContent = v;
@@ -199,7 +200,7 @@
     var tr = document.querySelector('#table tr[data-id="' + id + '"]');
     if (tr) {
       tr.classList.add('selected');
-      if (fromMap) tr.scrollIntoView({ block: 'nearest' });
+      tr.scrollIntoView({ block: 'nearest' });
     }
   }
 
