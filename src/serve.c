@@ -831,11 +831,18 @@ api_fences_post(sinspace_server *s, serve_worker *w, struct MHD_Connection *conn
         api_fail(r, 400, "a fence needs a name (?name=...)");
         return;
     }
+    /* Checked in this worker's context for the message, then made again
+     * in the read-write store's context, which fence_add works in. */
     sinspace_region *region = body_region(w, rq, r);
     if (!region)
         return;
+    sinspace_region_destroy(region);
+    region = NULL;
     pthread_mutex_lock(&s->rw_lock);
-    sinspace_status st = sinspace_fence_add(s->rw, name, arg(conn, "description"), region);
+    sinspace_status st = sinspace_region_from_text(s->rw_ctx, rq->body, rq->size,
+                                                   NULL, 0, &region);
+    if (!st)
+        st = sinspace_fence_add(s->rw, name, arg(conn, "description"), region);
     if (st) {
         /* A fence of that name exists: a conflict, not a server fault. */
         api_fail(r, st == SINSPACE_ERROR ? 409 : http_code(st), "%s",
@@ -915,31 +922,33 @@ api_export(sinspace_server *s, serve_worker *w, struct MHD_Connection *conn,
     const char *sectors[32];
     if (parse_filter(conn, &filter, sector_buf, sizeof sector_buf, sectors, 32, r))
         return;
-    o.filter = &filter;
+    if (o.layer == SINSPACE_EXPORT_WORKPLACES || o.layer == SINSPACE_EXPORT_OBSERVATIONS)
+        o.filter = &filter;
+    /* The region is made in the read-write store's context, which export
+     * works in; so it is looked up under the lock. */
+    const char *fence = arg(conn, "fence");
     sinspace_region *region = NULL;
-    if ((v = arg(conn, "fence"))) {
-        sinspace_status st = sinspace_region_from_fence(w->store, v, &region);
-        if (st) {
-            api_fail_ctx(r, w->ctx, st);
-            return;
-        }
+    char path[4096];
+    sinspace_export_result res;
+    sinspace_status st = SINSPACE_OK;
+    const char *ext = o.format == SINSPACE_FORMAT_CSV ? "csv" : "geojson";
+    r->audience = sinspace_audience_name(o.audience);
+    pthread_mutex_lock(&s->rw_lock);
+    if (fence) {
+        st = sinspace_region_from_fence(s->rw, fence, &region);
         o.region = region;
     }
-    r->audience = sinspace_audience_name(o.audience);
     snprintf(r->what, sizeof r->what, "%s%s%s", sinspace_export_layer_name(o.layer),
              region ? " " : "", region ? sinspace_region_describe(region) : "");
-    const char *ext = o.format == SINSPACE_FORMAT_CSV ? "csv" : "geojson";
-    char path[4096];
-    pthread_mutex_lock(&s->rw_lock);
     snprintf(path, sizeof path, "%s/export-%llu.%s", s->tmpdir, ++s->serial, ext);
-    sinspace_export_result res;
-    sinspace_status st = sinspace_export(s->rw, path, &o, &res);
+    if (!st)
+        st = sinspace_export(s->rw, path, &o, &res);
     if (st) {
         api_fail(r, http_code(st), "%s", sinspace_context_message(s->rw_ctx));
         sinspace_context_clear(s->rw_ctx);
     }
-    pthread_mutex_unlock(&s->rw_lock);
     sinspace_region_destroy(region);
+    pthread_mutex_unlock(&s->rw_lock);
     if (st || take_file(path, r))
         return;
     r->rows = res.rows;
@@ -1116,6 +1125,19 @@ serve_tile(sinspace_server *s, serve_worker *w, struct MHD_Connection *conn,
     return reply(conn, 200, "image/png", png, size, 1, NULL);
 }
 
+/* 413; an API call refused so is audited like any other. */
+static enum MHD_Result
+reply_too_large(sinspace_server *s, struct MHD_Connection *conn, const char *url,
+                const char *method)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "the request body is larger than %zu bytes",
+             s->max_body);
+    if (!strncmp(url, "/api/", 5))
+        audit_call(s, method, url, "body too large", NULL, NULL, 413, -1);
+    return reply_error(conn, 413, msg);
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
        const char *version, const char *upload_data, size_t *upload_data_size,
@@ -1134,10 +1156,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > s->max_body) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "the request body is larger than %zu bytes",
-                     s->max_body);
-            return reply_error(conn, 413, msg);
+            rq->too_large = 1;
+            return reply_too_large(s, conn, url, method);
         }
         return MHD_YES;
     }
@@ -1163,12 +1183,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
         rq->body[rq->size] = '\0';
         return MHD_YES;
     }
-    if (rq->too_large) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "the request body is larger than %zu bytes",
-                 s->max_body);
-        return reply_error(conn, 413, msg);
-    }
+    if (rq->too_large)
+        return reply_too_large(s, conn, url, method);
     int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     int is_post = !strcmp(method, "POST");
     if (strncmp(url, "/api/", 5) && strncmp(url, "/tiles/", 7)) {

@@ -38,6 +38,7 @@ start_server() {
     sleep 0.1
   done
   base=$(sed -n 's/^sinspace serve: \(http:[^?]*\).*/\1/p' "$work/serve.out")
+  base=${base%/}
 }
 
 # stop_server: SIGTERM, and the server must exit 0.
