@@ -266,7 +266,7 @@
   /* ---- start: open over the imagery, or the data ---- */
   api('GET', 'api/info').then(function (r) { return r.json(); }).then(function (info) {
     var e = info.imagery_extent || info.extent;
-    if (e) map.fitBounds([[e[1], e[0]], [e[3], e[2]]]);
+    if (e) map.fitBounds([[e[1], e[0]], [e[3], e[2]]], { animate: false });
     var sel = $('f-sector');
     (info.sectors || []).forEach(function (s) {
       var o = document.createElement('option');

@@ -39,6 +39,7 @@ function fail(msg) { console.error('browser.js: ' + msg); process.exitCode = 1; 
 
     await page.goto(base, { waitUntil: 'load', timeout: 30000 });
     await page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+    await page.waitForTimeout(500); // the map settles on the imagery
     // The map opened over the imagery: wait for its tiles.
     await page.waitForFunction(() =>
       document.querySelectorAll('.leaflet-tile-loaded').length >= 4, null, { timeout: 30000 });
@@ -57,7 +58,8 @@ function fail(msg) { console.error('browser.js: ' + msg); process.exitCode = 1; 
       await page.mouse.click(x, y);
       await page.waitForTimeout(150);
     }
-    await page.mouse.click(pts[0][0], pts[0][1]); // closes the ring
+    // Finish as a person would: leaflet-draw's "Finish" action.
+    await page.click('.leaflet-draw-actions a[title="Finish drawing"]');
     await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]',
                                { timeout: 30000 });
     const st = await page.getAttribute('#status', 'data-state');
@@ -90,6 +92,15 @@ function fail(msg) { console.error('browser.js: ' + msg); process.exitCode = 1; 
     console.log('browser.js: ' + ids.length + ' workplaces listed');
   } catch (e) {
     fail(e.stack || String(e));
+    try {
+      const page = browser.pages()[0];
+      console.error('page message: ' + await page.textContent('#message'));
+      console.error('status: ' + await page.textContent('#status'));
+      await page.screenshot({ path: path.join(out, 'failed.png') });
+      if (process.env.SINSPACE_WEB_SHOTS)
+        fs.copyFileSync(path.join(out, 'failed.png'),
+                        path.join(process.env.SINSPACE_WEB_SHOTS, 'serve-failed.png'));
+    } catch (e2) { /* the page is gone */ }
   } finally {
     await browser.close();
     fs.rmSync(userDir, { recursive: true, force: true });
