@@ -302,6 +302,10 @@ draw_polygons(cairo_t *cr, const tile *t, sqlite3_stmt *stmt, int col,
 {
     for (int i = 0; i < 4; i++)
         sqlite3_bind_double(stmt, i + 1, t->ll[i]);
+    /* Half a pixel in degrees (at worst, the equator's): vertices closer
+     * than that cannot show, so SpatiaLite drops them before PROJ and
+     * cairo see them. */
+    sqlite3_bind_double(stmt, 5, t->res / 2 / 111319.49);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const void *wkb = sqlite3_column_blob(stmt, col);
@@ -530,7 +534,7 @@ _sinspace_serve_tile(serve_worker *w, serve_cache *cache, int z, int x, int y,
     if (!st && (layers & SERVE_LAYER_ZONES)) {
         sqlite3_stmt *stmt;
         st = _sinspace_prepare(w->store,
-            "SELECT AsBinary(geom), 0 FROM zones WHERE id IN (SELECT rowid FROM"
+            "SELECT AsBinary(SimplifyPreserveTopology(geom, ?5)), 0 FROM zones WHERE id IN (SELECT rowid FROM"
             " SpatialIndex WHERE f_table_name = 'zones' AND f_geometry_column = 'geom'"
             " AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))", &stmt);
         if (!st) {
@@ -541,7 +545,7 @@ _sinspace_serve_tile(serve_worker *w, serve_cache *cache, int z, int x, int y,
     if (!st && (layers & SERVE_LAYER_AREAS)) {
         sqlite3_stmt *stmt;
         st = _sinspace_prepare(w->store,
-            "SELECT AsBinary(geom), level_rank FROM areas WHERE id IN (SELECT rowid"
+            "SELECT AsBinary(SimplifyPreserveTopology(geom, ?5)), level_rank FROM areas WHERE id IN (SELECT rowid"
             " FROM SpatialIndex WHERE f_table_name = 'areas' AND f_geometry_column = 'geom'"
             " AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))"
             " ORDER BY level_rank DESC", &stmt);
