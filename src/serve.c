@@ -62,10 +62,6 @@ typedef struct static_file {
     int owned;          /* data is ours to free */
 } static_file;
 
-typedef struct worker_node {
-    serve_worker *w;
-    struct worker_node *next;
-} worker_node;
 
 struct sinspace_server {
     sinspace_context *ctx;      /* the caller's: log lines only */
@@ -77,9 +73,6 @@ struct sinspace_server {
     size_t max_body;
     struct MHD_Daemon *daemon;
     serve_cache *cache;
-    pthread_key_t key;
-    pthread_mutex_t workers_lock;
-    worker_node *workers;
     pthread_mutex_t rw_lock;
     sinspace_context *rw_ctx;
     sinspace_store *rw;
@@ -87,12 +80,27 @@ struct sinspace_server {
     unsigned long long serial;  /* names in tmpdir; under rw_lock */
     static_file *files;
     size_t n_files;
+    /* The workers and their queue of suspended requests. */
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_cond;
+    struct request *jobs_head, *jobs_tail;
+    int stopping;
+    pthread_t *threads;
+    int n_threads;
 };
 
 typedef struct request {
     char *body;
     size_t size, cap;
     int too_large;
+    /* A job for the workers: the connection is suspended meanwhile, and
+     * resumed with resp (NULL: close it) once a worker has answered. */
+    struct MHD_Connection *conn;
+    const char *url, *method;
+    int queued, answered;
+    unsigned code;
+    struct MHD_Response *resp;
+    struct request *next;
 } request;
 
 /* ------------------------------------------------------------------ */
@@ -200,16 +208,16 @@ read_whole(const char *path, char **data, size_t *size)
 /* ------------------------------------------------------------------ */
 /* Responses */
 
-static enum MHD_Result
-reply(struct MHD_Connection *conn, unsigned code, const char *mime, void *data,
-      size_t size, int must_free, const char *disposition)
+static struct MHD_Response *
+make_response(const char *mime, void *data, size_t size, int must_free,
+              const char *disposition)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         size, data, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         if (must_free)
             free(data);
-        return MHD_NO;
+        return NULL;
     }
     MHD_add_response_header(r, "Content-Type", mime);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -223,6 +231,32 @@ reply(struct MHD_Connection *conn, unsigned code, const char *mime, void *data,
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (disposition)
         MHD_add_response_header(r, "Content-Disposition", disposition);
+    return r;
+}
+
+static struct MHD_Response *
+make_error(unsigned code, const char *msg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "{\"error\":");
+    json_string(f, msg);
+    fprintf(f, ",\"status\":%u}\n", code);
+    fclose(f);
+    return make_response("application/json", buf, len, 1, NULL);
+}
+
+/* Answers at once, in libmicrohttpd's thread. */
+static enum MHD_Result
+reply(struct MHD_Connection *conn, unsigned code, const char *mime, void *data,
+      size_t size, int must_free, const char *disposition)
+{
+    struct MHD_Response *r = make_response(mime, data, size, must_free, disposition);
+    if (!r)
+        return MHD_NO;
     enum MHD_Result ret = MHD_queue_response(conn, code, r);
     MHD_destroy_response(r);
     return ret;
@@ -231,16 +265,12 @@ reply(struct MHD_Connection *conn, unsigned code, const char *mime, void *data,
 static enum MHD_Result
 reply_error(struct MHD_Connection *conn, unsigned code, const char *msg)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
+    struct MHD_Response *r = make_error(code, msg);
+    if (!r)
         return MHD_NO;
-    fprintf(f, "{\"error\":");
-    json_string(f, msg);
-    fprintf(f, ",\"status\":%u}\n", code);
-    fclose(f);
-    return reply(conn, code, "application/json", buf, len, 1, NULL);
+    enum MHD_Result ret = MHD_queue_response(conn, code, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static unsigned
@@ -276,17 +306,15 @@ worker_free(serve_worker *w)
     free(w);
 }
 
+/* A worker's context, store and tile tools, made in its own thread (a
+ * context must be destroyed by the thread that made it: it holds that
+ * thread's GDAL error handler). */
 static serve_worker *
-worker_get(sinspace_server *s)
+worker_new(sinspace_server *s)
 {
-    serve_worker *w = pthread_getspecific(s->key);
-    if (w)
-        return w;
-    w = calloc(1, sizeof *w);
-    worker_node *node = calloc(1, sizeof *node);
-    if (!w || !node || !(w->ctx = sinspace_context_create())) {
+    serve_worker *w = calloc(1, sizeof *w);
+    if (!w || !(w->ctx = sinspace_context_create())) {
         free(w);
-        free(node);
         return NULL;
     }
     sinspace_status st = sinspace_store_open(w->ctx, s->db_path,
@@ -297,15 +325,8 @@ worker_get(sinspace_server *s)
         server_log(s, SINSPACE_LOG_ERROR, "worker: %s",
                    sinspace_context_message(w->ctx));
         worker_free(w);
-        free(node);
         return NULL;
     }
-    node->w = w;
-    pthread_mutex_lock(&s->workers_lock);
-    node->next = s->workers;
-    s->workers = node;
-    pthread_mutex_unlock(&s->workers_lock);
-    pthread_setspecific(s->key, w);
     return w;
 }
 
@@ -1101,28 +1122,40 @@ parse_layers(const char *v)
     return mask;
 }
 
-static enum MHD_Result
-serve_tile(sinspace_server *s, serve_worker *w, struct MHD_Connection *conn,
-           const char *url)
+static void
+answer(request *rq, unsigned code, struct MHD_Response *resp)
 {
+    rq->code = code;
+    rq->resp = resp;
+    rq->answered = 1;
+}
+
+static void
+serve_tile(sinspace_server *s, serve_worker *w, request *rq)
+{
+    struct MHD_Connection *conn = rq->conn;
     int z, x, y, end = 0;
-    if (sscanf(url, "/tiles/%d/%d/%d.png%n", &z, &x, &y, &end) != 3 ||
-        url[end] != '\0')
-        return reply_error(conn, 404, "tiles are /tiles/Z/X/Y.png");
+    if (sscanf(rq->url, "/tiles/%d/%d/%d.png%n", &z, &x, &y, &end) != 3 ||
+        rq->url[end] != '\0') {
+        answer(rq, 404, make_error(404, "tiles are /tiles/Z/X/Y.png"));
+        return;
+    }
     unsigned layers = parse_layers(arg(conn, "layers"));
-    if (!layers)
-        return reply_error(conn, 400, "layers takes imagery, areas, zones and "
-                                      "workplaces, comma-separated");
+    if (!layers) {
+        answer(rq, 400, make_error(400, "layers takes imagery, areas, zones and "
+                                        "workplaces, comma-separated"));
+        return;
+    }
     unsigned char *png = NULL;
     size_t size = 0;
     sinspace_status st = _sinspace_serve_tile(w, s->cache, z, x, y, layers, &png, &size);
     if (st) {
-        enum MHD_Result ret = reply_error(conn, http_code(st),
-                                          sinspace_context_message(w->ctx));
+        unsigned code = http_code(st);
+        answer(rq, code, make_error(code, sinspace_context_message(w->ctx)));
         sinspace_context_clear(w->ctx);
-        return ret;
+        return;
     }
-    return reply(conn, 200, "image/png", png, size, 1, NULL);
+    answer(rq, 200, make_response("image/png", png, size, 1, NULL));
 }
 
 /* 413; an API call refused so is audited like any other. */
@@ -1145,6 +1178,17 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 {
     sinspace_server *s = cls;
     request *rq = *con_cls;
+    if (rq && rq->queued) {
+        if (!rq->answered)
+            return MHD_YES; /* still with a worker */
+        struct MHD_Response *resp = rq->resp;
+        rq->resp = NULL;
+        if (!resp)
+            return MHD_NO;
+        enum MHD_Result ret = MHD_queue_response(conn, rq->code, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
     if (!rq) {
         rq = calloc(1, sizeof *rq);
         if (!rq)
@@ -1186,19 +1230,52 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     if (rq->too_large)
         return reply_too_large(s, conn, url, method);
     int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    int is_post = !strcmp(method, "POST");
     if (strncmp(url, "/api/", 5) && strncmp(url, "/tiles/", 7)) {
         if (!is_get)
             return reply_error(conn, 405, "method not allowed");
         return serve_static(s, conn, url);
     }
-    serve_worker *w = worker_get(s);
-    if (!w)
-        return reply_error(conn, 500, "the store could not be opened");
+    /* The work is done by the workers, off libmicrohttpd's threads: the
+     * connection waits, suspended, for their answer. */
+    rq->conn = conn;
+    rq->url = url;
+    rq->method = method;
+    pthread_mutex_lock(&s->jobs_lock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->jobs_lock);
+        return reply_error(conn, 503, "the server is stopping");
+    }
+    MHD_suspend_connection(conn);
+    rq->queued = 1;
+    rq->next = NULL;
+    if (s->jobs_tail)
+        s->jobs_tail->next = rq;
+    else
+        s->jobs_head = rq;
+    s->jobs_tail = rq;
+    pthread_cond_signal(&s->jobs_cond);
+    pthread_mutex_unlock(&s->jobs_lock);
+    return MHD_YES;
+}
+
+/* One API call or tile, in a worker thread; the answer is left in rq. */
+static void
+process(sinspace_server *s, serve_worker *w, request *rq)
+{
+    struct MHD_Connection *conn = rq->conn;
+    const char *url = rq->url, *method = rq->method;
+    int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    int is_post = !strcmp(method, "POST");
+    if (!w) {
+        answer(rq, 500, make_error(500, "the store could not be opened"));
+        return;
+    }
     if (!strncmp(url, "/tiles/", 7)) {
         if (!is_get)
-            return reply_error(conn, 405, "method not allowed");
-        return serve_tile(s, w, conn, url);
+            answer(rq, 405, make_error(405, "method not allowed"));
+        else
+            serve_tile(s, w, rq);
+        return;
     }
 
     api_result r = {0};
@@ -1236,10 +1313,36 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
         server_log(s, r.code >= 500 ? SINSPACE_LOG_ERROR : SINSPACE_LOG_INFO,
                    "%s %s: %u %s", method, url, r.code, r.message);
         free(r.body);
-        return reply_error(conn, r.code, r.message);
+        answer(rq, r.code, make_error(r.code, r.message));
+        return;
     }
-    return reply(conn, r.code, r.mime ? r.mime : "application/json", r.body, r.size,
-                 1, r.disposition);
+    answer(rq, r.code, make_response(r.mime ? r.mime : "application/json", r.body,
+                                     r.size, 1, r.disposition));
+}
+
+static void *
+worker_main(void *arg)
+{
+    sinspace_server *s = arg;
+    serve_worker *w = worker_new(s);
+    for (;;) {
+        pthread_mutex_lock(&s->jobs_lock);
+        while (!s->jobs_head && !s->stopping)
+            pthread_cond_wait(&s->jobs_cond, &s->jobs_lock);
+        request *rq = s->jobs_head;
+        if (!rq) { /* stopping, and nothing left to answer */
+            pthread_mutex_unlock(&s->jobs_lock);
+            break;
+        }
+        s->jobs_head = rq->next;
+        if (!s->jobs_head)
+            s->jobs_tail = NULL;
+        pthread_mutex_unlock(&s->jobs_lock);
+        process(s, w, rq);
+        MHD_resume_connection(rq->conn);
+    }
+    worker_free(w);
+    return NULL;
 }
 
 static void
@@ -1248,6 +1351,8 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     request *rq = *con_cls;
     if (rq) {
+        if (rq->resp)
+            MHD_destroy_response(rq->resp);
         free(rq->body);
         free(rq);
         *con_cls = NULL;
@@ -1368,9 +1473,9 @@ sinspace_server_start(sinspace_context *ctx, const sinspace_server_options *opts
         return _sinspace_error(ctx, SINSPACE_NO_MEMORY, "out of memory");
     s->ctx = ctx;
     pthread_mutex_init(&s->log_lock, NULL);
-    pthread_mutex_init(&s->workers_lock, NULL);
     pthread_mutex_init(&s->rw_lock, NULL);
-    pthread_key_create(&s->key, NULL);
+    pthread_mutex_init(&s->jobs_lock, NULL);
+    pthread_cond_init(&s->jobs_cond, NULL);
     s->loopback = is_loopback(&ss);
     s->max_body = opts->max_body ? opts->max_body : 1024 * 1024;
     s->db_path = _sinspace_strdup(opts->db_path);
@@ -1425,13 +1530,26 @@ sinspace_server_start(sinspace_context *ctx, const sinspace_server_options *opts
         st = _sinspace_error(ctx, SINSPACE_NO_MEMORY, "out of memory");
         goto fail;
     }
-    unsigned threads = opts->threads > 0 ? (unsigned)opts->threads : 4;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    int threads = opts->threads > 0 ? opts->threads : 4;
+    s->threads = calloc((size_t)threads, sizeof *s->threads);
+    if (!s->threads) {
+        st = _sinspace_error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        goto fail;
+    }
+    for (; s->n_threads < threads; s->n_threads++)
+        if (pthread_create(&s->threads[s->n_threads], NULL, worker_main, s)) {
+            st = _sinspace_error(ctx, SINSPACE_ERROR, "serve: cannot start a worker");
+            goto fail;
+        }
+    /* libmicrohttpd's own threads only read requests and write answers;
+     * the workers do the rest. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, handle, s,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
                                  MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
@@ -1469,14 +1587,20 @@ sinspace_server_stop(sinspace_server *s)
 {
     if (!s)
         return;
+    /* The workers answer what is queued, then end; requests after that get
+     * 503 without being suspended, so none is left suspended when
+     * libmicrohttpd stops. */
+    pthread_mutex_lock(&s->jobs_lock);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->jobs_cond);
+    pthread_mutex_unlock(&s->jobs_lock);
+    for (int i = 0; i < s->n_threads; i++)
+        pthread_join(s->threads[i], NULL);
+    free(s->threads);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
-    for (worker_node *n = s->workers, *next; n; n = next) {
-        next = n->next;
-        worker_free(n->w);
-        free(n);
-    }
-    pthread_key_delete(s->key);
+    pthread_cond_destroy(&s->jobs_cond);
+    pthread_mutex_destroy(&s->jobs_lock);
     _sinspace_serve_cache_destroy(s->cache);
     for (size_t i = 0; i < s->n_files; i++) {
         free(s->files[i].url);
@@ -1490,7 +1614,6 @@ sinspace_server_stop(sinspace_server *s)
     sinspace_store_close(s->rw);
     sinspace_context_destroy(s->rw_ctx);
     pthread_mutex_destroy(&s->rw_lock);
-    pthread_mutex_destroy(&s->workers_lock);
     pthread_mutex_destroy(&s->log_lock);
     free(s->db_path);
     free(s->style_path);
