@@ -335,8 +335,9 @@ static const char select_sql[] =
     "SELECT w.id, w.ext_id, w.name, w.name_local, w.sector, w.status, w.risk,"
     " w.risk_class, ST_X(w.geom), ST_Y(w.geom), w.area_code, w.first_seen,"
     " w.last_seen, w.address, w.source_type, w.source_note, %s AS distance,"
+    " CASE WHEN ?6 IS NULL THEN NULL ELSE"
     " (SELECT o.risk FROM observations AS o WHERE o.workplace_id = w.id"
-    "  AND o.observed <= ?6 ORDER BY o.observed DESC, o.id DESC LIMIT 1) AS prior"
+    "  AND o.observed <= ?6 ORDER BY o.observed DESC, o.id DESC LIMIT 1) END AS prior"
     " FROM %s"
     " WHERE (?1 IS NULL OR w.risk >= ?1)"
     " AND (?2 = 0"
@@ -457,10 +458,15 @@ sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
     if ((st = _sinspace_exec(store,
             "CREATE TEMP TABLE IF NOT EXISTS query_hits"
             " (id INTEGER PRIMARY KEY, distance REAL);"
-            "CREATE TEMP TABLE IF NOT EXISTS query_sectors (code TEXT PRIMARY KEY);"
-            "SAVEPOINT sinspace_query;"
-            "DELETE FROM temp.query_hits; DELETE FROM temp.query_sectors;")))
+            "CREATE TEMP TABLE IF NOT EXISTS query_sectors (code TEXT PRIMARY KEY);")))
         return st;
+    /* One transaction for the hits and the read: a consistent snapshot, and
+     * thousands of temp inserts without a commit each. */
+    if ((st = _sinspace_exec(store, "SAVEPOINT sinspace_query")))
+        return st;
+    if ((st = _sinspace_exec(store,
+            "DELETE FROM temp.query_hits; DELETE FROM temp.query_sectors;")))
+        goto done;
     if (filter->n_sectors) {
         sqlite3_stmt *ins;
         if ((st = _sinspace_prepare(store,

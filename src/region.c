@@ -363,8 +363,6 @@ srs_is_wgs84(OGRSpatialReferenceH srs)
 {
     OGRSpatialReferenceH w = OSRNewSpatialReference(NULL);
     OSRImportFromEPSG(w, 4326);
-    OSRSetAxisMappingStrategy(w, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
     const char *opts[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
                           "CRITERION=EQUIVALENT", NULL};
     int same = OSRIsSameEx(srs, w, opts);

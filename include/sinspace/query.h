@@ -123,7 +123,9 @@ typedef struct sinspace_query_stats {
 } sinspace_query_stats;
 
 /* Calls fn for each workplace in region (NULL: everywhere) passing filter
- * (NULL: none), in the filter's order.  fn returns non-zero to stop.
+ * (NULL: none), in the filter's order.  fn returns non-zero to stop; it runs
+ * inside the query's read transaction, so it must not write to the store
+ * (write the audit row after this returns).
  * stats may be NULL.  Does not write the audit trail: the command that
  * shows or exports the rows does, through sinspace_audit_record(). */
 sinspace_status sinspace_query_workplaces(sinspace_store *store,

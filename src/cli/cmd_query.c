@@ -645,6 +645,15 @@ run(cli *c, int argc, char **argv)
             goto out;
         }
     }
+    if (output) {
+        /* Renaming the output over the database would destroy it. */
+        struct stat so, sd;
+        if (stat(output, &so) == 0 && stat(argv[optind], &sd) == 0 &&
+            so.st_dev == sd.st_dev && so.st_ino == sd.st_ino) {
+            rc = cli_usage_error(cmd, "-o %s is the database itself", output);
+            goto out;
+        }
+    }
     sinspace_status st;
     if (radius && (st = sinspace_parse_distance(c->ctx, radius, &radius_m))) {
         rc = cli_usage_error(cmd, "--radius: %s", sinspace_context_message(c->ctx));
