@@ -103,7 +103,7 @@ static const column observation_columns[OB_N] = {
 };
 static const char observation_select[] =
     "SELECT o.id, w.ext_id, w.name, w.sector, o.observed, o.risk,"
-    " CASE WHEN o.risk >= 2.333 THEN 'high' WHEN o.risk >= 1.667 THEN 'medium'"
+    " CASE WHEN o.risk >= ?3 THEN 'high' WHEN o.risk >= ?4 THEN 'medium'"
     " ELSE 'low' END, o.scored, NULL, o.source_type, o.source_note, o.observer,"
     " o.i01, o.i02, o.i03, o.i04, o.i05, o.i06, o.i07, o.i08, o.i09, o.i10,"
     " o.i11, o.i12, o.i13, o.i14, o.i15, o.i16, o.i17, o.i18, o.i19, o.i20,"
@@ -361,6 +361,23 @@ ogr_driver_name(sinspace_export_format f)
     }
 }
 
+/* 1 if path names the store itself (or its WAL or shared-memory file). */
+static int
+is_store_file(const sinspace_store *store, const char *path)
+{
+    struct stat a, b;
+    if (stat(path, &a) != 0)
+        return 0;
+    static const char *const sides[] = {"", "-wal", "-shm", "-journal"};
+    char p[4096];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", store->path, sides[i]);
+        if (stat(p, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return 1;
+    }
+    return 0;
+}
+
 static sinspace_status
 dir_and_base(exporter *ex, char **dir, const char **base)
 {
@@ -492,8 +509,16 @@ sink_open_ogr(exporter *ex)
         return _sinspace_error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
     snprintf(ex->tmp_path, n, "%s/%s", ex->tmp_dir, base);
 
+    char **dsco = NULL;
+    if (ex->format == SINSPACE_FORMAT_KML) {
+        /* KML swallows fields called name and description into its own
+         * elements; keep ours as ordinary data. */
+        dsco = CSLSetNameValue(dsco, "NameField", "kml_name");
+        dsco = CSLSetNameValue(dsco, "DescriptionField", "kml_description");
+    }
     CPLErrorReset();
-    ex->ds = GDALCreate(drv, ex->tmp_path, 0, 0, 0, GDT_Unknown, NULL);
+    ex->ds = GDALCreate(drv, ex->tmp_path, 0, 0, 0, GDT_Unknown, dsco);
+    CSLDestroy(dsco);
     if (!ex->ds)
         return _sinspace_gdal_error(ex->ctx, SINSPACE_IO, ex->path);
     ex->srs = OSRNewSpatialReference(NULL);
@@ -503,6 +528,10 @@ sink_open_ogr(exporter *ex)
     char **lco = NULL;
     if (ex->format == SINSPACE_FORMAT_CSV)
         lco = CSLSetNameValue(lco, "GEOMETRY", ex->polygons ? "AS_WKT" : "AS_XY");
+    if (ex->format == SINSPACE_FORMAT_SHAPEFILE)
+        /* The DBF default is Latin-1, which has no Thai: declare UTF-8
+         * (written to the .cpg file). */
+        lco = CSLSetNameValue(lco, "ENCODING", "UTF-8");
     if (ex->format == SINSPACE_FORMAT_FLATGEOBUF)
         /* The packed R-tree would hold every feature's box in memory. */
         lco = CSLSetNameValue(lco, "SPATIAL_INDEX", "NO");
@@ -513,7 +542,6 @@ sink_open_ogr(exporter *ex)
     CSLDestroy(lco);
     if (!ex->layer)
         return _sinspace_gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-    int k = 0;
     for (size_t i = 0; i < ex->n_cols; i++) {
         ex->field_index[i] = -1;
         if (!visible(ex, &ex->cols[i]))
@@ -525,11 +553,24 @@ sink_open_ogr(exporter *ex)
             t = OFTString;
         OGRFieldDefnH fd = OGR_Fld_Create(ex->cols[i].name, t);
         OGR_Fld_SetSubType(fd, sub);
+        OGRFeatureDefnH defn = OGR_L_GetLayerDefn(ex->layer);
+        int before = OGR_FD_GetFieldCount(defn);
         OGRErr err = OGR_L_CreateField(ex->layer, fd, 1);
         OGR_Fld_Destroy(fd);
         if (err != OGRERR_NONE)
             return _sinspace_gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-        ex->field_index[i] = k++;
+        /* A driver may rename the field (Shapefile cuts names to 10
+         * characters) or, in principle, keep it for itself: index by what
+         * the layer now holds, never by creation order alone. */
+        defn = OGR_L_GetLayerDefn(ex->layer);
+        if (OGR_FD_GetFieldCount(defn) == before + 1)
+            ex->field_index[i] = before;
+        else
+            ex->field_index[i] = OGR_FD_GetFieldIndex(defn, ex->cols[i].name);
+        if (ex->field_index[i] < 0)
+            return _sinspace_error(ex->ctx, SINSPACE_UNSUPPORTED,
+                                   "%s: the %s driver did not keep field %s",
+                                   ex->path, drv_name, ex->cols[i].name);
     }
     /* The audience travels as metadata where the driver keeps it (GPKG). */
     sinspace_property meta[5];
@@ -689,7 +730,11 @@ sink_publish(exporter *ex)
             continue;
         snprintf(from, sizeof from, "%s/%s", ex->tmp_dir, e->d_name);
         snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
-        if (chmod(from, 0600) != 0 || rename(from, to) != 0)
+        if (is_store_file(ex->store, to))
+            st = _sinspace_error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                                 "%s: that is the database itself; not replaced",
+                                 to);
+        else if (chmod(from, 0600) != 0 || rename(from, to) != 0)
             st = _sinspace_error(ex->ctx, SINSPACE_IO, "%s: %s", to,
                                  strerror(errno));
     }
@@ -790,6 +835,8 @@ step_rows(exporter *ex, sqlite3_stmt *stmt)
     int public_ = ex->o->audience == SINSPACE_AUDIENCE_PUBLIC;
     int n = (int)ex->n_cols;
     sinspace_property all[MAX_COLUMNS];
+    /* Outlives each row's block: all[] may point into it. */
+    sinspace_geomask_result gr;
     int rc;
     sinspace_status st = SINSPACE_OK;
     while (!st && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -949,22 +996,29 @@ run_layer(exporter *ex)
     case SINSPACE_EXPORT_AREAS:
         base = area_select;
         where = " WHERE ?1 IS NULL OR (MbrIntersects(a.geom, GeomFromWKB(?1, 4326))"
-                " AND ST_Intersects(a.geom, GeomFromWKB(?1, 4326)))";
+                " AND ST_Intersects(a.geom, GeomFromWKB(?1, 4326))"
+                " AND NOT ST_Touches(a.geom, GeomFromWKB(?1, 4326)))";
         tail = " ORDER BY a.level_rank, a.code";
         break;
     case SINSPACE_EXPORT_ZONES:
         base = zone_select;
-        where = " WHERE ?1 IS NULL OR ST_Intersects(z.geom, GeomFromWKB(?1, 4326))";
+        where = " WHERE ?1 IS NULL OR (MbrIntersects(z.geom, GeomFromWKB(?1, 4326))"
+                " AND ST_Intersects(z.geom, GeomFromWKB(?1, 4326))"
+                " AND NOT ST_Touches(z.geom, GeomFromWKB(?1, 4326)))";
         tail = " ORDER BY z.id";
         break;
     case SINSPACE_EXPORT_FENCES:
         base = fence_select;
-        where = " WHERE ?1 IS NULL OR ST_Intersects(f.geom, GeomFromWKB(?1, 4326))";
+        where = " WHERE ?1 IS NULL OR (MbrIntersects(f.geom, GeomFromWKB(?1, 4326))"
+                " AND ST_Intersects(f.geom, GeomFromWKB(?1, 4326))"
+                " AND NOT ST_Touches(f.geom, GeomFromWKB(?1, 4326)))";
         tail = " ORDER BY f.name";
         break;
     case SINSPACE_EXPORT_TILES:
         base = tile_select;
-        where = " WHERE ?1 IS NULL OR ST_Intersects(t.footprint, GeomFromWKB(?1, 4326))";
+        where = " WHERE ?1 IS NULL OR (MbrIntersects(t.footprint, GeomFromWKB(?1, 4326))"
+                " AND ST_Intersects(t.footprint, GeomFromWKB(?1, 4326))"
+                " AND NOT ST_Touches(t.footprint, GeomFromWKB(?1, 4326)))";
         tail = " ORDER BY t.acquired, t.id";
         break;
     default:
@@ -997,6 +1051,11 @@ run_layer(exporter *ex)
     }
     if (o->layer == SINSPACE_EXPORT_WORKPLACES && o->aggregate)
         sqlite3_bind_int(stmt, 2, (int)o->level);
+    if (o->layer == SINSPACE_EXPORT_OBSERVATIONS) {
+        /* An observation's class, by the thresholds of risk.h. */
+        sqlite3_bind_double(stmt, 3, SINSPACE_RISK_HIGH);
+        sqlite3_bind_double(stmt, 4, SINSPACE_RISK_MEDIUM);
+    }
     st = step_rows(ex, stmt);
     sqlite3_finalize(stmt);
     return st;
@@ -1044,6 +1103,21 @@ describe_filters(exporter *ex)
     return out;
 }
 
+/* Refuses targets an export must never replace: the database, a folder. */
+static sinspace_status
+check_target(exporter *ex, const char *path)
+{
+    struct stat sb;
+    if (is_store_file(ex->store, path))
+        return _sinspace_error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                               "%s: that is the database itself; choose another "
+                               "output file", path);
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return _sinspace_error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                               "%s: exists and is not a regular file", path);
+    return SINSPACE_OK;
+}
+
 sinspace_status
 sinspace_export(sinspace_store *store, const char *path,
                 const sinspace_export_options *opts,
@@ -1086,6 +1160,7 @@ sinspace_export(sinspace_store *store, const char *path,
         return _sinspace_error(ctx, SINSPACE_PERMISSION,
                                "%s: export records itself in the audit trail; "
                                "open the database for writing", store->path);
+    sinspace_status st0;
     exporter ex;
     memset(&ex, 0, sizeof ex);
     ex.store = store;
@@ -1099,6 +1174,8 @@ sinspace_export(sinspace_store *store, const char *path,
                                "%s: unknown format; name one with --format "
                                "(GeoJSON, GeoJSONSeq, GPKG, Shapefile, KML, "
                                "FlatGeobuf, CSV)", path);
+    if (strcmp(path, "-") && (st0 = check_target(&ex, path)))
+        return st0;
     _sinspace_now_iso(ex.generated);
     ex.layer_name = sinspace_export_layer_name(opts->layer);
     switch (opts->layer) {

@@ -575,7 +575,18 @@ Test(export, observations_public_hide_observers, .init = setup, .fini = teardown
     cr_assert_null(strstr(text, "\"source"));
     free(text);
     GDALDatasetH ds = open_vector("obs.geojsons");
-    cr_assert_eq(OGR_L_GetFeatureCount(GDALDatasetGetLayer(ds, 0), 1), 71);
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    cr_assert_eq(OGR_L_GetFeatureCount(l, 1), 71);
+    /* Each observation's class follows its own risk. */
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
+    int fr = OGR_FD_GetFieldIndex(d, "risk"), fc = OGR_FD_GetFieldIndex(d, "risk_class");
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        const char *want = sinspace_risk_class_name(
+            sinspace_risk_classify(OGR_F_GetFieldAsDouble(f, fr)));
+        cr_assert_str_eq(OGR_F_GetFieldAsString(f, fc), want);
+        OGR_F_Destroy(f);
+    }
     GDALClose(ds);
 }
 
@@ -642,6 +653,19 @@ Test(export, every_ogr_format_reads_back, .init = setup, .fini = teardown)
         cr_assert_geq(OGR_FD_GetFieldIndex(d, "sector"), 0, "%s", files[i]);
         cr_assert_geq(OGR_FD_GetFieldIndex(d, "risk_class"), 0, "%s", files[i]);
         cr_assert_lt(OGR_FD_GetFieldIndex(d, "source_note"), 0, "%s", files[i]);
+        /* UTF-8 text survives every format. */
+        OGR_L_SetAttributeFilter(l, "id = 'WP-000001'");
+        OGRFeatureH f = OGR_L_GetNextFeature(l);
+        cr_assert_not_null(f, "%s", files[i]);
+        cr_assert_str_eq(OGR_F_GetFieldAsString(f, OGR_FD_GetFieldIndex(d, "name_local")),
+                         "สถานที่ทำงาน 1", "%s", files[i]);
+        cr_assert_str_eq(OGR_F_GetFieldAsString(f, OGR_FD_GetFieldIndex(d, "sector")),
+                         "other_manufacturing", "%s", files[i]);
+        cr_assert_str_eq(OGR_F_GetFieldAsString(f, OGR_FD_GetFieldIndex(d, "risk_class")),
+                         "low", "%s", files[i]);
+        cr_assert_float_eq(OGR_F_GetFieldAsDouble(f, OGR_FD_GetFieldIndex(d, "risk")),
+                           1.188, 1e-9, "%s", files[i]);
+        OGR_F_Destroy(f);
         if (!strcmp(files[i], "w.gpkg")) {
             const char *aud = GDALGetMetadataItem(ds, "SINSPACE_AUDIENCE", NULL);
             cr_assert_str_eq(aud ? aud : "", "partner");
@@ -663,7 +687,7 @@ Test(export, every_ogr_format_reads_back, .init = setup, .fini = teardown)
         }
     }
     closedir(d);
-    cr_assert_geq(n, 10); /* .shp .shx .dbf .prj among them */
+    cr_assert_geq(n, 11); /* .shp .shx .dbf .prj .cpg among them */
 }
 
 Test(export, polygon_layers, .init = setup, .fini = teardown)
@@ -727,6 +751,24 @@ Test(export, region_and_filter, .init = setup, .fini = teardown)
     cr_assert_not_null(strstr((const char *)sqlite3_column_text(s, 3), "min-risk"));
     cr_assert_eq(sqlite3_column_int64(s, 4), expect);
     sqlite3_finalize(s);
+
+    /* Other layers: what overlaps the region; neighbours that only touch
+     * it are left out, so the one district is Mueang Chiang Mai. */
+    path_in(out, sizeof out, "areas-in.geojson");
+    o.layer = SINSPACE_EXPORT_AREAS;
+    o.filter = NULL;
+    cr_assert_eq(sinspace_export(store, out, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    GDALDatasetH ds = open_vector("areas-in.geojson");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGR_L_SetAttributeFilter(l, "level = 'district'");
+    cr_assert_eq(OGR_L_GetFeatureCount(l, 1), 1);
+    OGRFeatureH f = OGR_L_GetNextFeature(l);
+    cr_assert_str_eq(OGR_F_GetFieldAsString(f, OGR_FD_GetFieldIndex(
+                         OGR_L_GetLayerDefn(l), "code")), "mueang-chiang-mai");
+    OGR_F_Destroy(f);
+    GDALClose(ds);
+    cr_assert_gt(r.rows, 10);
     sinspace_region_destroy(region);
 }
 
@@ -750,6 +792,17 @@ Test(export, failures_leave_nothing, .init = setup, .fini = teardown)
     o.aggregate = 1;
     cr_assert_eq(sinspace_export(store, "/dev/null", &o, NULL),
                  SINSPACE_INVALID_ARGUMENT);
+    /* The database itself is never an output. */
+    char db[512];
+    path_in(db, sizeof db, "store.sqlite");
+    o.layer = SINSPACE_EXPORT_WORKPLACES;
+    o.aggregate = 0;
+    o.format = SINSPACE_FORMAT_GEOJSON;
+    cr_assert_eq(sinspace_export(store, db, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_not_null(strstr(sinspace_context_message(ctx), "database itself"));
+    o.format = SINSPACE_FORMAT_GPKG;
+    cr_assert_eq(sinspace_export(store, db, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_export(store, dir, &o, NULL), SINSPACE_INVALID_ARGUMENT);
     cr_assert_eq(_sinspace_query_int(store, "SELECT count(*) FROM audit", &after, 0),
                  SINSPACE_OK);
     cr_assert_eq(after, before);
@@ -784,4 +837,58 @@ Test(export, names_parse_both_ways)
     cr_assert_eq(o.precision, 6);
     cr_assert_eq(o.min_count, 5);
     cr_assert_eq(sinspace_export(NULL, "x", &o, NULL), SINSPACE_INVALID_ARGUMENT);
+}
+
+Test(export, zones_fences_tiles_by_audience, .init = setup, .fini = teardown)
+{
+    cr_assert_eq(_sinspace_exec(store,
+        "INSERT INTO zones(computed_at, params, workplaces, mean_risk, max_risk,"
+        " peak_density, sectors, geom) VALUES"
+        " ('2026-11-28T00:00:00Z', 'bw=1km', 12, 2.1, 2.9, 3.3, 'brothel',"
+        "  CastToMultiPolygon(BuildMbr(98.97, 18.77, 99.01, 18.81, 4326))),"
+        " ('2026-11-28T00:00:00Z', 'bw=1km', 2, 2.5, 2.9, 1.1, 'brothel',"
+        "  CastToMultiPolygon(BuildMbr(99.2, 19.7, 99.21, 19.71, 4326)));"
+        "INSERT INTO tiles(path, driver, crs, width, height, bands, pixel_size,"
+        " pixel_size_m, acquired, source, attribution, added, footprint) VALUES"
+        " ('/private/imagery/t1.tif', 'GTiff', 'EPSG:32647', 100, 100, 3, 10, 10,"
+        "  '2025-01-02', 'Sentinel-2', 'ESA', '2026-11-28T00:00:00Z',"
+        "  CastToMultiPolygon(BuildMbr(98.9, 18.7, 99.1, 18.9, 4326)));"
+        "INSERT INTO fences(name, description, added_by, added_at, geom) VALUES"
+        " ('old-town', 'test fence', 'planner-7', '2026-11-28T00:00:00Z',"
+        "  CastToMultiPolygon(BuildMbr(98.95, 18.75, 99.05, 18.85, 4326)))"),
+        SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    sinspace_export_result r;
+    char p[512];
+    cr_assert_eq(export_to("z.geojson", SINSPACE_EXPORT_ZONES,
+                           SINSPACE_AUDIENCE_PUBLIC, &r), SINSPACE_OK);
+    cr_assert_eq(r.rows, 1);
+    cr_assert_eq(r.suppressed, 1);
+    cr_assert_eq(export_to("z-partner.geojson", SINSPACE_EXPORT_ZONES,
+                           SINSPACE_AUDIENCE_PARTNER, &r), SINSPACE_OK);
+    cr_assert_eq(r.rows, 2);
+
+    cr_assert_eq(export_to("t.geojson", SINSPACE_EXPORT_TILES,
+                           SINSPACE_AUDIENCE_PUBLIC, &r), SINSPACE_OK);
+    cr_assert_eq(r.rows, 1);
+    path_in(p, sizeof p, "t.geojson");
+    char *text = slurp(p, NULL);
+    cr_assert_null(strstr(text, "/private"));
+    cr_assert_not_null(strstr(text, "\"acquired\":\"2025-01-02\""));
+    free(text);
+    cr_assert_eq(export_to("t-internal.geojson", SINSPACE_EXPORT_TILES,
+                           SINSPACE_AUDIENCE_INTERNAL, &r), SINSPACE_OK);
+    path_in(p, sizeof p, "t-internal.geojson");
+    text = slurp(p, NULL);
+    cr_assert_not_null(strstr(text, "\"path\":\"/private/imagery/t1.tif\""));
+    free(text);
+
+    cr_assert_eq(export_to("f.geojson", SINSPACE_EXPORT_FENCES,
+                           SINSPACE_AUDIENCE_PARTNER, &r), SINSPACE_OK);
+    path_in(p, sizeof p, "f.geojson");
+    text = slurp(p, NULL);
+    cr_assert_null(strstr(text, "planner-7"));
+    /* BuildMbr rings run counter-clockwise already; they must stay so. */
+    cr_assert_not_null(strstr(text,
+        "[[[[98.95,18.75],[99.05,18.75],[99.05,18.85],[98.95,18.85],[98.95,18.75]]]]"));
+    free(text);
 }

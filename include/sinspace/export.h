@@ -167,7 +167,7 @@ typedef struct sinspace_export_options {
     int bbox_member;             /* GeoJSON bbox members */
     /* Workplaces and observations: only workplaces in region (NULL:
      * everywhere) passing filter (NULL: all).  Other layers: features whose
-     * geometry intersects region. */
+     * geometry overlaps region (intersects it, more than by touching). */
     sinspace_region *region;
     const sinspace_filter *filter;
     /* Workplaces: counts and mean risk per area of this level instead of
