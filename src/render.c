@@ -952,7 +952,14 @@ draw_workplaces(cairo_t *cr, map *m, render_symbology *sym,
                 ls.color = t->has_fill ? t->fill : INK;
                 ls.halo = t->halo_fill;
                 ls.halo_px = t->halo_radius * m->px_sld;
-                _sinspace_label_font(layout, ls.size_px, ls.bold, ls.italic);
+                ls.has_anchor = t->anchor_x != 0.5 || t->anchor_y != 0.5 ||
+                                t->displacement_x != 0 || t->displacement_y != 0;
+                ls.anchor_x = t->anchor_x;
+                ls.anchor_y = t->anchor_y;
+                ls.disp_x = t->displacement_x * m->px_sld;
+                ls.disp_y = t->displacement_y * m->px_sld;
+                _sinspace_label_font_family(layout, t->font_family, ls.size_px,
+                                            ls.bold, ls.italic);
             }
             char buf[32];
             const char *field = label_field ? label_field : t->label_property;
@@ -1110,7 +1117,7 @@ draw_north_and_scale(cairo_t *cr, map *m, PangoLayout *layout, double y)
     snprintf(buf, sizeof buf, "%g %s", km ? len_m / 1000 : len_m, km ? "km" : "m");
     text_at(cr, layout, buf, bx + len_px, by + bh + 0.8 * m->px_mm,
             7 * m->px_pt, 0, 1, INK, 0);
-    snprintf(buf, sizeof buf, "Scale 1:%.0f (at %.0f dpi)", m->scale, m->dpi);
+    snprintf(buf, sizeof buf, "Scale 1:%.0f at print size", m->scale);
     text_at(cr, layout, buf, bx, by - 4.5 * m->px_mm, 7 * m->px_pt, 0, 0, MUTED, 0);
     return y + 20 * m->px_mm;
 }
@@ -1123,12 +1130,19 @@ draw_legend(cairo_t *cr, map *m, PangoLayout *layout, render_symbology *sym,
     y += text_at(cr, layout, "Legend", x, y, 10 * m->px_pt, 1, 0, INK, 0);
     y += 1 * m->px_mm;
     size_t n = _sinspace_symbology_legend_count(sym);
+    const char *last_heading = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *heading, *title;
         const sinspace_symbolizer *sample;
         long long count;
-        _sinspace_symbology_legend_at(sym, i, &heading, &title, &sample, &count);
-        if (heading) {
+        int hide_unused;
+        _sinspace_symbology_legend_at(sym, i, &heading, &title, &sample, &count,
+                                      &hide_unused);
+        if (hide_unused && count == 0)
+            continue;
+        /* A heading starts each section: printed when it changes. */
+        if (heading && (!last_heading || strcmp(heading, last_heading))) {
+            last_heading = heading;
             y += 1.5 * m->px_mm;
             y += text_at(cr, layout, heading, x, y, 8 * m->px_pt, 1, 0, MUTED, 0);
             y += 0.8 * m->px_mm;
@@ -1136,13 +1150,14 @@ draw_legend(cairo_t *cr, map *m, PangoLayout *layout, render_symbology *sym,
         double row = 4.2 * m->px_mm;
         _sinspace_symbolizer_draw(cr, sample, x + 3 * m->px_mm, y + row / 2,
                                   m->px_sld);
-        text_at(cr, layout, title, x + 7 * m->px_mm, y + 0.4 * m->px_mm,
-                7.5 * m->px_pt, 0, 0, INK, 0);
+        double th = text_at(cr, layout, title, x + 7 * m->px_mm, y + 0.4 * m->px_mm,
+                            7.5 * m->px_pt, 0, 0, INK,
+                            m->panel[2] - x - 19 * m->px_mm);
         char c[32];
         snprintf(c, sizeof c, "%lld", count);
         text_at(cr, layout, c, m->panel[2], y + 0.4 * m->px_mm, 7.5 * m->px_pt,
                 0, 2, INK, 0);
-        y += row;
+        y += fmax(row, th + 0.9 * m->px_mm);
     }
     char total[64];
     snprintf(total, sizeof total, "%zu workplaces on this map", m->n_wp);
@@ -1329,8 +1344,31 @@ typedef struct page_opts {
     const char *crs;
     const char *title, *subtitle, *marking, *generated_at, *label_field;
     int no_basemap, no_labels, no_workplaces;
-    double fade;
+    double fade, desaturate;
 } page_opts;
+
+/* Mixes each pixel towards its luma (Rec. 709) by k; the image stays
+ * premultiplied, as the mix is linear. */
+static void
+desaturate(cairo_surface_t *image, double k)
+{
+    cairo_surface_flush(image);
+    unsigned char *d = cairo_image_surface_get_data(image);
+    int w = cairo_image_surface_get_width(image), h = cairo_image_surface_get_height(image);
+    int stride = cairo_image_surface_get_stride(image);
+    for (int y = 0; y < h; y++) {
+        uint32_t *p = (uint32_t *)(d + (size_t)y * stride);
+        for (int x = 0; x < w; x++) {
+            double r = (p[x] >> 16) & 255, g = (p[x] >> 8) & 255, b = p[x] & 255;
+            double l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            unsigned R = (unsigned)lround(r + (l - r) * k),
+                     G = (unsigned)lround(g + (l - g) * k),
+                     B = (unsigned)lround(b + (l - b) * k);
+            p[x] = (p[x] & 0xff000000u) | R << 16 | G << 8 | B;
+        }
+    }
+    cairo_surface_mark_dirty(image);
+}
 
 /* Resolves the extent and loads what the page shows. */
 static sinspace_status
@@ -1353,7 +1391,8 @@ prepare_map(map *m, const page_opts *o)
     }
     if (!st)
         st = fit_extent(m, ll, o->bbox, o->crs, o->margin);
-    if (!st && o->area) {
+    /* The area, or the --within polygons, stand out from the rest. */
+    if (!st && (o->area || o->within)) {
         m->selected = OGR_G_Clone(ll);
         OGR_G_Transform(m->selected, m->to_map);
     }
@@ -1414,17 +1453,61 @@ draw_map(cairo_t *cr, map *m, const page_opts *o, render_symbology *sym)
             _sinspace_log(m->ctx, SINSPACE_LOG_DEBUG,
                           "map: warping %d tile(s) to %dx%d px", n_paths,
                           m->frame[2], m->frame[3]);
-            if ((st = _sinspace_basemap_warp(m->ctx, (const char *const *)paths,
-                                             n_paths, m->wkt, m->ext,
-                                             m->frame[2], m->frame[3], &image)))
+            /* In strips of rows, so a large page never holds the whole
+             * frame twice.  Each output pixel is computed from the source
+             * alone, so strips give the pixels one warp would.  A raster page
+             * takes each strip as it comes; a vector page gets one image,
+             * assembled first, so viewers show no seams. */
+            cairo_surface_t *whole = NULL;
+            if (!m->is_raster) {
+                whole = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, m->frame[2],
+                                                   m->frame[3]);
+                if (cairo_surface_status(whole) != CAIRO_STATUS_SUCCESS) {
+                    cairo_surface_destroy(whole);
+                    st = _sinspace_error(m->ctx, SINSPACE_NO_MEMORY,
+                                         "map: no memory for a %dx%d image",
+                                         m->frame[2], m->frame[3]);
+                    goto cleanup;
+                }
+            }
+            const int rows = 1024;
+            for (int y0 = 0; y0 < m->frame[3] && !st; y0 += rows) {
+                int h = m->frame[3] - y0 < rows ? m->frame[3] - y0 : rows;
+                double te[4] = {m->ext[0], m->ext[3] - (y0 + h) * m->gt[1],
+                                m->ext[2], m->ext[3] - y0 * m->gt[1]};
+                st = _sinspace_basemap_warp(m->ctx, (const char *const *)paths,
+                                            n_paths, m->wkt, te, m->frame[2], h,
+                                            &image);
+                if (st)
+                    break;
+                if (o->desaturate > 0)
+                    desaturate(image, fmin(o->desaturate, 1));
+                cairo_t *dst = whole ? cairo_create(whole) : cr;
+                double ox = whole ? 0 : m->frame[0], oy = (whole ? 0 : m->frame[1]) + y0;
+                cairo_save(dst);
+                cairo_set_source_surface(dst, image, ox, oy);
+                cairo_pattern_set_filter(cairo_get_source(dst), CAIRO_FILTER_NEAREST);
+                cairo_rectangle(dst, ox, oy, m->frame[2], h);
+                cairo_fill(dst);
+                cairo_restore(dst);
+                if (whole)
+                    cairo_destroy(dst);
+                cairo_surface_destroy(image);
+                image = NULL;
+                if ((st = _sinspace_progress(m->ctx, "imagery", y0 + h, m->frame[3])))
+                    break;
+            }
+            if (whole && !st) {
+                cairo_set_source_surface(cr, whole, m->frame[0], m->frame[1]);
+                cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+                cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
+                cairo_fill(cr);
+            }
+            if (whole)
+                cairo_surface_destroy(whole);
+            if (st)
                 goto cleanup;
             m->tiles = n_paths;
-            cairo_set_source_surface(cr, image, m->frame[0], m->frame[1]);
-            cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-            cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
-            cairo_fill(cr);
-            cairo_surface_destroy(image);
-            image = NULL;
             if (o->fade > 0) {
                 cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
                 cairo_set_source_rgba(cr, 1, 1, 1, fmin(o->fade, 1));
@@ -1638,14 +1721,15 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
                     opts->margin, opts->crs, opts->title, opts->subtitle,
                     opts->marking ? opts->marking : DEFAULT_MARKING, when,
                     opts->label_field, opts->no_basemap, opts->no_labels,
-                    opts->no_workplaces, opts->basemap_fade};
+                    opts->no_workplaces, opts->basemap_fade,
+                    opts->basemap_desaturate};
     render_symbology *sym = NULL;
     cairo_surface_t *surface = NULL;
     cairo_t *cr = NULL;
     FILE *f = NULL;
     sinspace_status st = opts->style_path
                              ? _sinspace_symbology_load(ctx, opts->style_path, &sym)
-                             : _sinspace_symbology_builtin(ctx, &sym);
+                             : _sinspace_symbology_default(ctx, &sym);
     if (!st)
         st = prepare_map(&m, &po);
     if (!st)
@@ -1700,10 +1784,17 @@ cleanup:
     if (!st && fmt == SINSPACE_RENDER_PNG)
         st = write_georef(&m, opts->output);
     if (!st) {
+        static const char *const papers[] = {"A4", "A3", "A2", "A1", "A0", "Letter"};
+        char what[1200];
+        snprintf(what, sizeof what, "output=%s paper=%s%s dpi=%g crs=%s",
+                 opts->output,
+                 papers[opts->paper >= 0 && opts->paper <= SINSPACE_PAPER_LETTER
+                            ? opts->paper : 0],
+                 opts->landscape ? " landscape" : "", dpi, m.crs_name);
         sinspace_audit_entry e = {0};
         e.command = "map";
         e.target = m.target;
-        e.filters = opts->output;
+        e.filters = what;
         e.rows = (long long)m.n_wp;
         st = sinspace_audit_record(store, &e);
     }
@@ -2135,7 +2226,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     long long drawn = 0;
     int pages = 0;
     st = opts->style_path ? _sinspace_symbology_load(ctx, opts->style_path, &sym)
-                          : _sinspace_symbology_builtin(ctx, &sym);
+                          : _sinspace_symbology_default(ctx, &sym);
     if (!st)
         st = open_private(ctx, opts->output, &f);
     if (st)
@@ -2163,7 +2254,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
         _sinspace_symbology_reset(sym);
         page_opts po = {areas[i].code, NULL, NULL, 0.05, NULL, NULL, NULL,
                         opts->marking ? opts->marking : DEFAULT_MARKING, when,
-                        NULL, opts->no_basemap, 0, 0, 0};
+                        NULL, opts->no_basemap, 0, 0, 0, 0};
         /* draw_map reports its own progress; keep the atlas's. */
         sinspace_progress_fn saved = ctx->progress_fn;
         ctx->progress_fn = NULL;
@@ -2207,9 +2298,11 @@ cleanup:
         snprintf(target, sizeof target, "%s level %s", parent ? parent : "all",
                  sinspace_area_level_name(opts->level));
         sinspace_audit_entry e = {0};
+        char what[1100];
+        snprintf(what, sizeof what, "output=%s", opts->output);
         e.command = "atlas";
         e.target = target;
-        e.filters = opts->output;
+        e.filters = what;
         e.rows = drawn;
         st = sinspace_audit_record(store, &e);
     }

@@ -56,8 +56,15 @@ _sinspace_basemap_warp(sinspace_context *ctx, const char *const *paths, int n,
                                  paths[i]);
             goto cleanup;
         }
-        if (colour > bands)
-            bands = colour;
+        if (bands && colour != bands) {
+            /* GDALWarp takes its band count from the first source. */
+            st = _sinspace_error(ctx, SINSPACE_UNSUPPORTED,
+                                 "%s: %d colour band(s) where the other tiles of "
+                                 "this map have %d; catalogue one kind per area",
+                                 paths[i], colour, bands);
+            goto cleanup;
+        }
+        bands = colour;
     }
     char num[6][40];
     snprintf(num[0], sizeof num[0], "%.17g", te[0]);

@@ -49,11 +49,15 @@ typedef struct render_label_style {
     sinspace_rgba halo;
     double halo_px;              /* 0: no halo */
     double clip[4];              /* x0, y0, x1, y1 the label must stay in */
+    /* The style's own placement, tried first: SLD AnchorPoint (0..1, y up)
+     * and Displacement (device pixels, y up). */
+    int has_anchor;
+    double anchor_x, anchor_y, disp_x, disp_y;
 } render_label_style;
 
-/* Places text near (x, y) at the first free candidate position around a
- * point of radius offset_px (right, left, above, below, diagonals; centred
- * when offset_px is 0), draws it with its halo and takes its box.  Returns
+/* Places text near (x, y) at the first free candidate position: the
+ * style's anchor when it has one, then around a point of radius offset_px
+ * (right, left, above, below, diagonals; centred when offset_px is 0); draws it with its halo and takes its box.  Returns
  * 1 when placed, 0 when every position collides. */
 int _sinspace_label_place(render_labels *labels, cairo_t *cr,
                           PangoLayout *layout, const char *text, double x,
@@ -64,9 +68,12 @@ int _sinspace_label_place(render_labels *labels, cairo_t *cr,
 void _sinspace_label_draw(cairo_t *cr, PangoLayout *layout, double x, double y,
                           const render_label_style *style);
 
-/* Sets layout's font: SINSPACE_RENDER_FONTS at size_px device pixels. */
+/* Sets layout's font: SINSPACE_RENDER_FONTS at size_px device pixels,
+ * after family when one is given (an SLD's font-family). */
 void _sinspace_label_font(PangoLayout *layout, double size_px, int bold,
                           int italic);
+void _sinspace_label_font_family(PangoLayout *layout, const char *family,
+                                 double size_px, int bold, int italic);
 
 /* The number of glyphs Pango could not find for text in the label fonts
  * (0: every character shaped from an installed font). */
@@ -91,6 +98,10 @@ typedef struct render_feature {
 /* The built-in symbology: fill colour by risk class, mark by sector. */
 sinspace_status _sinspace_symbology_builtin(sinspace_context *ctx,
                                             render_symbology **out);
+/* The default: styles/risk.sld as embedded in the library (the built-in
+ * one if it is missing). */
+sinspace_status _sinspace_symbology_default(sinspace_context *ctx,
+                                            render_symbology **out);
 /* From an SLD file (sinspace/style.h). */
 sinspace_status _sinspace_symbology_load(sinspace_context *ctx,
                                          const char *path,
@@ -105,12 +116,13 @@ size_t _sinspace_symbology_apply(render_symbology *sym, const render_feature *f,
                                  const sinspace_symbolizer **out, size_t max);
 
 /* Legend entries, in order: heading (NULL when the entry continues the
- * previous section), title, a sample symbolizer and the count. */
+ * previous section), title, a sample symbolizer, the count, and whether
+ * the entry is left out when nothing matched it (SLD rules). */
 size_t _sinspace_symbology_legend_count(const render_symbology *sym);
 void _sinspace_symbology_legend_at(const render_symbology *sym, size_t i,
                                    const char **heading, const char **title,
                                    const sinspace_symbolizer **sample,
-                                   long long *count);
+                                   long long *count, int *hide_unused);
 /* Forgets the counts (a new page of an atlas). */
 void _sinspace_symbology_reset(render_symbology *sym);
 

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CELL 64.0
@@ -110,10 +111,18 @@ _sinspace_labels_block(render_labels *l, double x0, double y0, double x1,
 }
 
 void
-_sinspace_label_font(PangoLayout *layout, double size_px, int bold, int italic)
+_sinspace_label_font_family(PangoLayout *layout, const char *family,
+                            double size_px, int bold, int italic)
 {
     PangoFontDescription *fd = pango_font_description_from_string(
         SINSPACE_RENDER_FONTS);
+    if (family && *family) {
+        /* The style's family first; the Noto list still covers the
+         * scripts it lacks. */
+        char list[512];
+        snprintf(list, sizeof list, "%s, %s", family, SINSPACE_RENDER_FONTS);
+        pango_font_description_set_family(fd, list);
+    }
     pango_font_description_set_absolute_size(fd, size_px * PANGO_SCALE);
     pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD
                                                : PANGO_WEIGHT_NORMAL);
@@ -121,6 +130,12 @@ _sinspace_label_font(PangoLayout *layout, double size_px, int bold, int italic)
                                                 : PANGO_STYLE_NORMAL);
     pango_layout_set_font_description(layout, fd);
     pango_font_description_free(fd);
+}
+
+void
+_sinspace_label_font(PangoLayout *layout, double size_px, int bold, int italic)
+{
+    _sinspace_label_font_family(layout, NULL, size_px, bold, italic);
 }
 
 void
@@ -166,6 +181,11 @@ _sinspace_label_place(render_labels *l, cairo_t *cr, PangoLayout *layout,
         {x + dd, y - dd - h}, {x - dd - w, y - dd - h},
         {x + dd, y + dd}, {x - dd - w, y + dd}};
     int first = centred ? 0 : 1, n = 9;
+    if (s->has_anchor) {
+        cand[0][0] = x + s->disp_x - s->anchor_x * w;
+        cand[0][1] = y - s->disp_y - (1 - s->anchor_y) * h;
+        first = 0;
+    }
     for (int i = first; i < n; i++) {
         double x0 = cand[i][0] - pad, y0 = cand[i][1] - pad,
                x1 = cand[i][0] + w + pad, y1 = cand[i][1] + h + pad;

@@ -7,6 +7,7 @@
  * drawn.  Both hand out sinspace_symbolizer values, so the renderer draws
  * one kind of thing whatever the source. */
 #include "render_int.h"
+#include "embedded.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ typedef struct legend_entry {
     sinspace_symbolizer sample;
     const sinspace_symbolizer *sample_ref;
     long long count;
+    int hide_unused;
 } legend_entry;
 
 struct render_symbology {
@@ -129,7 +131,9 @@ _sinspace_symbology_builtin(sinspace_context *ctx, render_symbology **out)
     return SINSPACE_OK;
 }
 
-#ifdef SINSPACE_RENDER_SLD
+static sinspace_status from_style(sinspace_context *ctx, sinspace_style *style,
+                                  render_symbology **out);
+
 sinspace_status
 _sinspace_symbology_load(sinspace_context *ctx, const char *path,
                          render_symbology **out)
@@ -138,6 +142,30 @@ _sinspace_symbology_load(sinspace_context *ctx, const char *path,
     sinspace_status st = sinspace_style_load(ctx, path, NULL, &style);
     if (st)
         return st;
+    return from_style(ctx, style, out);
+}
+
+sinspace_status
+_sinspace_symbology_default(sinspace_context *ctx, render_symbology **out)
+{
+    /* styles/risk.sld, embedded at build time like the layers. */
+    for (const struct sinspace_embedded *e = _sinspace_embedded; e->name; e++)
+        if (!strcmp(e->name, "risk.sld")) {
+            sinspace_style *style = NULL;
+            sinspace_status st = sinspace_style_load_memory(ctx, e->data, e->size,
+                                                            "risk.sld", NULL, &style);
+            if (st)
+                return st;
+            return from_style(ctx, style, out);
+        }
+    return _sinspace_symbology_builtin(ctx, out);
+}
+
+/* Takes style over: its rules become the legend, in document order; only
+ * the rules that drew something are listed. */
+static sinspace_status
+from_style(sinspace_context *ctx, sinspace_style *style, render_symbology **out)
+{
     render_symbology *s = calloc(1, sizeof *s);
     size_t n = sinspace_style_rule_count(style);
     if (s)
@@ -158,13 +186,12 @@ _sinspace_symbology_load(sinspace_context *ctx, const char *path,
                 sample = &r->symbolizers[k];
         if (!sample)
             continue; /* a text-only rule has no swatch */
-        e->heading = s->n_legend == 0 ? (sinspace_style_title(style)
-                                             ? sinspace_style_title(style)
-                                             : "Workplaces")
-                                      : NULL;
+        e->heading = sinspace_style_title(style) ? sinspace_style_title(style)
+                                                 : "Workplaces";
         e->title = r->title ? r->title : r->name ? r->name : "(rule)";
         e->sample = *sample;
         e->sample_ref = (const sinspace_symbolizer *)r; /* rule identity */
+        e->hide_unused = 1;
         s->n_legend++;
     }
     *out = s;
@@ -185,25 +212,12 @@ collect_rule(void *user, const sinspace_style_rule *rule)
     }
     s->matched[s->n_matched++] = rule;
 }
-#else
-sinspace_status
-_sinspace_symbology_load(sinspace_context *ctx, const char *path,
-                         render_symbology **out)
-{
-    (void)out;
-    return _sinspace_error(ctx, SINSPACE_UNSUPPORTED,
-                           "%s: this build has no SLD reader (style.c)", path);
-}
-#endif
-
 void
 _sinspace_symbology_destroy(render_symbology *s)
 {
     if (!s)
         return;
-#ifdef SINSPACE_RENDER_SLD
     sinspace_style_destroy(s->style);
-#endif
     free(s->matched);
     free(s->legend);
     free(s);
@@ -225,7 +239,6 @@ _sinspace_symbology_apply(render_symbology *s, const render_feature *f,
         s->legend[N_CLASSES + g].count++;
         return n;
     }
-#ifdef SINSPACE_RENDER_SLD
     sinspace_style_attr attrs[] = {
         {"id", f->id}, {"ext_id", f->ext_id}, {"name", f->name},
         {"name_local", f->name_local}, {"sector", f->sector},
@@ -250,10 +263,6 @@ _sinspace_symbology_apply(render_symbology *s, const render_feature *f,
             }
         }
     return n;
-#else
-    (void)scale;
-    return 0;
-#endif
 }
 
 size_t
@@ -266,8 +275,9 @@ void
 _sinspace_symbology_legend_at(const render_symbology *s, size_t i,
                               const char **heading, const char **title,
                               const sinspace_symbolizer **sample,
-                              long long *count)
+                              long long *count, int *hide_unused)
 {
+    *hide_unused = s->legend[i].hide_unused;
     *heading = s->legend[i].heading;
     *title = s->legend[i].title;
     *sample = &s->legend[i].sample;

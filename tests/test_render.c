@@ -80,25 +80,20 @@ import(sinspace_store *store, const char *file, sinspace_area_level level,
     cr_assert_eq(st, SINSPACE_OK, "import %s: %s", file, sinspace_context_message(ctx));
 }
 
-/* Catalogues the Sentinel-2 scene as the tiles branch will: its footprint
- * in lon/lat from its own bounds. */
+/* Catalogues the Sentinel-2 scene through the tiles module. */
 static void
 add_tile(sinspace_store *store)
 {
     char path[1024];
     data_path(path, sizeof path, "rasters/sentinel2_khlong_toei.tif");
-    sqlite3_stmt *stmt;
-    cr_assert_eq(_sinspace_prepare(store,
-        "INSERT INTO tiles(path, driver, crs, width, height, bands, pixel_size,"
-        " pixel_size_m, acquired, source, attribution, added, footprint)"
-        " VALUES (?1, 'GTiff', 'EPSG:32647', 553, 504, 3, 10, 10, '2023-01-05',"
-        " 'Sentinel-2', 'Contains modified Copernicus Sentinel data',"
-        " '2026-11-28T00:00:00Z', CastToMultiPolygon(ST_Transform("
-        " BuildMbr(667670, 1514780, 673200, 1519820, 32647), 4326)))", &stmt),
-        SINSPACE_OK);
-    _sinspace_bind_text(stmt, 1, path);
-    cr_assert_eq(sqlite3_step(stmt), SQLITE_DONE, "%s", sqlite3_errmsg(store->db));
-    sqlite3_finalize(stmt);
+    const char *paths[] = {path};
+    sinspace_tiles_add_options o;
+    sinspace_tiles_add_options_init(&o);
+    o.acquired = "2023-01-05";
+    o.source = "Sentinel-2";
+    o.attribution = "Contains modified Copernicus Sentinel data";
+    cr_assert_eq(sinspace_tiles_add(store, paths, 1, &o, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
 }
 
 /* The Khlong Toei store: province, districts, 40 fictional workplaces with
@@ -261,6 +256,9 @@ Test(render, marker_matches_world_file)
     o.output = out;
     o.has_bbox = 1;
     o.bbox[0] = 100.56; o.bbox[1] = 13.71; o.bbox[2] = 100.59; o.bbox[3] = 13.73;
+    char sld[1024];
+    data_path(sld, sizeof sld, "render/marker.sld");
+    o.style_path = sld;
     o.dpi = 100;
     o.no_labels = 1;
     o.marking = "";
@@ -301,7 +299,7 @@ Test(render, marker_matches_world_file)
     OSRDestroySpatialReference(utm);
     double want_col = (X - C) / A, want_row = (Y - F) / E;
 
-    /* The centroid of the high-risk red inside the frame. */
+    /* The centroid of the style's magenta inside the frame. */
     cairo_surface_t *s = cairo_image_surface_create_from_png(out);
     cr_assert_eq(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
     double sx = 0, sy = 0;
@@ -310,7 +308,7 @@ Test(render, marker_matches_world_file)
         for (int x = r.frame[0] + 2; x < r.frame[0] + r.frame[2] - 2; x++) {
             uint32_t p = pixel(s, x, y);
             int R = (p >> 16) & 255, G = (p >> 8) & 255, Bl = p & 255;
-            if (R > 170 && G < 70 && Bl < 70) {
+            if (R > 200 && G < 60 && Bl > 200) {
                 sx += x;
                 sy += y;
                 n++;
@@ -336,6 +334,53 @@ Test(render, marker_matches_world_file)
     GDALClose(ds);
 }
 
+/* ---- --within: the extent of a polygon file ---- */
+
+Test(render, within_file_extent)
+{
+    sinspace_store *store = make_store("within.db", 1, 1, 0);
+    char poly[512], out[512];
+    path_in(poly, sizeof poly, "fence.geojson");
+    path_in(out, sizeof out, "within.png");
+    FILE *f = fopen(poly, "w");
+    cr_assert_not_null(f);
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+          "\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+          "[[[100.56,13.71],[100.58,13.71],[100.58,13.73],[100.56,13.73],[100.56,13.71]]]}}]}",
+          f);
+    fclose(f);
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out;
+    o.within = poly;
+    o.margin = 0;
+    o.dpi = 50;
+    o.crs = "EPSG:32647";
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    /* Every workplace drawn lies in the frame, which holds the polygon. */
+    long long inside = -1;
+    cr_assert_eq(_sinspace_query_int(store,
+        "SELECT count(*) FROM workplaces WHERE ST_X(geom) BETWEEN 100.56 AND 100.58"
+        " AND ST_Y(geom) BETWEEN 13.71 AND 13.73", &inside, 0), SINSPACE_OK);
+    cr_assert_geq(r.workplaces, inside);
+    cr_assert_lt(r.workplaces, 40);
+    cr_assert_str_eq(r.crs, "EPSG:32647");
+    char target[600];
+    snprintf(target, sizeof target, "file %s", poly);
+    long long n = -1;
+    sqlite3_stmt *stmt;
+    cr_assert_eq(_sinspace_prepare(store, "SELECT rows FROM audit WHERE target = ?1",
+                                   &stmt), SINSPACE_OK);
+    _sinspace_bind_text(stmt, 1, target);
+    cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
+    n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    cr_assert_eq(n, r.workplaces);
+    sinspace_store_close(store);
+}
+
 /* ---- imagery pixels are gdalwarp's ---- */
 
 Test(render, basemap_matches_gdalwarp)
@@ -352,13 +397,14 @@ Test(render, basemap_matches_gdalwarp)
     /* Mostly inside the scene (clipped to the district: nodata beyond). */
     o.bbox[0] = 100.57; o.bbox[1] = 13.712; o.bbox[2] = 100.58; o.bbox[3] = 13.724;
     o.landscape = 1;
-    o.dpi = 72;
+    o.dpi = 200; /* a frame over 1024 rows: warped in two strips */
     o.marking = "";
     o.no_workplaces = 1;
     sinspace_map_result r;
     cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
                  sinspace_context_message(ctx));
     cr_assert_eq(r.tiles, 1);
+    cr_assert_gt(r.frame[3], 1024);
     sinspace_store_close(store);
     const double *g = r.geotransform;
     double xmin = g[0] + r.frame[0] * g[1], ymax = g[3] + r.frame[1] * g[5];
@@ -395,10 +441,33 @@ Test(render, basemap_matches_gdalwarp)
             compared++;
         }
     cairo_surface_destroy(s);
-    free(rgb);
     cr_assert_gt(compared, (long)(w - 6) * (h - 6) * 8 / 10,
                  "too few imagery pixels: %ld", compared);
     cr_assert_leq(worst, 1, "a pixel differs from gdalwarp by %ld", worst);
+
+    /* A style may take the colour out: then grey, pixel for pixel. */
+    store = NULL;
+    char db[512];
+    path_in(db, sizeof db, "tile.db");
+    cr_assert_eq(sinspace_store_open(ctx, db, SINSPACE_OPEN_READWRITE, &store), SINSPACE_OK);
+    o.basemap_desaturate = 1;
+    cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    sinspace_store_close(store);
+    s = cairo_image_surface_create_from_png(out);
+    long coloured = 0;
+    for (int y = 3; y < h - 3; y++)
+        for (int x = 3; x < w - 3; x++) {
+            const unsigned char *q = rgb + 3 * ((size_t)y * w + x);
+            if (!q[0] && !q[1] && !q[2])
+                continue; /* the plain background beyond the scene */
+            uint32_t p = pixel(s, r.frame[0] + x, r.frame[1] + y);
+            int R = (p >> 16) & 255, G = (p >> 8) & 255, B = p & 255;
+            coloured += abs(R - G) > 1 || abs(G - B) > 1;
+        }
+    cairo_surface_destroy(s);
+    free(rgb);
+    cr_assert_eq(coloured, 0);
 }
 
 /* ---- Thai (and GMS) names shape from installed fonts ---- */

@@ -70,6 +70,7 @@ typedef struct sinspace_map_options {
     int no_labels;                 /* 1: markers only */
     int no_workplaces;             /* 1: basemap and areas only */
     double basemap_fade;           /* 0 (default, unaltered) .. 1 (white) */
+    double basemap_desaturate;     /* 0 (default, unaltered) .. 1 (grey) */
 } sinspace_map_options;
 
 void sinspace_map_options_init(sinspace_map_options *opts);

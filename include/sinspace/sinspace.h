@@ -12,6 +12,8 @@
 #include <sinspace/export.h>
 #include <sinspace/render.h>
 #include <sinspace/serve.h>
+#include <sinspace/tiles.h>
+#include <sinspace/style.h>
 
 #ifdef __cplusplus
 extern "C" {

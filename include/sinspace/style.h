@@ -131,6 +131,15 @@ size_t sinspace_style_match(const sinspace_style *style,
                                        const sinspace_style_rule *rule),
                             void *user_data);
 
+/* The rule's filter as text, e.g. "(risk_class = 'high' AND sector =
+ * 'brothel')", "ELSE" or "(all)", for `style check` and legends.  The
+ * caller frees it with free(); NULL if rule is not the style's. */
+char *sinspace_style_rule_describe_filter(const sinspace_style *style,
+                                          const sinspace_style_rule *rule);
+
+/* "circle", "square", "triangle", "star", "cross", "x", "graphic"; static. */
+const char *sinspace_mark_name(sinspace_mark mark);
+
 #ifdef __cplusplus
 }
 #endif

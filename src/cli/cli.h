@@ -62,5 +62,7 @@ extern const cli_command cmd_query, cmd_fence;
 extern const cli_command cmd_export;
 extern const cli_command cmd_map, cmd_atlas;
 extern const cli_command cmd_serve;
+extern const cli_command cmd_tiles;
+extern const cli_command cmd_style;
 
 #endif

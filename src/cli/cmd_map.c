@@ -30,7 +30,8 @@ run(cli *c, int argc, char **argv)
 {
     enum { O_AREA = 256, O_BBOX, O_WITHIN, O_MARGIN, O_PAPER, O_LANDSCAPE,
            O_DPI, O_CRS, O_STYLE, O_TITLE, O_SUBTITLE, O_MARKING, O_GENERATED,
-           O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE };
+           O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE,
+           O_DESATURATE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"area", required_argument, NULL, O_AREA},
@@ -51,6 +52,7 @@ run(cli *c, int argc, char **argv)
         {"no-labels", no_argument, NULL, O_NO_LABELS},
         {"no-workplaces", no_argument, NULL, O_NO_WORKPLACES},
         {"fade", required_argument, NULL, O_FADE},
+        {"desaturate", required_argument, NULL, O_DESATURATE},
         {NULL, 0, NULL, 0}};
     sinspace_map_options o;
     sinspace_map_options_init(&o);
@@ -98,6 +100,11 @@ run(cli *c, int argc, char **argv)
             if (parse_number(optarg, &o.basemap_fade) || o.basemap_fade < 0 ||
                 o.basemap_fade > 1)
                 return cli_usage_error(&cmd_map, "--fade needs a number in 0..1");
+            break;
+        case O_DESATURATE:
+            if (parse_number(optarg, &o.basemap_desaturate) ||
+                o.basemap_desaturate < 0 || o.basemap_desaturate > 1)
+                return cli_usage_error(&cmd_map, "--desaturate needs a number in 0..1");
             break;
         default:
             return cli_usage_error(&cmd_map, "bad option");
@@ -148,7 +155,8 @@ const cli_command cmd_map = {
     "                       for authorised use\"; \"\" for none)\n"
     "  --generated-at TEXT  fixed generation time (reproducible output)\n"
     "  --no-basemap --no-labels --no-workplaces\n"
-    "  --fade F             fade the imagery towards white, 0..1 (default 0)\n\n"
+    "  --fade F             fade the imagery towards white, 0..1 (default 0)\n"
+    "  --desaturate F       take colour out of the imagery, 0..1 (default 0)\n\n"
     "Imagery: the catalogued tiles covering the extent, warped with GDAL to the\n"
     "map CRS at the page's resolution. A PNG gets a world file (.pgw), a .prj\n"
     "and an .aux.xml describing its pixel grid, so it reopens in QGIS.\n"

@@ -1,0 +1,940 @@
+/* test_style.c: SLD styles: every filter operator, ElseFilter and scales,
+ * marks, colours, dashes and text, SLD 1.0 and SE 1.1 (QGIS), the shipped
+ * styles, warnings with lines, and the hostile cases: malformed XML,
+ * graphics outside the folder, XXE, huge values. */
+#include <criterion/criterion.h>
+
+#include <sinspace/sinspace.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/sinspace-style-XXXXXX";
+static sinspace_context *ctx;
+static char logbuf[65536];
+static int n_warnings;
+
+static void
+capture(void *user, sinspace_log_level level, const char *msg)
+{
+    (void)user;
+    if (level < SINSPACE_LOG_WARNING)
+        return;
+    n_warnings++;
+    size_t len = strlen(logbuf);
+    snprintf(logbuf + len, sizeof logbuf - len, "%s\n", msg);
+}
+
+static void
+setup(void)
+{
+    cr_assert_not_null(mkdtemp(tmpdir));
+    ctx = sinspace_context_create();
+    cr_assert_not_null(ctx);
+    sinspace_context_set_logger(ctx, capture, NULL);
+    logbuf[0] = '\0';
+    n_warnings = 0;
+}
+
+static void
+teardown(void)
+{
+    sinspace_context_destroy(ctx);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+TestSuite(style, .init = setup, .fini = teardown);
+
+#define SLD10_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" SLD10_ROOT
+#define SLD10_ROOT \
+    "<StyledLayerDescriptor version=\"1.0.0\" xmlns=\"http://www.opengis.net/sld\"" \
+    " xmlns:ogc=\"http://www.opengis.net/ogc\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">\n" \
+    "<NamedLayer><Name>t</Name><UserStyle><Title>Test</Title><FeatureTypeStyle>\n"
+#define SLD10_TAIL "</FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n"
+
+#define SE11_HEAD \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+    "<StyledLayerDescriptor xmlns=\"http://www.opengis.net/sld\"" \
+    " xmlns:ogc=\"http://www.opengis.net/ogc\" xmlns:xlink=\"http://www.w3.org/1999/xlink\"" \
+    " version=\"1.1.0\" xmlns:se=\"http://www.opengis.net/se\">\n" \
+    "<NamedLayer><se:Name>t</se:Name><UserStyle><se:Name>t</se:Name><se:FeatureTypeStyle>\n"
+#define SE11_TAIL "</se:FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n"
+
+/* A point rule with a filter, SLD 1.0 */
+#define RULE(name, filter) \
+    "<Rule><Name>" name "</Name><ogc:Filter>" filter "</ogc:Filter>" \
+    "<PointSymbolizer><Graphic><Mark><WellKnownName>circle</WellKnownName></Mark>" \
+    "</Graphic></PointSymbolizer></Rule>\n"
+#define PROP(p) "<ogc:PropertyName>" p "</ogc:PropertyName>"
+#define LIT(v) "<ogc:Literal>" v "</ogc:Literal>"
+#define CMP(op, p, v) "<ogc:PropertyIs" op ">" PROP(p) LIT(v) "</ogc:PropertyIs" op ">"
+
+static sinspace_style *
+load_ok(const char *xml)
+{
+    sinspace_style *s = NULL;
+    sinspace_status st = sinspace_style_load_memory(ctx, xml, strlen(xml), "mem.sld",
+                                                    tmpdir, &s);
+    cr_assert_eq(st, SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    cr_assert_not_null(s);
+    return s;
+}
+
+static sinspace_status
+load_fail(const char *xml)
+{
+    sinspace_style *s = NULL;
+    sinspace_status st = sinspace_style_load_memory(ctx, xml, strlen(xml), "mem.sld",
+                                                    tmpdir, &s);
+    cr_assert_neq(st, SINSPACE_OK);
+    cr_assert_null(s, "out written on failure");
+    return st;
+}
+
+/* Does the single-rule style's rule match a feature with one attribute? */
+static int
+matches1(const sinspace_style *s, const char *name, const char *value)
+{
+    sinspace_style_attr a = {name, value};
+    return sinspace_style_rule_matches(s, sinspace_style_rule_at(s, 0), &a, 1, 1000);
+}
+
+Test(style, comparisons_numeric_and_string)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD RULE("eq", CMP("EqualTo", "v", "2")) SLD10_TAIL);
+    cr_assert(matches1(s, "v", "2"));
+    cr_assert(matches1(s, "v", "2.0"));   /* numeric */
+    cr_assert(matches1(s, "v", " 2 "));
+    cr_assert(!matches1(s, "v", "2a"));
+    cr_assert(!matches1(s, "v", NULL));   /* null: false */
+    cr_assert(!matches1(s, "w", "2"));    /* missing: null */
+    sinspace_style_destroy(s);
+
+    s = load_ok(SLD10_HEAD RULE("ne", CMP("NotEqualTo", "v", "high")) SLD10_TAIL);
+    cr_assert(matches1(s, "v", "low"));
+    cr_assert(!matches1(s, "v", "high"));
+    cr_assert(matches1(s, "v", "High"));  /* matchCase defaults to true */
+    cr_assert(!matches1(s, "v", NULL));
+    sinspace_style_destroy(s);
+
+    s = load_ok(SLD10_HEAD RULE("lt", CMP("LessThan", "v", "10")) SLD10_TAIL);
+    cr_assert(matches1(s, "v", "9"));     /* 9 < 10 as numbers ... */
+    cr_assert(!matches1(s, "v", "10"));
+    cr_assert(!matches1(s, "v", "9a"));   /* ... "9a" > "10" as text */
+    cr_assert(matches1(s, "v", "-1e3"));
+    sinspace_style_destroy(s);
+
+    s = load_ok(SLD10_HEAD RULE("le", CMP("LessThanOrEqualTo", "v", "2.333")) SLD10_TAIL);
+    cr_assert(matches1(s, "v", "2.333"));
+    cr_assert(!matches1(s, "v", "2.3331"));
+    sinspace_style_destroy(s);
+
+    s = load_ok(SLD10_HEAD RULE("gt", CMP("GreaterThan", "v", "abc")) SLD10_TAIL);
+    cr_assert(matches1(s, "v", "abd"));
+    cr_assert(!matches1(s, "v", "abc"));
+    cr_assert(!matches1(s, "v", "ab"));
+    sinspace_style_destroy(s);
+
+    s = load_ok(SLD10_HEAD RULE("ge", CMP("GreaterThanOrEqualTo", "v", "1.667")) SLD10_TAIL);
+    cr_assert(matches1(s, "v", "1.667"));
+    cr_assert(matches1(s, "v", "3"));
+    cr_assert(!matches1(s, "v", "1.6669"));
+    sinspace_style_destroy(s);
+
+    /* Literal first, property second; matchCase="false". */
+    s = load_ok(SLD10_HEAD RULE("rev", "<ogc:PropertyIsEqualTo matchCase=\"false\">"
+                LIT("Brothel") PROP("sector") "</ogc:PropertyIsEqualTo>") SLD10_TAIL);
+    cr_assert(matches1(s, "sector", "brothel"));
+    cr_assert(matches1(s, "sector", "BROTHEL"));
+    cr_assert(!matches1(s, "sector", "brothels"));
+    sinspace_style_destroy(s);
+}
+
+Test(style, between_is_inclusive)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD RULE("b",
+        "<ogc:PropertyIsBetween>" PROP("risk")
+        "<ogc:LowerBoundary>" LIT("1.667") "</ogc:LowerBoundary>"
+        "<ogc:UpperBoundary>" LIT("2.333") "</ogc:UpperBoundary>"
+        "</ogc:PropertyIsBetween>") SLD10_TAIL);
+    cr_assert(matches1(s, "risk", "1.667"));
+    cr_assert(matches1(s, "risk", "2"));
+    cr_assert(matches1(s, "risk", "2.333"));
+    cr_assert(!matches1(s, "risk", "2.34"));
+    cr_assert(!matches1(s, "risk", "1.6"));
+    cr_assert(!matches1(s, "risk", NULL));
+    char *d = sinspace_style_rule_describe_filter(s, sinspace_style_rule_at(s, 0));
+    cr_assert_str_eq(d, "risk BETWEEN '1.667' AND '2.333'");
+    free(d);
+    sinspace_style_destroy(s);
+}
+
+Test(style, like_wildcards_single_and_escape)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD RULE("like",
+        "<ogc:PropertyIsLike wildCard=\"*\" singleChar=\".\" escape=\"!\">"
+        PROP("name") LIT("Bar*") "</ogc:PropertyIsLike>") SLD10_TAIL);
+    cr_assert(matches1(s, "name", "Bar"));
+    cr_assert(matches1(s, "name", "Bar Lotus"));
+    cr_assert(!matches1(s, "name", "A Bar"));
+    cr_assert(!matches1(s, "name", "bar"));
+    cr_assert(!matches1(s, "name", NULL));
+    sinspace_style_destroy(s);
+
+    s = load_ok(SLD10_HEAD RULE("like",
+        "<ogc:PropertyIsLike wildCard=\"*\" singleChar=\".\" escape=\"!\">"
+        PROP("name") LIT("*caf.!*x*") "</ogc:PropertyIsLike>") SLD10_TAIL);
+    cr_assert(matches1(s, "name", "le café*xyz"));  /* . is one UTF-8 character */
+    cr_assert(matches1(s, "name", "cafe*x"));
+    cr_assert(!matches1(s, "name", "cafe x"));       /* !* is a literal star */
+    cr_assert(!matches1(s, "name", "caf*x"));        /* . needs a character */
+    sinspace_style_destroy(s);
+
+    /* SE 1.1 spells it escapeChar; QGIS uses % and _; matchCase false. */
+    s = load_ok(SE11_HEAD "<se:Rule><se:Name>l</se:Name><ogc:Filter>"
+        "<ogc:PropertyIsLike wildCard=\"%\" singleChar=\"_\" escapeChar=\"\\\" matchCase=\"false\">"
+        PROP("code") LIT("TH\\_10__") "</ogc:PropertyIsLike></ogc:Filter></se:Rule>" SE11_TAIL);
+    cr_assert(matches1(s, "code", "TH_1033"));
+    cr_assert(matches1(s, "code", "th_10ab"));
+    cr_assert(!matches1(s, "code", "THX1033"));
+    cr_assert(!matches1(s, "code", "TH_103"));
+    sinspace_style_destroy(s);
+
+    /* A pattern that would be exponential for a naive matcher. */
+    s = load_ok(SLD10_HEAD RULE("like",
+        "<ogc:PropertyIsLike wildCard=\"*\" singleChar=\".\" escape=\"!\">"
+        PROP("n") LIT("*a*a*a*a*a*a*a*a*a*a*a*b") "</ogc:PropertyIsLike>") SLD10_TAIL);
+    cr_assert(!matches1(s, "n", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    sinspace_style_destroy(s);
+}
+
+Test(style, is_null)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD RULE("n",
+        "<ogc:PropertyIsNull>" PROP("risk") "</ogc:PropertyIsNull>") SLD10_TAIL);
+    cr_assert(matches1(s, "risk", NULL));
+    cr_assert(matches1(s, "other", "1"));
+    cr_assert(!matches1(s, "risk", ""));
+    cr_assert(!matches1(s, "risk", "2"));
+    sinspace_style_destroy(s);
+}
+
+Test(style, and_or_not_nesting)
+{
+    /* high AND (brothel OR NOT (status = 'closed' OR sector = 'fishing')) */
+    sinspace_style *s = load_ok(SLD10_HEAD RULE("nest",
+        "<ogc:And>" CMP("EqualTo", "risk_class", "high")
+        "<ogc:Or>" CMP("EqualTo", "sector", "brothel")
+        "<ogc:Not><ogc:Or>" CMP("EqualTo", "status", "closed")
+        CMP("EqualTo", "sector", "fishing") "</ogc:Or></ogc:Not>"
+        "</ogc:Or></ogc:And>") SLD10_TAIL);
+    const sinspace_style_rule *r = sinspace_style_rule_at(s, 0);
+    struct {
+        const char *cls, *sector, *status;
+        int expect;
+    } cases[] = {
+        {"high", "brothel", "closed", 1},
+        {"high", "fishing", "active", 0},
+        {"high", "karaoke_bar", "active", 1},
+        {"high", "karaoke_bar", "closed", 0},
+        {"low", "brothel", "active", 0},
+        {NULL, "brothel", "active", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sinspace_style_attr a[3] = {{"risk_class", cases[i].cls},
+                                    {"sector", cases[i].sector},
+                                    {"status", cases[i].status}};
+        cr_assert_eq(sinspace_style_rule_matches(s, r, a, 3, 5000), cases[i].expect,
+                     "case %zu", i);
+    }
+    char *d = sinspace_style_rule_describe_filter(s, r);
+    cr_assert_str_eq(d, "(risk_class = 'high' AND (sector = 'brothel' OR NOT "
+                        "(status = 'closed' OR sector = 'fishing')))");
+    free(d);
+    sinspace_style_destroy(s);
+}
+
+typedef struct hits {
+    char names[8][32];
+    int n;
+} hits;
+
+static void
+record(void *user, const sinspace_style_rule *r)
+{
+    hits *h = user;
+    if (h->n < 8)
+        snprintf(h->names[h->n++], 32, "%s", r->name ? r->name : "?");
+}
+
+static hits
+match(const sinspace_style *s, const char *name, const char *value, double scale)
+{
+    hits h;
+    memset(&h, 0, sizeof h);
+    sinspace_style_attr a = {name, value};
+    size_t n = sinspace_style_match(s, &a, 1, scale, record, &h);
+    cr_assert_eq((int)n, h.n);
+    return h;
+}
+
+Test(style, else_filter_per_feature_type_style_and_scales)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD
+        RULE("a", CMP("EqualTo", "k", "a"))
+        "<Rule><Name>big</Name><MaxScaleDenominator>25000</MaxScaleDenominator>"
+        "<ogc:Filter>" CMP("EqualTo", "k", "b") "</ogc:Filter>"
+        "<PointSymbolizer/></Rule>"
+        "<Rule><Name>else</Name><ElseFilter/><PointSymbolizer/></Rule>"
+        "</FeatureTypeStyle><FeatureTypeStyle>"
+        "<Rule><Name>labels</Name><MinScaleDenominator>1000</MinScaleDenominator>"
+        "<MaxScaleDenominator>25000</MaxScaleDenominator><TextSymbolizer><Label>"
+        PROP("name") "</Label></TextSymbolizer></Rule>"
+        "<Rule><Name>else2</Name><MinScaleDenominator>25000</MinScaleDenominator>"
+        "<ElseFilter/><PointSymbolizer/></Rule>"
+        SLD10_TAIL);
+    cr_assert_eq(sinspace_style_rule_count(s), 5);
+    const sinspace_style_rule *r = sinspace_style_rule_at(s, 1);
+    cr_assert_eq(r->min_scale, 0);
+    cr_assert_eq(r->max_scale, 25000);
+    cr_assert(isinf(sinspace_style_rule_at(s, 0)->max_scale));
+    cr_assert(sinspace_style_rule_at(s, 2)->is_else);
+    cr_assert(!sinspace_style_rule_at(s, 2)->has_filter);
+    cr_assert(sinspace_style_rule_at(s, 0)->has_filter);
+
+    hits h = match(s, "k", "a", 10000);
+    cr_assert_eq(h.n, 2);
+    cr_assert_str_eq(h.names[0], "a");
+    cr_assert_str_eq(h.names[1], "labels");
+    h = match(s, "k", "b", 10000);
+    cr_assert_eq(h.n, 2);
+    cr_assert_str_eq(h.names[0], "big");
+    /* At 1:25,000 "big" is out of range (max exclusive): the else applies,
+     * and the second style's else too (labels are out of range). */
+    h = match(s, "k", "b", 25000);
+    cr_assert_eq(h.n, 2);
+    cr_assert_str_eq(h.names[0], "else");
+    cr_assert_str_eq(h.names[1], "else2");
+    h = match(s, "k", "z", 500);   /* below the labels' min scale */
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.names[0], "else");
+    h = match(s, "k", "z", 1000);  /* min inclusive */
+    cr_assert_eq(h.n, 2);
+    cr_assert_str_eq(h.names[1], "labels");
+    /* rule_matches on the else rule only checks the scale. */
+    sinspace_style_attr a = {"k", "a"};
+    cr_assert(sinspace_style_rule_matches(s, sinspace_style_rule_at(s, 2), &a, 1, 5));
+    sinspace_style_destroy(s);
+}
+
+#define MARK_RULE(wkn) \
+    "<Rule><Name>" wkn "</Name><PointSymbolizer><Graphic><Mark><WellKnownName>" wkn \
+    "</WellKnownName><Fill><CssParameter name=\"fill\">#FF8000</CssParameter>" \
+    "<CssParameter name=\"fill-opacity\">0.25</CssParameter></Fill></Mark>" \
+    "<Size>12</Size><Rotation>30</Rotation></Graphic></PointSymbolizer></Rule>\n"
+
+Test(style, every_mark_and_fill_colour)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD MARK_RULE("circle") MARK_RULE("square")
+        MARK_RULE("triangle") MARK_RULE("star") MARK_RULE("cross") MARK_RULE("x")
+        MARK_RULE("pentagon") SLD10_TAIL);
+    sinspace_mark expect[] = {SINSPACE_MARK_CIRCLE, SINSPACE_MARK_SQUARE,
+                              SINSPACE_MARK_TRIANGLE, SINSPACE_MARK_STAR,
+                              SINSPACE_MARK_CROSS, SINSPACE_MARK_X,
+                              SINSPACE_MARK_SQUARE};
+    cr_assert_eq(sinspace_style_rule_count(s), 7);
+    for (size_t i = 0; i < 7; i++) {
+        const sinspace_style_rule *r = sinspace_style_rule_at(s, i);
+        cr_assert_eq(r->n_symbolizers, 1);
+        const sinspace_symbolizer *y = &r->symbolizers[0];
+        cr_assert_eq(y->kind, SINSPACE_SYMBOLIZER_POINT);
+        cr_assert_eq(y->mark, expect[i], "rule %zu", i);
+        cr_assert_float_eq(y->size, 12, 1e-12);
+        cr_assert_float_eq(y->rotation, 30, 1e-12);
+        cr_assert(y->has_fill);
+        cr_assert_float_eq(y->fill.r, 1.0, 1e-12);
+        cr_assert_float_eq(y->fill.g, 128 / 255.0, 1e-12);
+        cr_assert_float_eq(y->fill.b, 0.0, 1e-12);
+        cr_assert_float_eq(y->fill.a, 0.25, 1e-12);
+        cr_assert(!y->stroke.enabled); /* a Fill alone: no outline */
+        cr_assert_null(y->graphic_path);
+    }
+    cr_assert_str_eq(sinspace_mark_name(SINSPACE_MARK_STAR), "star");
+    cr_assert(strstr(logbuf, "mem.sld:10: mark 'pentagon' not supported"), "%s", logbuf);
+    sinspace_style_destroy(s);
+}
+
+Test(style, defaults_of_marks_and_lines)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD
+        "<Rule><PointSymbolizer><Graphic><Mark/></Graphic></PointSymbolizer>"
+        "<LineSymbolizer/><PolygonSymbolizer><Fill/></PolygonSymbolizer></Rule>" SLD10_TAIL);
+    const sinspace_symbolizer *y = sinspace_style_rule_at(s, 0)->symbolizers;
+    cr_assert_eq(y[0].mark, SINSPACE_MARK_SQUARE);
+    cr_assert_float_eq(y[0].size, 6, 1e-12);
+    cr_assert(y[0].has_fill);
+    cr_assert_float_eq(y[0].fill.r, 128 / 255.0, 1e-12);
+    cr_assert(y[0].stroke.enabled);
+    cr_assert_float_eq(y[0].stroke.width, 1, 1e-12);
+    cr_assert_eq(y[1].kind, SINSPACE_SYMBOLIZER_LINE);
+    cr_assert(y[1].stroke.enabled);
+    cr_assert_float_eq(y[1].stroke.color.r, 0, 1e-12);
+    cr_assert_float_eq(y[1].stroke.color.a, 1, 1e-12);
+    cr_assert_eq(y[2].kind, SINSPACE_SYMBOLIZER_POLYGON);
+    cr_assert(y[2].has_fill);
+    cr_assert(!y[2].stroke.enabled);
+    cr_assert_null(sinspace_style_rule_at(s, 0)->name);
+    cr_assert_str_eq(sinspace_style_name(s), "t");
+    cr_assert_str_eq(sinspace_style_title(s), "Test");
+    sinspace_style_destroy(s);
+}
+
+#define LINE_RULE(params) \
+    "<Rule><LineSymbolizer><Stroke>" params "</Stroke></LineSymbolizer></Rule>\n"
+#define CSS(n, v) "<CssParameter name=\"" n "\">" v "</CssParameter>"
+
+Test(style, stroke_colours_widths_and_dash_arrays)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD
+        LINE_RULE(CSS("stroke", "#0a0B0c") CSS("stroke-width", "2.5")
+                  CSS("stroke-opacity", "0.5") CSS("stroke-dasharray", "5 2 1 2"))
+        LINE_RULE(CSS("stroke-dasharray", "3"))
+        LINE_RULE(CSS("stroke-dasharray", "4,2") CSS("stroke-linejoin", "round")
+                  CSS("stroke-linecap", "butt"))
+        SLD10_TAIL);
+    const sinspace_stroke *k = &sinspace_style_rule_at(s, 0)->symbolizers[0].stroke;
+    cr_assert(k->enabled);
+    cr_assert_float_eq(k->color.r, 10 / 255.0, 1e-12);
+    cr_assert_float_eq(k->color.g, 11 / 255.0, 1e-12);
+    cr_assert_float_eq(k->color.b, 12 / 255.0, 1e-12);
+    cr_assert_float_eq(k->color.a, 0.5, 1e-12);
+    cr_assert_float_eq(k->width, 2.5, 1e-12);
+    cr_assert_eq(k->n_dash, 4);
+    cr_assert_float_eq(k->dash[0], 5, 1e-12);
+    cr_assert_float_eq(k->dash[3], 2, 1e-12);
+    k = &sinspace_style_rule_at(s, 1)->symbolizers[0].stroke;
+    cr_assert_eq(k->n_dash, 2);
+    cr_assert_float_eq(k->dash[1], 3, 1e-12);
+    k = &sinspace_style_rule_at(s, 2)->symbolizers[0].stroke;
+    cr_assert_eq(k->n_dash, 2);
+    cr_assert_float_eq(k->dash[0], 4, 1e-12);
+    cr_assert_eq(n_warnings, 0, "%s", logbuf); /* joins and caps are known */
+    sinspace_style_destroy(s);
+}
+
+Test(style, bad_values_name_file_line_and_value)
+{
+    cr_assert_eq(load_fail(SLD10_HEAD LINE_RULE(CSS("stroke", "red")) SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_str_eq(sinspace_context_message(ctx),
+                     "mem.sld:4: bad colour (expected #rrggbb) 'red'");
+    cr_assert_eq(load_fail(SLD10_HEAD LINE_RULE(CSS("stroke", "#12345")) SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail(SLD10_HEAD LINE_RULE(CSS("stroke", "#gg0000")) SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail(SLD10_HEAD "\n\n" LINE_RULE(CSS("stroke-opacity", "1.5")) SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert(strstr(sinspace_context_message(ctx), "mem.sld:6:"), "%s",
+              sinspace_context_message(ctx));
+    cr_assert(strstr(sinspace_context_message(ctx), "'1.5'"));
+    cr_assert_eq(load_fail(SLD10_HEAD LINE_RULE(CSS("stroke-width", "-1")) SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail(SLD10_HEAD LINE_RULE(CSS("stroke-width", "wide")) SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail(SLD10_HEAD LINE_RULE(CSS("stroke-dasharray", "4 x")) SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail(SLD10_HEAD LINE_RULE(CSS("stroke-dasharray", "1 2 3 4 5 6 7 8 9"))
+                           SLD10_TAIL), SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail(SLD10_HEAD "<Rule><MinScaleDenominator>5000</MinScaleDenominator>"
+                           "<MaxScaleDenominator>1000</MaxScaleDenominator></Rule>" SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail(SLD10_HEAD "<Rule><MaxScaleDenominator>big</MaxScaleDenominator>"
+                           "</Rule>" SLD10_TAIL), SINSPACE_INVALID_INPUT);
+    /* An operator we cannot evaluate is refused, not ignored. */
+    cr_assert_eq(load_fail(SLD10_HEAD RULE("bbox", "<ogc:BBOX>" PROP("geom") "</ogc:BBOX>")
+                           SLD10_TAIL), SINSPACE_INVALID_INPUT);
+    cr_assert(strstr(sinspace_context_message(ctx), "<ogc:BBOX> not supported"));
+    cr_assert_eq(load_fail(SLD10_HEAD RULE("fn", "<ogc:PropertyIsEqualTo>"
+                           "<ogc:Function name=\"strToLower\">" PROP("a") "</ogc:Function>"
+                           LIT("x") "</ogc:PropertyIsEqualTo>") SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail(SLD10_HEAD RULE("one", "<ogc:PropertyIsEqualTo>" PROP("a")
+                           "</ogc:PropertyIsEqualTo>") SLD10_TAIL), SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail("<?xml version=\"1.0\"?><html><body/></html>"),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert(strstr(sinspace_context_message(ctx), "not an SLD document"));
+}
+
+#define TEXT_RULE(P) \
+    "<" P "Rule><" P "Name>label</" P "Name><" P "MaxScaleDenominator>25000</" P "MaxScaleDenominator>" \
+    "<" P "TextSymbolizer><" P "Label>" PROP("name") "</" P "Label>" \
+    "<" P "Font><" P "%s name=\"font-family\">Noto Sans Thai</" P "%s>" \
+    "<" P "%s name=\"font-size\">13</" P "%s>" \
+    "<" P "%s name=\"font-weight\">bold</" P "%s>" \
+    "<" P "%s name=\"font-style\">italic</" P "%s></" P "Font>" \
+    "<" P "LabelPlacement><" P "PointPlacement><" P "AnchorPoint><" P "AnchorPointX>0</" P "AnchorPointX>" \
+    "<" P "AnchorPointY>1</" P "AnchorPointY></" P "AnchorPoint><" P "Displacement>" \
+    "<" P "DisplacementX>4</" P "DisplacementX><" P "DisplacementY>-6</" P "DisplacementY>" \
+    "</" P "Displacement></" P "PointPlacement></" P "LabelPlacement>" \
+    "<" P "Halo><" P "Radius>2</" P "Radius><" P "Fill><" P "%s name=\"fill\">#ffff00</" P "%s>" \
+    "</" P "Fill></" P "Halo><" P "Fill><" P "%s name=\"fill\">#000080</" P "%s></" P "Fill>" \
+    "</" P "TextSymbolizer></" P "Rule>\n"
+
+static void
+check_text_rule(const sinspace_style *s)
+{
+    cr_assert_eq(sinspace_style_rule_count(s), 1);
+    const sinspace_style_rule *r = sinspace_style_rule_at(s, 0);
+    cr_assert_str_eq(r->name, "label");
+    cr_assert_eq(r->max_scale, 25000);
+    const sinspace_symbolizer *t = &r->symbolizers[0];
+    cr_assert_eq(t->kind, SINSPACE_SYMBOLIZER_TEXT);
+    cr_assert_str_eq(t->label_property, "name");
+    cr_assert_str_eq(t->font_family, "Noto Sans Thai");
+    cr_assert_float_eq(t->font_size, 13, 1e-12);
+    cr_assert_eq(t->font_bold, 1);
+    cr_assert_eq(t->font_italic, 1);
+    cr_assert_float_eq(t->anchor_x, 0, 1e-12);
+    cr_assert_float_eq(t->anchor_y, 1, 1e-12);
+    cr_assert_float_eq(t->displacement_x, 4, 1e-12);
+    cr_assert_float_eq(t->displacement_y, -6, 1e-12);
+    cr_assert_float_eq(t->halo_radius, 2, 1e-12);
+    cr_assert_float_eq(t->halo_fill.r, 1, 1e-12);
+    cr_assert_float_eq(t->halo_fill.g, 1, 1e-12);
+    cr_assert_float_eq(t->halo_fill.b, 0, 1e-12);
+    cr_assert(t->has_fill);
+    cr_assert_float_eq(t->fill.b, 128 / 255.0, 1e-12);
+    cr_assert_float_eq(t->fill.r, 0, 1e-12);
+}
+
+Test(style, text_symbolizer_sld10_and_se11)
+{
+    char xml[8192];
+    snprintf(xml, sizeof xml, SLD10_HEAD TEXT_RULE("") SLD10_TAIL, "CssParameter",
+             "CssParameter", "CssParameter", "CssParameter", "CssParameter",
+             "CssParameter", "CssParameter", "CssParameter", "CssParameter",
+             "CssParameter", "CssParameter", "CssParameter");
+    sinspace_style *s = load_ok(xml);
+    check_text_rule(s);
+    sinspace_style_destroy(s);
+    snprintf(xml, sizeof xml, SE11_HEAD TEXT_RULE("se:") SE11_TAIL, "SvgParameter",
+             "SvgParameter", "SvgParameter", "SvgParameter", "SvgParameter",
+             "SvgParameter", "SvgParameter", "SvgParameter", "SvgParameter",
+             "SvgParameter", "SvgParameter", "SvgParameter");
+    s = load_ok(xml);
+    check_text_rule(s);
+    cr_assert_eq(n_warnings, 0, "%s", logbuf);
+    sinspace_style_destroy(s);
+    /* A text symbolizer without Halo has none. */
+    s = load_ok(SLD10_HEAD "<Rule><TextSymbolizer><Label>" PROP("n")
+                "</Label></TextSymbolizer></Rule>" SLD10_TAIL);
+    cr_assert_eq(sinspace_style_rule_at(s, 0)->symbolizers[0].halo_radius, 0);
+    cr_assert_float_eq(sinspace_style_rule_at(s, 0)->symbolizers[0].font_size, 10, 1e-12);
+    sinspace_style_destroy(s);
+}
+
+Test(style, se11_rule_titles_from_description)
+{
+    sinspace_style *s = load_ok(SE11_HEAD "<se:Rule><se:Name>high</se:Name><se:Description>"
+        "<se:Title>High risk</se:Title><se:Abstract>x</se:Abstract></se:Description>"
+        "<ogc:Filter xmlns:ogc=\"http://www.opengis.net/ogc\">" CMP("EqualTo", "risk_class", "high")
+        "</ogc:Filter><se:PolygonSymbolizer><se:Fill><se:SvgParameter name=\"fill\">#d7191c"
+        "</se:SvgParameter></se:Fill><se:Stroke><se:SvgParameter name=\"stroke\">#000000"
+        "</se:SvgParameter><se:SvgParameter name=\"stroke-width\">0.26</se:SvgParameter>"
+        "</se:Stroke></se:PolygonSymbolizer></se:Rule>"
+        "<se:Rule><se:Name>rest</se:Name><se:ElseFilter xmlns:se=\"http://www.opengis.net/se\"/>"
+        "</se:Rule>" SE11_TAIL);
+    const sinspace_style_rule *r = sinspace_style_rule_at(s, 0);
+    cr_assert_str_eq(r->name, "high");
+    cr_assert_str_eq(r->title, "High risk");
+    cr_assert_eq(r->symbolizers[0].kind, SINSPACE_SYMBOLIZER_POLYGON);
+    cr_assert_float_eq(r->symbolizers[0].stroke.width, 0.26, 1e-12);
+    cr_assert(sinspace_style_rule_at(s, 1)->is_else);
+    cr_assert_str_eq(sinspace_style_rule_at(s, 1)->title, "rest"); /* falls back */
+    hits h = match(s, "risk_class", "low", 1000);
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.names[0], "rest");
+    sinspace_style_destroy(s);
+}
+
+Test(style, unknown_elements_warn_with_line)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD
+        "<Rule>\n<Name>r</Name>\n<Sparkle>yes</Sparkle>\n"
+        "<PointSymbolizer><Graphic><Mark><Glow/></Mark></Graphic></PointSymbolizer>\n"
+        "<VendorOption name=\"spaceAround\">2</VendorOption></Rule>\n" SLD10_TAIL);
+    cr_assert_eq(sinspace_style_rule_count(s), 1);
+    cr_assert_eq(n_warnings, 3, "%s", logbuf);
+    cr_assert(strstr(logbuf, "mem.sld:6: unknown element <Sparkle> in Rule ignored"), "%s", logbuf);
+    cr_assert(strstr(logbuf, "mem.sld:7: unknown element <Glow> in Mark ignored"), "%s", logbuf);
+    cr_assert(strstr(logbuf, "mem.sld:8: <VendorOption name=\"spaceAround\"> not supported"),
+              "%s", logbuf);
+    sinspace_style_destroy(s);
+}
+
+Test(style, malformed_xml_names_the_line)
+{
+    cr_assert_eq(load_fail("<?xml version=\"1.0\"?>\n<StyledLayerDescriptor>\n"
+                           "<NamedLayer>\n<Name>x</Nme>\n</NamedLayer>\n"
+                           "</StyledLayerDescriptor>\n"), SINSPACE_INVALID_INPUT);
+    const char *m = sinspace_context_message(ctx);
+    cr_assert(!strncmp(m, "mem.sld:4: malformed XML", 24), "%s", m);
+    cr_assert_eq(load_fail(""), SINSPACE_INVALID_INPUT);
+    cr_assert_eq(load_fail("not xml at all"), SINSPACE_INVALID_INPUT);
+    cr_assert(strstr(sinspace_context_message(ctx), "mem.sld:1: malformed XML"));
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+#define GRAPHIC_RULE(href) \
+    "<Rule><PointSymbolizer><Graphic><ExternalGraphic><OnlineResource" \
+    " xlink:type=\"simple\" xlink:href=\"" href "\"/><Format>image/svg+xml</Format>" \
+    "</ExternalGraphic><Size>16</Size></Graphic></PointSymbolizer></Rule>"
+
+Test(style, external_graphic_inside_the_folder)
+{
+    char dir[4300], svg[4400], sld[4400];
+    snprintf(dir, sizeof dir, "%s/icons", tmpdir);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    snprintf(svg, sizeof svg, "%s/boat.svg", dir);
+    write_file(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+    snprintf(sld, sizeof sld, "%s/s.sld", tmpdir);
+    write_file(sld, SLD10_HEAD GRAPHIC_RULE("icons/boat.svg")
+               "<Rule><PointSymbolizer><Graphic><ExternalGraphic><OnlineResource"
+               " xlink:href=\"./icons/../icons/boat.svg\"/></ExternalGraphic></Graphic>"
+               "</PointSymbolizer></Rule>" SLD10_TAIL);
+    sinspace_style *s = NULL;
+    cr_assert_eq(sinspace_style_load(ctx, sld, NULL, &s), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    char *real = realpath(svg, NULL);
+    for (size_t i = 0; i < 2; i++) {
+        const sinspace_symbolizer *y = sinspace_style_rule_at(s, i)->symbolizers;
+        cr_assert_eq(y->mark, SINSPACE_MARK_GRAPHIC);
+        cr_assert_str_eq(y->graphic_path, real);
+        cr_assert_str_eq(y->graphic_format, "image/svg+xml");
+    }
+    cr_assert_float_eq(sinspace_style_rule_at(s, 0)->symbolizers->size, 16, 1e-12);
+    free(real);
+    sinspace_style_destroy(s);
+    /* The same SLD in memory with no folder: refused. */
+    const char *xml = SLD10_HEAD GRAPHIC_RULE("icons/boat.svg") SLD10_TAIL;
+    cr_assert_eq(sinspace_style_load_memory(ctx, xml, strlen(xml), "m", NULL, &s),
+                 SINSPACE_PERMISSION);
+    /* A missing graphic is invalid input, not a permission problem. */
+    cr_assert_eq(load_fail(SLD10_HEAD GRAPHIC_RULE("icons/none.svg") SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+}
+
+Test(style, external_graphics_outside_are_refused)
+{
+    const char *bad[] = {"http://example.org/x.svg", "https://example.org/x.png",
+                         "file:///etc/passwd", "../../etc/passwd", "/etc/passwd",
+                         "icons/../../x.svg", "/nonexistent/x.svg"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char xml[4096];
+        snprintf(xml, sizeof xml, SLD10_HEAD
+                 "<Rule><PointSymbolizer><Graphic><ExternalGraphic><OnlineResource"
+                 " xlink:href=\"%s\"/><Format>image/svg+xml</Format></ExternalGraphic>"
+                 "</Graphic></PointSymbolizer></Rule>" SLD10_TAIL, bad[i]);
+        cr_assert_eq(load_fail(xml), SINSPACE_PERMISSION, "%s: %s", bad[i],
+                     sinspace_context_message(ctx));
+        cr_assert(strstr(sinspace_context_message(ctx), bad[i]), "%s",
+                  sinspace_context_message(ctx));
+    }
+    /* A link inside the folder that points out of it. */
+    char link[4300];
+    snprintf(link, sizeof link, "%s/passwd.svg", tmpdir);
+    cr_assert_eq(symlink("/etc/passwd", link), 0);
+    cr_assert_eq(load_fail(SLD10_HEAD GRAPHIC_RULE("passwd.svg") SLD10_TAIL),
+                 SINSPACE_PERMISSION);
+}
+
+Test(style, xxe_is_refused_and_reads_nothing)
+{
+    char secret[4300];
+    snprintf(secret, sizeof secret, "%s/secret.txt", tmpdir);
+    write_file(secret, "TOPSECRET-42");
+    char xml[8192];
+    snprintf(xml, sizeof xml,
+             "<?xml version=\"1.0\"?>\n"
+             "<!DOCTYPE StyledLayerDescriptor [\n"
+             "<!ENTITY x SYSTEM \"file://%s\">\n"
+             "<!ENTITY pw SYSTEM \"file:///etc/passwd\">\n]>\n"
+             "<StyledLayerDescriptor version=\"1.0.0\"><NamedLayer><Name>&x;&pw;</Name>"
+             "<UserStyle><FeatureTypeStyle><Rule><Name>&x;</Name></Rule>"
+             "</FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n",
+             secret);
+    cr_assert_eq(load_fail(xml), SINSPACE_INVALID_INPUT);
+    const char *m = sinspace_context_message(ctx);
+    cr_assert(strstr(m, "DOCTYPE"), "%s", m);
+    cr_assert_null(strstr(m, "TOPSECRET"));
+    cr_assert_null(strstr(m, "root:"));
+    cr_assert_null(strstr(logbuf, "TOPSECRET"));
+    /* Parameter entities and an external DTD: refused too. */
+    snprintf(xml, sizeof xml,
+             "<?xml version=\"1.0\"?>\n"
+             "<!DOCTYPE StyledLayerDescriptor [<!ENTITY %% p SYSTEM \"file://%s\"> %%p;]>\n"
+             "<StyledLayerDescriptor version=\"1.0.0\"/>\n", secret);
+    cr_assert_eq(load_fail(xml), SINSPACE_INVALID_INPUT);
+    cr_assert_null(strstr(sinspace_context_message(ctx), "TOPSECRET"));
+    cr_assert_eq(load_fail("<?xml version=\"1.0\"?>\n<!DOCTYPE StyledLayerDescriptor SYSTEM"
+                           " \"http://example.org/evil.dtd\">\n<StyledLayerDescriptor/>\n"),
+                 SINSPACE_INVALID_INPUT);
+    /* Billion laughs: refused, and quickly. */
+    cr_assert_eq(load_fail("<?xml version=\"1.0\"?>\n<!DOCTYPE l [\n"
+                           "<!ENTITY a \"aaaaaaaaaa\">\n"
+                           "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+                           "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+                           "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n]>\n"
+                           "<StyledLayerDescriptor><NamedLayer><Name>&d;&d;&d;</Name>"
+                           "</NamedLayer></StyledLayerDescriptor>\n"),
+                 SINSPACE_INVALID_INPUT);
+    /* A plain DOCTYPE with nothing in it is harmless. */
+    sinspace_style *s = load_ok("<?xml version=\"1.0\"?>\n<!DOCTYPE StyledLayerDescriptor>\n"
+                                SLD10_ROOT RULE("a", CMP("EqualTo", "k", "a")) SLD10_TAIL);
+    cr_assert_eq(sinspace_style_rule_count(s), 1);
+    sinspace_style_destroy(s);
+}
+
+Test(style, huge_values_do_not_crash)
+{
+    size_t big = 10u << 20;
+    const char *head = SLD10_HEAD "<Rule foo=\"";
+    const char *tail = "\"><Name>r</Name></Rule>" SLD10_TAIL;
+    size_t n = strlen(head) + big + strlen(tail) + 1;
+    char *xml = malloc(n);
+    cr_assert_not_null(xml);
+    strcpy(xml, head);
+    memset(xml + strlen(head), 'A', big);
+    strcpy(xml + strlen(head) + big, tail);
+    sinspace_style *s = NULL;
+    sinspace_status st = sinspace_style_load_memory(ctx, xml, strlen(xml), "big.sld",
+                                                    tmpdir, &s);
+    /* libxml2 refuses attribute values over its limit; either way no crash. */
+    cr_assert(st == SINSPACE_OK || st == SINSPACE_INVALID_INPUT);
+    sinspace_style_destroy(s);
+    /* A 10 MB colour value: refused, message kept short. */
+    const char *h2 = SLD10_HEAD "<Rule><LineSymbolizer><Stroke><CssParameter name=\"stroke\">";
+    const char *t2 = "</CssParameter></Stroke></LineSymbolizer></Rule>" SLD10_TAIL;
+    n = strlen(h2) + big + strlen(t2) + 1;
+    char *x2 = malloc(n);
+    cr_assert_not_null(x2);
+    strcpy(x2, h2);
+    memset(x2 + strlen(h2), 'B', big);
+    strcpy(x2 + strlen(h2) + big, t2);
+    s = NULL;
+    st = sinspace_style_load_memory(ctx, x2, strlen(x2), "big.sld", tmpdir, &s);
+    cr_assert_eq(st, SINSPACE_INVALID_INPUT);
+    cr_assert_null(s);
+    cr_assert(strlen(sinspace_context_message(ctx)) < 200);
+    free(xml);
+    free(x2);
+}
+
+static char *
+style_path(const char *name)
+{
+    static char buf[4][4200];
+    static int i;
+    i = (i + 1) % 4;
+    const char *root = getenv("SINSPACE_SOURCE_ROOT");
+    cr_assert_not_null(root);
+    snprintf(buf[i], sizeof buf[i], "%s/styles/%s", root, name);
+    return buf[i];
+}
+
+static hits
+match_attrs(const sinspace_style *s, const sinspace_style_attr *a, size_t n, double scale)
+{
+    hits h;
+    memset(&h, 0, sizeof h);
+    sinspace_style_match(s, a, n, scale, record, &h);
+    return h;
+}
+
+Test(style, qgis_export_loads_with_vendor_option_warnings)
+{
+    sinspace_style *s = NULL;
+    cr_assert_eq(sinspace_style_load(ctx, style_path("qgis-export.sld"), NULL, &s),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    cr_assert_str_eq(sinspace_style_name(s), "workplaces_risk");
+    cr_assert_eq(sinspace_style_rule_count(s), 9);
+    cr_assert_str_eq(sinspace_style_rule_at(s, 0)->title, "High (2.333 - 3.000)");
+    cr_assert_eq(n_warnings, 2, "%s", logbuf);
+    cr_assert(strstr(logbuf, "<se:VendorOption name=\"maxDisplacement\"> not supported"),
+              "%s", logbuf);
+    sinspace_style_attr a[3] = {{"risk", "2.5"}, {"sector", "brothel"}, {"status", "active"}};
+    hits h = match_attrs(s, a, 3, 10000);
+    cr_assert_eq(h.n, 3);
+    cr_assert_str_eq(h.names[0], "High (2.333 - 3.000)");
+    cr_assert_str_eq(h.names[1], "Brothels and massage parlours");
+    cr_assert_str_eq(h.names[2], "name");
+    /* No risk, closed: the null and closed rules, so not the else. */
+    sinspace_style_attr b[3] = {{"risk", NULL}, {"sector", "fishing"}, {"status", "closed"}};
+    h = match_attrs(s, b, 3, 30000);
+    cr_assert_eq(h.n, 2);
+    cr_assert_str_eq(h.names[0], "Closed");
+    cr_assert_str_eq(h.names[1], "Unscored risk");
+    /* Nothing else applies: the else rule alone. */
+    sinspace_style_attr c[3] = {{"risk", "0.5"}, {"sector", "fishing"}, {"status", "active"}};
+    h = match_attrs(s, c, 3, 30000);
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.names[0], "Not scored");
+    const sinspace_symbolizer *x = sinspace_style_rule_at(s, 3)->symbolizers;
+    cr_assert_eq(x->mark, SINSPACE_MARK_X);
+    cr_assert_float_eq(x->rotation, 45, 1e-12);
+    cr_assert(!x->has_fill);
+    cr_assert_eq(x->stroke.n_dash, 2);
+    sinspace_style_destroy(s);
+}
+
+Test(style, shipped_risk_style)
+{
+    sinspace_style *s = NULL;
+    cr_assert_eq(sinspace_style_load(ctx, style_path("risk.sld"), NULL, &s), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_eq(n_warnings, 0, "%s", logbuf);
+    for (size_t i = 0; i < sinspace_style_rule_count(s); i++)
+        cr_assert_not_null(sinspace_style_rule_at(s, i)->title);
+    struct {
+        const char *cls, *sector;
+        const char *rule;
+        sinspace_mark mark;
+        const char *color;
+    } cases[] = {
+        {"high", "brothel", "high-sex", SINSPACE_MARK_STAR, "d7191c"},
+        {"medium", "karaoke_bar", "medium-venue", SINSPACE_MARK_CIRCLE, "fdae61"},
+        {"low", "garment_factory", "low-factory", SINSPACE_MARK_SQUARE, "2c7bb6"},
+        {NULL, "fishing", "unscored-fishing", SINSPACE_MARK_TRIANGLE, "9e9e9e"},
+        {"high", "construction", "high-building", SINSPACE_MARK_CROSS, "d7191c"},
+        {"low", "domestic_work_agency", "low-agency", SINSPACE_MARK_X, "2c7bb6"},
+        {"high", "tea_shop", "high-other", SINSPACE_MARK_CIRCLE, "d7191c"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sinspace_style_attr a[3] = {{"risk_class", cases[i].cls},
+                                    {"sector", cases[i].sector},
+                                    {"name", "Test Venue"}};
+        hits h = match_attrs(s, a, 3, 10000);
+        cr_assert_eq(h.n, 2, "case %zu: %d rules", i, h.n);
+        cr_assert_str_eq(h.names[0], cases[i].rule);
+        cr_assert_str_eq(h.names[1], "labels");
+        h = match_attrs(s, a, 3, 100000); /* no labels at small scales */
+        cr_assert_eq(h.n, 1);
+        for (size_t k = 0; k < sinspace_style_rule_count(s); k++) {
+            const sinspace_style_rule *r = sinspace_style_rule_at(s, k);
+            if (strcmp(r->name, cases[i].rule))
+                continue;
+            const sinspace_symbolizer *y = r->symbolizers;
+            cr_assert_eq(y->mark, cases[i].mark, "case %zu", i);
+            char hex[8];
+            snprintf(hex, sizeof hex, "%02x%02x%02x", (int)lround(y->fill.r * 255),
+                     (int)lround(y->fill.g * 255), (int)lround(y->fill.b * 255));
+            cr_assert_str_eq(hex, cases[i].color);
+        }
+    }
+    const sinspace_style_rule *labels =
+        sinspace_style_rule_at(s, sinspace_style_rule_count(s) - 1);
+    cr_assert_eq(labels->max_scale, 25000);
+    cr_assert_str_eq(labels->symbolizers->label_property, "name");
+    cr_assert(labels->symbolizers->halo_radius > 0);
+    sinspace_style_destroy(s);
+}
+
+Test(style, shipped_areas_and_zones_styles)
+{
+    sinspace_style *s = NULL;
+    cr_assert_eq(sinspace_style_load(ctx, style_path("areas.sld"), NULL, &s), SINSPACE_OK);
+    sinspace_style_attr sel[2] = {{"selected", "1"}, {"name_latin", "Khlong Toei"}};
+    hits h = match_attrs(s, sel, 2, 100000);
+    cr_assert_eq(h.n, 2);
+    cr_assert_str_eq(h.names[0], "selected");
+    cr_assert_str_eq(h.names[1], "selected-label");
+    sinspace_style_attr other[2] = {{"selected", "0"}, {"name_latin", "Pathum Wan"}};
+    h = match_attrs(s, other, 2, 100000);
+    cr_assert_eq(h.n, 2);
+    cr_assert_str_eq(h.names[0], "others");
+    cr_assert_str_eq(h.names[1], "other-labels");
+    h = match_attrs(s, other, 2, 500000);
+    cr_assert_eq(h.n, 1);
+    sinspace_style_destroy(s);
+
+    cr_assert_eq(sinspace_style_load(ctx, style_path("zones.sld"), NULL, &s), SINSPACE_OK);
+    const char *risks[] = {"2.5", "2.333", "2.0", "1.2", NULL};
+    const char *expect[] = {"zone-high", "zone-high", "zone-medium", "zone-low", "zone-low"};
+    for (int i = 0; i < 5; i++) {
+        sinspace_style_attr a = {"max_risk", risks[i]};
+        h = match_attrs(s, &a, 1, 100000);
+        cr_assert_eq(h.n, 1);
+        cr_assert_str_eq(h.names[0], expect[i], "risk %s", risks[i] ? risks[i] : "null");
+    }
+    sinspace_style_destroy(s);
+    cr_assert_eq(n_warnings, 0, "%s", logbuf);
+}
+
+Test(style, null_arguments_and_missing_files)
+{
+    sinspace_style *s = NULL;
+    cr_assert_eq(sinspace_style_load(ctx, NULL, NULL, &s), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_style_load(NULL, "x", NULL, &s), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_style_load(ctx, "/nonexistent/x.sld", NULL, &s), SINSPACE_NOT_FOUND);
+    cr_assert_eq(sinspace_style_load_memory(ctx, NULL, 0, NULL, NULL, &s),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert_null(s);
+    sinspace_style_destroy(NULL);
+    cr_assert_null(sinspace_style_name(NULL));
+    cr_assert_eq(sinspace_style_rule_count(NULL), 0);
+    cr_assert_null(sinspace_style_rule_at(NULL, 0));
+    cr_assert_eq(sinspace_style_match(NULL, NULL, 0, 1, NULL, NULL), 0);
+    cr_assert_eq(sinspace_style_rule_matches(NULL, NULL, NULL, 0, 1), 0);
+    s = load_ok(SLD10_HEAD RULE("a", CMP("EqualTo", "k", "a")) SLD10_TAIL);
+    cr_assert_null(sinspace_style_rule_at(s, 1));
+    sinspace_style_rule fake = *sinspace_style_rule_at(s, 0);
+    cr_assert_eq(sinspace_style_rule_matches(s, &fake, NULL, 0, 1), 0);
+    cr_assert_null(sinspace_style_rule_describe_filter(s, &fake));
+    sinspace_style_destroy(s);
+}
+
+static int
+run(const char *args)
+{
+    const char *bin = getenv("SINSPACE_BIN");
+    cr_assert_not_null(bin);
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "'%s' %s > '%s/out' 2>&1", bin, args, tmpdir);
+    int rc = system(cmd);
+    cr_assert(WIFEXITED(rc));
+    return WEXITSTATUS(rc);
+}
+
+Test(style, cli_style_check)
+{
+    char args[16384];
+    snprintf(args, sizeof args, "style check '%s' '%s' '%s' '%s'", style_path("risk.sld"),
+             style_path("areas.sld"), style_path("zones.sld"), style_path("qgis-export.sld"));
+    cr_assert_eq(run(args), 0);
+    char bad[4300];
+    snprintf(bad, sizeof bad, "%s/bad.sld", tmpdir);
+    write_file(bad, SLD10_HEAD LINE_RULE(CSS("stroke", "blue")) SLD10_TAIL);
+    snprintf(args, sizeof args, "style check '%s' '%s'", style_path("risk.sld"), bad);
+    cr_assert_eq(run(args), 3);
+    snprintf(bad, sizeof bad, "%s/evil.sld", tmpdir);
+    write_file(bad, SLD10_HEAD GRAPHIC_RULE("../../etc/passwd") SLD10_TAIL);
+    snprintf(args, sizeof args, "style check '%s'", bad);
+    cr_assert_eq(run(args), 1);
+    cr_assert_eq(run("style check"), 2);
+}
