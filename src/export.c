@@ -878,9 +878,6 @@ step_rows(exporter *ex, sqlite3_stmt *stmt)
                              ? NAN : sqlite3_column_double(stmt, n + 1);
             double lat = sqlite3_column_type(stmt, n + 2) == SQLITE_NULL
                              ? NAN : sqlite3_column_double(stmt, n + 2);
-            /* gr outlives the if: all[district].text points into it
-             * until sink_write has written the row. */
-            sinspace_geomask_result gr;
             if (public_ && isfinite(lon) && isfinite(lat)) {
                 long long wid = sqlite3_column_int64(stmt, n + 3);
                 const char *ext = (const char *)sqlite3_column_text(stmt, n + 4);
