@@ -46,4 +46,9 @@ rm -f "$db" "$db-journal" "$db-wal" "$db-shm"
     "$data/bangkok_districts.geojson"
 "$gen" sample --data "$data" --out "$work"
 "$sinspace" import "$db" "$work/workplaces.csv"
+# The real Sentinel-2 scene of Khlong Toei.  Its file records no acquisition
+# date, so none is claimed: maps say the date is unknown.
+"$sinspace" tiles add "$db" "$data/sentinel2_khlong_toei.tif" \
+    --source "Copernicus Sentinel-2 (true colour, 10 m)" \
+    --attribution "Contains modified Copernicus Sentinel data"
 "$sinspace" info "$db"

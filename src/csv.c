@@ -167,9 +167,10 @@ _sinspace_csv_next(sinspace_csv *csv, char ***fields, size_t *n_fields,
         c = csv_peek(csv);
         if (c == '\r') {
             csv_getc(csv);
-            if (csv_peek(csv) == '\n')
-                continue;
-            break;
+            /* CRLF: the LF is counted below; a lone CR ends a line too. */
+            if (csv_peek(csv) != '\n')
+                csv->line++;
+            continue;
         }
         if (c != '\n')
             break;
@@ -187,11 +188,17 @@ _sinspace_csv_next(sinspace_csv *csv, char ***fields, size_t *n_fields,
     int quoted = 0, after_quote = 0, at_field_start = 1;
     for (;;) {
         c = csv_getc(csv);
-        if (csv->rec_len >= SINSPACE_CSV_MAX_RECORD) {
-            if (quoted) {
-                /* Cannot resynchronise inside quotes: skip to line end. */
-            }
-            skip_line(csv);
+        /* Over the limit only when another byte would be stored: a record
+         * of exactly the limit ends here, and its line end must not make
+         * skip_line swallow the next record. */
+        if (csv->rec_len >= SINSPACE_CSV_MAX_RECORD && c >= 0 &&
+            (quoted || (c != '\n' && c != '\r'))) {
+            /* Inside quotes there is no telling where the record ends:
+             * resynchronise at the next line end. */
+            if (c == '\n')
+                csv->line++;
+            else
+                skip_line(csv);
             FAIL("record longer than %d bytes", SINSPACE_CSV_MAX_RECORD);
         }
         if (quoted) {

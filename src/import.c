@@ -755,6 +755,20 @@ open_rejects(importer *im)
 {
     if (!im->opts->rejects_path)
         return SINSPACE_OK;
+    /* The rejects file is truncated: never let that be the source being
+     * read or the database being written. */
+    struct stat rs, other;
+    if (stat(im->opts->rejects_path, &rs) == 0) {
+        int is_source = stat(im->path, &other) == 0 && rs.st_dev == other.st_dev &&
+                        rs.st_ino == other.st_ino;
+        int is_db = stat(im->store->path, &other) == 0 &&
+                    rs.st_dev == other.st_dev && rs.st_ino == other.st_ino;
+        if (is_source || is_db)
+            return _sinspace_error(im->ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "%s: the rejects file may not be the %s",
+                                   im->opts->rejects_path,
+                                   is_source ? "file being imported" : "database");
+    }
     int fd = open(im->opts->rejects_path,
                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -917,7 +931,13 @@ import_csv(importer *im)
         int bad;
         if (im->kind == SINSPACE_IMPORT_OBSERVATIONS) {
             memset(&p, 0, sizeof p);
-            bad = validate_observation(im, &r, &p, reason, sizeof reason);
+            bad = 0;
+            if (!r.v[COL_ID]) {
+                snprintf(reason, sizeof reason, "id is missing");
+                bad = -1;
+            }
+            if (!bad)
+                bad = validate_observation(im, &r, &p, reason, sizeof reason);
             if (!bad && !p.has_observation) {
                 snprintf(reason, sizeof reason, "no risk and no indicator score");
                 bad = -1;
@@ -1304,14 +1324,14 @@ import_ogr_workplaces(importer *im, OGRLayerH layer)
         for (int i = 0; i < nf; i++) {
             if (map[i] < 0 || !OGR_F_IsFieldSetAndNotNull(feat, i))
                 continue;
+            /* OGR reads "2025-03-01" in GeoJSON as a Date, which it
+             * formats as "2025/03/01": give the contract's ISO form. */
             OGRFieldType ft = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
-            if (ft == OFTDate || ft == OFTDateTime) {
-                /* OGR's text form of a date is YYYY/MM/DD; the contract's
-                 * is ISO 8601. */
-                int y, mo, d, h, mi, tz;
-                float sec;
-                char iso[32];
-                OGR_F_GetFieldAsDateTimeEx(feat, i, &y, &mo, &d, &h, &mi, &sec, &tz);
+            int y, mo, d, h, mi, tz;
+            float sec;
+            char iso[32];
+            if ((ft == OFTDate || ft == OFTDateTime) &&
+                OGR_F_GetFieldAsDateTimeEx(feat, i, &y, &mo, &d, &h, &mi, &sec, &tz)) {
                 snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, mo, d);
                 values[map[i]] = _sinspace_strdup(iso);
             } else {

@@ -237,6 +237,9 @@ static int
 parse_number(const char *s, double *out)
 {
     char *end;
+    /* Decimal only: strtod would also take "0x10", "inf" and "nan". */
+    if (strpbrk(s, "xXiInN"))
+        return -1;
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || errno == ERANGE || !isfinite(v))
@@ -1406,9 +1409,8 @@ check_doctype(parser *p, xmlDocPtr doc)
     if (doc->extSubset || (dtd && (dtd->entities || dtd->pentities ||
                                    dtd->ExternalID || dtd->SystemID)))
         return _sinspace_error(p->ctx, SINSPACE_INVALID_INPUT,
-                               "%s:%ld: a DOCTYPE declaring entities or an "
-                               "external DTD is refused", p->name,
-                               dtd ? line_of((xmlNode *)dtd) : 1L);
+                               "%s: a DOCTYPE declaring entities or an external "
+                               "DTD is refused (SLD needs neither)", p->name);
     return SINSPACE_OK;
 }
 
@@ -1678,7 +1680,8 @@ like_match(const char *pattern, const char *text, const filter *f)
         if (!star_p)
             return 0;
         p = star_p;
-        t = ++star_t;
+        star_t += utf8_len(star_t);
+        t = star_t;
     }
     while (*p == (unsigned char)f->wild)
         p++;

@@ -459,10 +459,10 @@ sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
                    const sinspace_tiles_add_options *opts,
                    sinspace_tiles_add_result *result)
 {
-    if (!store || (!paths && n))
+    if (!store || !paths || n == 0)
         return _sinspace_error(store ? store->ctx : NULL,
                                SINSPACE_INVALID_ARGUMENT,
-                               "tiles_add: store and paths are required");
+                               "tiles_add: store and at least one path are required");
     sinspace_context *ctx = store->ctx;
     sinspace_tiles_add_options o;
     sinspace_tiles_add_options_init(&o);
@@ -473,7 +473,7 @@ sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
         char err[128];
         if (_sinspace_parse_date(o.acquired, date, err, sizeof err) < 0)
             return _sinspace_error(ctx, SINSPACE_INVALID_ARGUMENT,
-                                   "acquisition date '%s': %s", o.acquired, err);
+                                   "acquisition %s", err);
         o.acquired = date;
     }
     sinspace_status st;
@@ -484,7 +484,7 @@ sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
         return _sinspace_error(ctx, SINSPACE_PERMISSION,
                                "%s: opened read-only", store->path);
 
-    tile_info *infos = calloc(n ? n : 1, sizeof *infos);
+    tile_info *infos = calloc(n, sizeof *infos);
     if (!infos)
         return _sinspace_error(ctx, SINSPACE_NO_MEMORY, "out of memory");
     /* Read every raster first: one bad file writes nothing. */

@@ -89,6 +89,11 @@ ok
 # The independent validators.
 if ! command -v node >/dev/null 2>&1 || [ ! -d "$SRC/tests/node/node_modules/@placemarkio/check-geojson" ] \
    || [ ! -d "$SRC/tests/node/node_modules/geojson-validation" ]; then
+  # CI installs them (scripts/test.sh runs scripts/deps-npm.sh): there a
+  # missing validator is a failure, never a silent skip.
+  if [ "${CI:-}" = true ]; then
+    fail "GeoJSON validators not installed in CI (scripts/deps-npm.sh)"
+  fi
   echo "SKIP: GeoJSON validators not installed (run scripts/deps-npm.sh)"
   echo "export_cli: $passed passed, 0 failed"
   exit 77

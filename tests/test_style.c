@@ -130,6 +130,8 @@ Test(style, comparisons_numeric_and_string)
     cr_assert(!matches1(s, "v", "10"));
     cr_assert(!matches1(s, "v", "9a"));   /* ... "9a" > "10" as text */
     cr_assert(matches1(s, "v", "-1e3"));
+    cr_assert(matches1(s, "v", "0x20"));  /* text, not hex 32: "0x20" < "10" */
+    cr_assert(!matches1(s, "v", "nan"));
     sinspace_style_destroy(s);
 
     s = load_ok(SLD10_HEAD RULE("le", CMP("LessThanOrEqualTo", "v", "2.333")) SLD10_TAIL);
@@ -937,4 +939,50 @@ Test(style, cli_style_check)
     snprintf(args, sizeof args, "style check '%s'", bad);
     cr_assert_eq(run(args), 1);
     cr_assert_eq(run("style check"), 2);
+}
+
+/* destroy(load(data)) over every truncation point and seeded byte flips of
+ * a real QGIS-shaped style: only clean failures, never a crash (run under
+ * ASan to catch the quiet ones). */
+Test(style, mutated_documents_fail_cleanly)
+{
+    FILE *f = fopen(style_path("qgis-export.sld"), "rb");
+    cr_assert_not_null(f);
+    static char orig[65536];
+    size_t n = fread(orig, 1, sizeof orig, f);
+    fclose(f);
+    cr_assert(n > 1000 && n < sizeof orig);
+    char *buf = malloc(n);
+    cr_assert_not_null(buf);
+    unsigned long long seed = 42;
+    int ok = 0, invalid = 0;
+    for (int round = 0; round < 600; round++) {
+        memcpy(buf, orig, n);
+        size_t len = n;
+        if (round < 200) {
+            len = (size_t)round * n / 200;  /* truncated */
+        } else {
+            for (int k = 0; k < 1 + round % 8; k++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                size_t at = (size_t)(seed >> 33) % n;
+                static const char junk[] = "<>&\"'/=#x9 \n\0ogc:Filter";
+                buf[at] = junk[(seed >> 20) % (sizeof junk - 1)];
+            }
+        }
+        sinspace_style *s = NULL;
+        sinspace_status st = sinspace_style_load_memory(ctx, buf, len, "fuzz.sld",
+                                                        tmpdir, &s);
+        cr_assert(st == SINSPACE_OK || st == SINSPACE_INVALID_INPUT,
+                  "round %d: %s", round, sinspace_context_message(ctx));
+        if (st == SINSPACE_OK) {
+            ok++;
+            sinspace_style_attr a[2] = {{"risk", "2.5"}, {"sector", "brothel"}};
+            sinspace_style_match(s, a, 2, 10000, NULL, NULL);
+        } else {
+            invalid++;
+        }
+        sinspace_style_destroy(s);
+    }
+    cr_assert(ok > 0 && invalid > 0, "ok %d invalid %d", ok, invalid);
+    free(buf);
 }

@@ -5,6 +5,8 @@
 
 #include "sinspaceInt.h"
 
+#include <gdal.h>
+#include <gdal_utils.h>
 #include <ogr_api.h>
 
 #include <math.h>
@@ -276,6 +278,89 @@ Test(tiles, all_sample_rasters_in_one_call)
                        " AND pixel_size_m BETWEEN 0.14 AND 0.16"), 1);
 }
 
+/* Converts a raster with GDALTranslate (e.g. "-of", "VRT"). */
+static void
+translate(const char *from, const char *to, const char *fmt)
+{
+    char *argv[] = {"-of", (char *)fmt, NULL};
+    GDALTranslateOptions *o = GDALTranslateOptionsNew(argv, NULL);
+    GDALDatasetH src = GDALOpen(from, GA_ReadOnly);
+    cr_assert(o && src);
+    GDALDatasetH out = GDALTranslate(to, src, o, NULL);
+    cr_assert_not_null(out, "%s: %s", fmt, CPLGetLastErrorMsg());
+    GDALClose(out);
+    GDALClose(src);
+    GDALTranslateOptionsFree(o);
+}
+
+static int
+find_by_driver(void *user, const sinspace_tile *t)
+{
+    tile_copy *c = user;
+    if (strcmp(t->driver, c->driver))
+        return 0;
+    copy_tile(c, t);
+    return 1;
+}
+
+Test(tiles, vrt_jpeg2000_and_mbtiles)
+{
+    const char *src = raster("sentinel2_khlong_toei.tif");
+    translate(src, tmpfile_path("s2.vrt"), "VRT");
+    translate(src, tmpfile_path("s2.jp2"), "JP2OpenJPEG");
+    translate(src, tmpfile_path("s2.mbtiles"), "MBTiles");
+    const char *paths[3] = {tmpfile_path("s2.vrt"), tmpfile_path("s2.jp2"),
+                            tmpfile_path("s2.mbtiles")};
+    sinspace_tiles_add_result r;
+    cr_assert_eq(sinspace_tiles_add(store, paths, 3, NULL, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(r.inserted, 3);
+    const char *drivers[] = {"VRT", "JP2OpenJPEG"};
+    for (int i = 0; i < 2; i++) {
+        tile_copy t;
+        memset(&t, 0, sizeof t);
+        snprintf(t.driver, sizeof t.driver, "%s", drivers[i]);
+        cr_assert_eq(sinspace_tiles_list(store, find_by_driver, &t), SINSPACE_OK);
+        cr_assert_eq(t.found, 1, "%s", drivers[i]);
+        cr_assert_str_eq(t.crs, "EPSG:32647");
+        assert_vertex(t.footprint, 0, 100.5507541, 13.7427936, 1e-6);
+        assert_vertex(t.footprint, 40, 100.6015772, 13.6969121, 1e-6);
+        OGR_G_DestroyGeometry(t.footprint);
+    }
+    tile_copy m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.driver, sizeof m.driver, "MBTiles");
+    cr_assert_eq(sinspace_tiles_list(store, find_by_driver, &m), SINSPACE_OK);
+    cr_assert_eq(m.found, 1);
+    cr_assert_str_eq(m.crs, "EPSG:3857");
+    /* The scene warped to web mercator: the same place, within a pixel. */
+    cr_assert(fabs(m.west - 100.5504549) < 1e-4 && fabs(m.east - 100.6018862) < 1e-4 &&
+              fabs(m.south - 13.6969121) < 1e-4 && fabs(m.north - 13.7427936) < 1e-4,
+              "%f %f %f %f", m.west, m.south, m.east, m.north);
+    OGR_G_DestroyGeometry(m.footprint);
+}
+
+Test(tiles, date_from_imagery_metadata_and_override)
+{
+    const char *copy = tmpfile_path("dated.tif");
+    GDALDatasetH src = GDALOpen(raster("sentinel2_khlong_toei.tif"), GA_ReadOnly);
+    GDALDatasetH dst = GDALCreateCopy(GDALGetDriverByName("GTiff"), copy, src, 0,
+                                      NULL, NULL, NULL);
+    cr_assert_not_null(dst);
+    GDALSetMetadataItem(dst, "ACQUISITIONDATETIME", "2021-12-24T03:45:00Z", "IMAGERY");
+    GDALClose(dst);
+    GDALClose(src);
+    cr_assert_eq(add1(copy, NULL, NULL), SINSPACE_OK);
+    tile_copy t = only_tile();
+    cr_assert_str_eq(t.acquired, "2021-12-24");
+    OGR_G_DestroyGeometry(t.footprint);
+    /* --date wins over the metadata. */
+    cr_assert_eq(add1(copy, "2022-01-15", NULL), SINSPACE_OK);
+    t = only_tile();
+    cr_assert_str_eq(t.acquired, "2022-01-15");
+    OGR_G_DestroyGeometry(t.footprint);
+}
+
 static void
 assert_nothing_written(void)
 {
@@ -495,6 +580,10 @@ Test(tiles, covering_a_bbox_orders_finest_first)
 Test(tiles, null_arguments)
 {
     cr_assert_eq(sinspace_tiles_add(NULL, NULL, 0, NULL, NULL), SINSPACE_INVALID_ARGUMENT);
+    const char *none[1] = {NULL};
+    cr_assert_eq(sinspace_tiles_add(store, none, 0, NULL, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_tiles_add(store, none, 1, NULL, NULL), SINSPACE_INVALID_ARGUMENT);
+    assert_nothing_written();
     cr_assert_eq(sinspace_tiles_list(NULL, copy_tile, NULL), SINSPACE_INVALID_ARGUMENT);
     cr_assert_eq(sinspace_tiles_remove(store, NULL, NULL), SINSPACE_INVALID_ARGUMENT);
     cr_assert_eq(sinspace_tiles_remove(store, "", NULL), SINSPACE_INVALID_ARGUMENT);

@@ -9,11 +9,12 @@
 #include <sinspace/audit.h>
 #include <sinspace/query.h>
 #include <sinspace/fence.h>
-#include <sinspace/export.h>
 #include <sinspace/render.h>
-#include <sinspace/serve.h>
 #include <sinspace/tiles.h>
 #include <sinspace/style.h>
+#include <sinspace/zones.h>
+#include <sinspace/export.h>
+#include <sinspace/serve.h>
 
 #ifdef __cplusplus
 extern "C" {

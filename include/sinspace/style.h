@@ -5,8 +5,12 @@
  * range and symbolizers.  Sizes and widths are in SLD pixels: the OGC
  * standardised rendering pixel of 0.28 mm, so a renderer at any dpi scales
  * them by dpi / 90.7.  Unknown elements are logged as warnings naming the
- * element and line, never fatal; malformed XML or values fail with
- * SINSPACE_INVALID_INPUT naming file and line. */
+ * element and line, never fatal; malformed XML or values, and filter
+ * operators or expressions sinspace cannot evaluate (a rule that silently
+ * matched everything would draw the wrong risk), fail with
+ * SINSPACE_INVALID_INPUT naming file and line.  The XML is read with no
+ * network access and no entity or DTD loading; a DOCTYPE declaring
+ * entities is refused. */
 #ifndef SINSPACE_STYLE_H
 #define SINSPACE_STYLE_H
 
@@ -114,9 +118,11 @@ size_t sinspace_style_rule_count(const sinspace_style *style);
 const sinspace_style_rule *sinspace_style_rule_at(const sinspace_style *style,
                                                   size_t index);
 
-/* 1 if the rule applies to the feature at this scale denominator, else 0.
- * An ElseFilter rule applies when no other rule of the same
- * FeatureTypeStyle does; sinspace_style_match handles that. */
+/* 1 if the rule applies to the feature at this scale denominator, else 0
+ * (Min inclusive, Max exclusive).  An ElseFilter rule applies when no other
+ * rule of the same FeatureTypeStyle does; sinspace_style_match handles
+ * that, and here it is judged on its scale range only.  A value missing
+ * from attrs is null: comparisons with null are false. */
 int sinspace_style_rule_matches(const sinspace_style *style,
                                 const sinspace_style_rule *rule,
                                 const sinspace_style_attr *attrs, size_t n_attrs,

@@ -108,8 +108,9 @@ typedef struct sinspace_tiles_cover_stats {
 /* Calls fn for every workplace, by id, with the finest then newest tile
  * whose footprint covers its point (R*Tree candidates, ST_Covers decides;
  * a point on the edge counts).  Tiles only carry id, path, pixel sizes,
- * date and source here.  Does not write the audit trail.  stats may be
- * NULL. */
+ * date and source here.  fn returns non-zero to stop being called (stats
+ * still count every workplace).  Does not write the audit trail.  stats may
+ * be NULL. */
 sinspace_status sinspace_tiles_cover(sinspace_store *store,
                                      int (*fn)(void *user_data,
                                                const sinspace_tile_cover *row),

@@ -59,10 +59,11 @@ void cli_progress_done(cli *c);
 extern const cli_command cmd_init, cmd_import, cmd_info, cmd_audit,
     cmd_sectors, cmd_indicators;
 extern const cli_command cmd_query, cmd_fence;
-extern const cli_command cmd_export;
 extern const cli_command cmd_map, cmd_atlas;
-extern const cli_command cmd_serve;
 extern const cli_command cmd_tiles;
 extern const cli_command cmd_style;
+extern const cli_command cmd_zones;
+extern const cli_command cmd_export;
+extern const cli_command cmd_serve;
 
 #endif

@@ -11,6 +11,14 @@ print_layer(void *user, const sinspace_layer_desc *l)
 }
 
 static int
+stop_at_first(void *user, const sinspace_tile_cover *row)
+{
+    (void)user;
+    (void)row;
+    return 1; /* only the counts are wanted */
+}
+
+static int
 run(cli *c, int argc, char **argv)
 {
     if (getopt(argc, argv, "") != -1)
@@ -40,7 +48,19 @@ run(cli *c, int argc, char **argv)
     printf("\nareas           %lld (province %lld, district %lld, subdistrict %lld, village %lld)\n",
            info.areas, info.areas_by_level[1], info.areas_by_level[2],
            info.areas_by_level[3], info.areas_by_level[4]);
-    printf("tiles           %lld\n", info.tiles);
+    printf("tiles           %lld", info.tiles);
+    if (info.tiles > 0 && info.workplaces > 0) {
+        sinspace_tiles_cover_stats cs;
+        st = sinspace_tiles_cover(store, stop_at_first, NULL, &cs);
+        if (st) {
+            rc = cli_fail(c, st);
+            sinspace_store_close(store);
+            return rc;
+        }
+        printf(" (imagery covers %lld of %lld workplaces; see: sinspace tiles cover)",
+               cs.covered, cs.workplaces);
+    }
+    printf("\n");
     printf("fences          %lld\n", info.fences);
     printf("zones           %lld\n", info.zones);
     printf("audit entries   %lld\n", info.audit_entries);

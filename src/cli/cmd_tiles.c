@@ -162,7 +162,10 @@ list_row(void *user, const sinspace_tile *tile)
     snprintf(id, sizeof id, "%lld", tile->id);
     snprintf(size, sizeof size, "%dx%dx%d", tile->width, tile->height, tile->bands);
     snprintf(px, sizeof px, "%.10g", tile->pixel_size);
-    fmt_pixel_m(pxm, sizeof pxm, tile->pixel_size_m);
+    if (s->csv && isfinite(tile->pixel_size_m))
+        snprintf(pxm, sizeof pxm, "%.3f", tile->pixel_size_m);
+    else
+        fmt_pixel_m(pxm, sizeof pxm, tile->pixel_size_m);
     if (tile->missing)
         s->missing++;
     if (s->csv) {
@@ -229,7 +232,7 @@ run_list(cli *c, int argc, char **argv)
         rc = cli_fail(c, st);
     else if (!s.csv) {
         table_print(&s.t, stdout);
-        printf("%zu tiles", s.t.nrows - 1);
+        printf("%zu tile%s", s.t.nrows - 1, s.t.nrows == 2 ? "" : "s");
         if (s.missing)
             printf(", %lld MISSING (file gone or moved: add it again from its "
                    "new place, or rm it)", s.missing);
@@ -287,7 +290,10 @@ cover_row(void *user, const sinspace_tile_cover *r)
     snprintf(lat, sizeof lat, "%.7f", r->lat);
     if (r->tile) {
         snprintf(tid, sizeof tid, "%lld", r->tile->id);
-        fmt_pixel_m(pxm, sizeof pxm, r->tile->pixel_size_m);
+        if (s->csv && isfinite(r->tile->pixel_size_m))
+            snprintf(pxm, sizeof pxm, "%.3f", r->tile->pixel_size_m);
+        else
+            fmt_pixel_m(pxm, sizeof pxm, r->tile->pixel_size_m);
     }
     if (s->csv) {
         const char *f[] = {wid, r->ext_id, r->name, r->sector, lon, lat, tid,

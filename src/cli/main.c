@@ -10,8 +10,17 @@
 
 static const cli_command *const commands[] = {
     &cmd_init, &cmd_import, &cmd_info, &cmd_sectors, &cmd_indicators,
-    &cmd_audit, &cmd_query, &cmd_fence, &cmd_export,
-    &cmd_map, &cmd_atlas, &cmd_tiles, &cmd_style, &cmd_serve, NULL};
+    &cmd_audit,
+    &cmd_query,
+    &cmd_fence,
+    &cmd_map,
+    &cmd_atlas,
+    &cmd_tiles,
+    &cmd_style,
+    &cmd_zones,
+    &cmd_export,
+    &cmd_serve,
+    NULL};
 
 int
 cli_exit_status(sinspace_status st)

@@ -1,0 +1,119 @@
+/* sinspace/zones.h: high-risk zones and the per-area ranking.
+ *
+ * A zone is a polygon where risk concentrates: the workplaces that are not
+ * closed and have a risk score are projected to the UTM zone of their
+ * extent's centre, each adds a quartic (biweight) kernel of radius
+ * `bandwidth` weighted by (risk - 1) to a grid of square cells, and each
+ * 4-connected group of cells at or above a threshold density becomes one
+ * zone (a polygon, with holes where the density dips below it), kept in the store's `zones` table (the layer `map` draws,
+ * `query --zone ID` selects with and `export` writes) with its workplace
+ * count, mean and maximum risk, peak density and dominant sectors.
+ * docs/zones.md describes the method and its defaults. */
+#ifndef SINSPACE_ZONES_H
+#define SINSPACE_ZONES_H
+
+#include <sinspace/store.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Defaults and limits. */
+#define SINSPACE_ZONES_CELL_M 250.0
+#define SINSPACE_ZONES_BANDWIDTH_M 1000.0
+/* The default threshold is the density of this many high-risk workplaces
+ * (risk SINSPACE_RISK_HIGH) spread evenly over a disc of radius bandwidth. */
+#define SINSPACE_ZONES_DEFAULT_WORKPLACES 5
+/* A grid of more cells is refused (memory: 12 bytes a cell). */
+#define SINSPACE_ZONES_MAX_CELLS 50000000LL
+
+typedef struct sinspace_zones_options {
+    /* Only workplaces inside this administrative area (code, Latin or
+     * local name), and zones clipped to it; NULL: everywhere. */
+    const char *area;
+    double cell_m;      /* grid cell side in metres, > 0 */
+    double bandwidth_m; /* kernel radius in metres, >= cell_m / 2 */
+    /* Threshold density in risk per km2 (> 0), or NaN for the default. */
+    double threshold;
+    /* When > 0 (and threshold is NaN): the threshold is this percentile
+     * (0 < p < 100) of the grid's non-zero cells. */
+    double percentile;
+} sinspace_zones_options;
+
+/* Fills in the defaults: everywhere, 250 m cells, 1 km bandwidth, the
+ * default threshold. */
+void sinspace_zones_options_init(sinspace_zones_options *opts);
+
+/* One zone.  Strings live until the callback returns. */
+typedef struct sinspace_zone {
+    long long id;           /* the zones table's id */
+    long long workplaces;   /* workplaces (of the run's selection) inside */
+    double mean_risk;       /* NaN when workplaces is 0 */
+    double max_risk;        /* NaN when workplaces is 0 */
+    double peak_density;    /* risk per km2 */
+    const char *sectors;    /* top 3 by count: "brothel:12,karaoke_bar:7" */
+    double centroid_lon, centroid_lat;
+    double area_km2;
+} sinspace_zone;
+
+typedef struct sinspace_zones_result {
+    long long workplaces;   /* workplaces read (not closed, with a risk) */
+    long long zones;        /* zones written */
+    int epsg;               /* the metric CRS of the grid (326xx/327xx) */
+    long long columns, rows;/* grid size */
+    double threshold;       /* the threshold used, risk per km2 */
+    double weight_sum;      /* sum of (risk - 1) over the workplaces read */
+    double mass;            /* sum of density * cell area: equals
+                               weight_sum when the grid holds every kernel */
+    double max_density;     /* the grid's maximum, risk per km2 */
+} sinspace_zones_result;
+
+/* Computes the zones and replaces, in one transaction with one audit row,
+ * the zones of the previous run over the same area (or of the previous run
+ * over everywhere when opts->area is NULL).  Calls fn (may be NULL) for
+ * each new zone, hottest first, after the commit; fn returns non-zero to
+ * stop listing (the zones stay written).  result may be NULL.  Fails with
+ * SINSPACE_INVALID_ARGUMENT for a bad cell, bandwidth or threshold or a grid
+ * over SINSPACE_ZONES_MAX_CELLS, SINSPACE_NOT_FOUND for an unknown area.
+ * No workplaces is not an error: the previous zones are replaced by none. */
+sinspace_status sinspace_zones_compute(sinspace_store *store,
+                                       const sinspace_zones_options *opts,
+                                       int (*fn)(void *user_data,
+                                                 const sinspace_zone *zone),
+                                       void *user_data,
+                                       sinspace_zones_result *result);
+
+/* The stored zones, ordered by id; fn returns non-zero to stop.  Does not
+ * write the audit trail (the command that shows them does). */
+sinspace_status sinspace_zones_list(sinspace_store *store,
+                                    int (*fn)(void *user_data,
+                                              const sinspace_zone *zone),
+                                    void *user_data);
+
+/* One area in the ranking.  Strings live until the callback returns. */
+typedef struct sinspace_area_rank {
+    long long rank;         /* 1 = densest */
+    const char *code;
+    const char *name_latin; /* may be NULL */
+    const char *name_local; /* may be NULL */
+    long long workplaces;   /* not closed */
+    double mean_risk;       /* NaN when no workplace has a risk */
+    double risk_density;    /* sum of risk per km2; NaN without an area */
+    double area_km2;
+} sinspace_area_rank;
+
+/* Calls fn (may be NULL) for each area of level, densest first (the
+ * areas_risk layer's risk_density; areas without a known size last, then
+ * by code); fn returns non-zero to stop.  rows (may be NULL) receives the
+ * number of areas.  Like sinspace_query_workplaces, it does not write the
+ * audit trail: the command that shows the ranking does. */
+sinspace_status sinspace_zones_by_area(sinspace_store *store,
+                                       sinspace_area_level level,
+                                       int (*fn)(void *user_data,
+                                                 const sinspace_area_rank *area),
+                                       void *user_data, long long *rows);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
