@@ -3,9 +3,7 @@
  * loopback), the body limit, the in-memory file table and stop.  Requests
  * are plain HTTP/1.0 over a socket to 127.0.0.1 only.  The endpoints'
  * behaviour on real data is tested by tests/web/api.sh and browser.sh. */
-#include <criterion/criterion.h>
-
-#include <sinspace/sinspace.h>
+#include "testutil.h" /* first: it sets _XOPEN_SOURCE */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,6 +34,7 @@ static void
 teardown(void)
 {
     sinspace_context_destroy(ctx);
+    tu_leak_check();
     char path[400];
     const char *suffix[] = {"", "-wal", "-shm", "-journal"};
     for (int i = 0; i < 4; i++) {
@@ -44,6 +43,9 @@ teardown(void)
     }
     rmdir(dir);
 }
+
+TU_RUNNER_HOOK_START(0)
+TU_RUNNER_HOOK_END
 
 TestSuite(serve, .init = setup, .fini = teardown);
 
