@@ -22,6 +22,8 @@ run_suite build
 # Sanitizers: any error aborts the test that hit it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Library allocations kept until exit by design, each explained in the file.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0}
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
 # Fuzzers, bounded: each target for FUZZ_SECONDS (default 20) over its corpus.
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"

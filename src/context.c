@@ -26,13 +26,20 @@ gdal_init_once(void)
     CPLSetConfigOption("OGR_CT_FORCE_TRADITIONAL_GIS_ORDER", "YES");
 }
 
-/* GDAL reports through a per-thread handler; keep its messages out of
- * stderr and route them to the logger at debug level.  The failing call's
- * caller copies CPLGetLastErrorMsg() into the context. */
+/* GDAL reports through a per-thread stack of handlers; ours keeps its
+ * messages out of stderr and routes them to the logger of the thread's
+ * newest live context at debug level.  The failing call's caller copies
+ * CPLGetLastErrorMsg() into the context.  The handler is pushed once per
+ * thread and never popped, and finds its context through a thread-local
+ * pointer that destroy clears: contexts may be destroyed in any order
+ * without the handler ever holding a freed one. */
+static _Thread_local sinspace_context *gdal_ctx;
+static _Thread_local int gdal_handler_pushed;
+
 static void
 gdal_error_handler(CPLErr cls, CPLErrorNum num, const char *msg)
 {
-    sinspace_context *ctx = CPLGetErrorHandlerUserData();
+    sinspace_context *ctx = gdal_ctx;
     (void)num;
     if (ctx && ctx->log_fn)
         ctx->log_fn(ctx->log_user,
@@ -93,7 +100,11 @@ sinspace_context_create(void)
     struct passwd *pw = getpwuid(getuid());
     snprintf(ctx->user, sizeof ctx->user, "%s",
              pw && pw->pw_name ? pw->pw_name : "unknown");
-    CPLPushErrorHandlerEx(gdal_error_handler, ctx);
+    if (!gdal_handler_pushed) {
+        CPLPushErrorHandlerEx(gdal_error_handler, NULL);
+        gdal_handler_pushed = 1;
+    }
+    gdal_ctx = ctx;
     return ctx;
 }
 
@@ -106,8 +117,8 @@ sinspace_context_destroy(sinspace_context *ctx)
         GEOS_finish_r(ctx->geos);
     if (ctx->proj)
         proj_context_destroy(ctx->proj);
-    if (CPLGetErrorHandlerUserData() == ctx)
-        CPLPopErrorHandler();
+    if (gdal_ctx == ctx)
+        gdal_ctx = NULL;
     free(ctx);
 }
 

@@ -586,7 +586,8 @@ load_workplaces(map *m)
         }
     }
     m->n_wp = kept;
-    qsort(m->wp, m->n_wp, sizeof *m->wp, by_risk);
+    if (m->n_wp > 1) /* qsort(NULL, 0) is undefined */
+        qsort(m->wp, m->n_wp, sizeof *m->wp, by_risk);
     return SINSPACE_OK;
 }
 
@@ -1926,7 +1927,8 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
     if (!st) {
         /* Quantile classes by rank: class k holds the values of ranks
          * k*nv/n .. (k+1)*nv/n - 1, and the key shows each class's range. */
-        qsort(vals, nv, sizeof *vals, cmp_double);
+        if (nv > 1)
+            qsort(vals, nv, sizeof *vals, cmp_double);
         c.n_classes = nv == 0 ? 0 : nv < CHORO_CLASSES ? (int)nv : CHORO_CLASSES;
         for (int k = 0; k < c.n_classes; k++) {
             c.lo[k] = vals[(size_t)k * nv / (size_t)c.n_classes];

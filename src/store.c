@@ -153,10 +153,14 @@ store_connect(sinspace_store *store, int flags)
     /* A bigger page cache keeps bulk imports from spilling into the WAL
      * row by row; NORMAL sync is safe against crashes in WAL mode (a power
      * cut may lose the last commits, never consistency). */
-    return _sinspace_exec(store, "PRAGMA foreign_keys = ON;"
-                                 " PRAGMA cache_size = -131072;"
-                                 " PRAGMA synchronous = NORMAL;"
-                                 " PRAGMA temp_store = MEMORY");
+    sinspace_status st = _sinspace_exec(store, "PRAGMA foreign_keys = ON;"
+                                              " PRAGMA cache_size = -131072;"
+                                              " PRAGMA synchronous = NORMAL;"
+                                              " PRAGMA temp_store = MEMORY");
+    if (st && sqlite3_errcode(store->db) == SQLITE_NOTADB)
+        return _sinspace_error(store->ctx, SINSPACE_SCHEMA,
+                               "%s: not a SQLite database", store->path);
+    return st;
 }
 
 void

@@ -485,7 +485,8 @@ choose_threshold(zrun *z)
         for (size_t i = 0; i < ncells; i++)
             if (z->grid[i] > 0)
                 v[nz++] = z->grid[i];
-        qsort(v, nz, sizeof *v, cmp_double);
+        if (nz > 1)
+            qsort(v, nz, sizeof *v, cmp_double);
         /* Nearest rank. */
         size_t rank = (size_t)ceil(z->o.percentile / 100.0 * (double)nz);
         z->threshold = v[rank > 0 ? rank - 1 : 0];
@@ -1131,7 +1132,8 @@ zone_polygons(zrun *z)
         free(z->xs);
         free(z->ys);
         z->xs = z->ys = NULL;
-        qsort(z->pts, z->n, sizeof *z->pts, cmp_lon);
+        if (z->n > 1)
+            qsort(z->pts, z->n, sizeof *z->pts, cmp_lon);
         sector_n = malloc((size_t)(z->n_sectors + 1) * sizeof *sector_n);
         if (!sector_n) {
             st = _sinspace_error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
@@ -1144,7 +1146,7 @@ zone_polygons(zrun *z)
                                         (double)z->nz);
         }
     }
-    if (!st)
+    if (!st && z->nz > 1)
         qsort(z->zones, z->nz, sizeof *z->zones, cmp_zone);
 
 done:

@@ -2,9 +2,9 @@
  *
  * `sinspace import` is killed with SIGKILL at many moments of a large
  * import; afterwards the database must pass PRAGMA integrity_check and
- * hold either the whole file or none of it.  Readers (`sinspace info`)
- * running while an import writes must succeed and see either the state
- * before or after, never a half-written one. */
+ * hold either the whole file or none of it.  Readers (`sinspace info`,
+ * `query`, `map`) running while an import writes must succeed and see
+ * either the state before or after, never a half-written one. */
 #include <criterion/criterion.h>
 #include <sinspace/sinspace.h>
 
@@ -224,11 +224,36 @@ Test(crash, readers_during_import_see_before_or_after, .init = setup,
         sqlite3_close(r);
         const char *info[] = {bin(), "info", db, NULL};
         cr_assert_eq(run_wait(info), 0, "sinspace info failed during an import");
+        /* A query and a map render: they write their audit rows, so they
+         * wait for the import's lock (busy timeout) and then see all of
+         * it or none of it. */
+        if (readers % 3 == 0) {
+            char out[400];
+            snprintf(out, sizeof out, "%s/q.csv", dir);
+            const char *q[] = {bin(), "--quiet", "query", db, "--bbox", "97.9,17.9,99.1,19.1",
+                               "--format", "csv", "-o", out, NULL};
+            cr_assert_eq(run_wait(q), 0, "sinspace query failed during an import");
+            FILE *f = fopen(out, "r");
+            cr_assert(f);
+            int lines = 0, ch;
+            while ((ch = fgetc(f)) != EOF)
+                lines += ch == '\n';
+            fclose(f);
+            cr_assert(lines == 1 || lines == ROWS + 1,
+                      "query saw %d rows during an import", lines - 1);
+            snprintf(out, sizeof out, "%s/m.png", dir);
+            const char *m[] = {bin(), "--quiet", "map", db, "--bbox", "97.9,17.9,99.1,19.1",
+                               "--paper", "A4", "--dpi", "40", "--no-labels", "-o", out, NULL};
+            cr_assert_eq(run_wait(m), 0, "sinspace map failed during an import");
+        }
         readers++;
         if (done == writer)
             break;
     }
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    cr_assert_eq(check_db(db), ROWS);
+    long long audit;
+    cr_assert_eq(check_db_audit(db, &audit), ROWS);
+    /* The import's row, plus one per query and map that ran. */
+    cr_assert_eq(audit, 1 + 2 * ((readers + 2) / 3), "%lld audit rows", audit);
     cr_assert_gt(readers, 1);
 }

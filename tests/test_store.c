@@ -4,6 +4,7 @@
  * called with NULL arguments. */
 #include "testutil.h"
 
+#include <cpl_error.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <time.h>
@@ -323,8 +324,9 @@ Test(store, layers_include_the_views)
     cr_assert_eq(ls.workplaces_geom, 1);
     cr_assert_eq(ls.workplaces_footprint, 1);
     cr_assert_eq(ls.areas_geom, 1);
-    /* areas, workplaces x2, tiles, fences, zones + the two views. */
-    cr_assert_eq(ls.n, 8, "%d layers", ls.n);
+    /* areas, workplaces x2, tiles, fences, zones + the three views
+     * (workplaces_risk, areas_risk, zones_ranked). */
+    cr_assert_eq(ls.n, 9, "%d layers", ls.n);
     sinspace_store_close(s);
 }
 
@@ -698,4 +700,31 @@ Test(store, audit_fields_kept)
     strftime(today, sizeof today, "%Y-%m-%d", &tm);
     cr_assert_eq(strncmp(as.at, today, 10), 0, "at %s, today %s", as.at, today);
     sinspace_store_close(s);
+}
+
+/* Contexts destroyed in any order leave no GDAL error handler holding a
+ * freed context (ASan reports a use-after-free if one does). */
+static int gdal_logged;
+
+static void
+count_log(void *user, sinspace_log_level level, const char *msg)
+{
+    (void)user;
+    (void)level;
+    (void)msg;
+    gdal_logged++;
+}
+
+Test(store, contexts_destroyed_out_of_order)
+{
+    sinspace_context *a = sinspace_context_create();
+    sinspace_context *b = sinspace_context_create();
+    cr_assert(a && b);
+    sinspace_context_set_logger(b, count_log, NULL);
+    CPLError(CE_Warning, CPLE_AppDefined, "routed to b");
+    cr_assert_eq(gdal_logged, 1);
+    sinspace_context_destroy(a);
+    sinspace_context_destroy(b);
+    CPLError(CE_Warning, CPLE_AppDefined, "no context left: dropped");
+    cr_assert_eq(gdal_logged, 1);
 }

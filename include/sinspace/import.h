@@ -59,7 +59,7 @@ typedef struct sinspace_import_result {
 
 /* Imports path into store.  On SINSPACE_INVALID_INPUT without a rejects
  * file nothing was written; each bad row was logged at SINSPACE_LOG_ERROR
- * as "FILE:LINE: reason" (or "FILE: feature N: reason") and result->rejected
+ * as "FILE: line N: reason" (or "FILE: feature N: reason") and result->rejected
  * counts them.  result may be NULL. */
 sinspace_status sinspace_import_file(sinspace_store *store, const char *path,
                                      const sinspace_import_options *opts,
