@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <cpl_error.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -1342,6 +1343,10 @@ worker_main(void *arg)
         MHD_resume_connection(rq->conn);
     }
     worker_free(w);
+    /* context.c pushes its GDAL error handler once per thread and leaves it
+     * for the thread's life; this thread ends here, so take it off, or
+     * GDAL's per-thread stack node outlives the thread. */
+    CPLPopErrorHandler();
     return NULL;
 }
 
