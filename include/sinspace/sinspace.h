@@ -14,6 +14,7 @@
 #include <sinspace/style.h>
 #include <sinspace/zones.h>
 #include <sinspace/export.h>
+#include <sinspace/serve.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -73,5 +73,6 @@ extern const cli_command cmd_tiles;
 extern const cli_command cmd_style;
 extern const cli_command cmd_zones;
 extern const cli_command cmd_export;
+extern const cli_command cmd_serve;
 
 #endif

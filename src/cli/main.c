@@ -19,6 +19,7 @@ static const cli_command *const commands[] = {
     &cmd_style,
     &cmd_zones,
     &cmd_export,
+    &cmd_serve,
     NULL};
 
 int
