@@ -260,7 +260,7 @@ def task_polygon(b, n, d, db, sql_db):
             ('sinspace query --within', None,
              [SINSPACE, 'query', db, '--within', path, '--format', 'csv'], count_lines),
             ('SpatiaLite SpatialIndex+ST_Intersects', None, ['sqlite3', sql_db, sl],
-             lambda out: count_lines(out, header=False) - 1),
+             lambda out: count_lines(out, header=False)),
         ]
         if b.pg.ok:
             variants.append(('PostGIS GiST ST_Intersects', None, b.pg.psql_cmd(
@@ -283,7 +283,7 @@ def task_radius(b, n, d, db, sql_db):
          [SINSPACE, 'query', db, '--near', '%f,%f' % (lon, lat), '--radius', '2km', '--format', 'csv'],
          count_lines),
         ('SpatiaLite PtDistWithin', None, ['sqlite3', sql_db, sl],
-         lambda out: count_lines(out, header=False) - 1),
+         lambda out: count_lines(out, header=False)),
     ]
     if b.pg.ok:
         variants.append(('PostGIS ST_DWithin geography', None, b.pg.psql_cmd(
