@@ -150,11 +150,12 @@ store_connect(sinspace_store *store, int flags)
         return _sinspace_error(store->ctx, SINSPACE_NO_MEMORY,
                                "out of memory starting SpatiaLite");
     spatialite_init_ex(store->db, store->spatialite_cache, 0);
-    /* A bigger page cache keeps bulk imports from spilling into the WAL
-     * row by row; NORMAL sync is safe against crashes in WAL mode (a power
-     * cut may lose the last commits, never consistency). */
+    /* An 8 MiB page cache keeps readers (exports, queries) small whatever
+     * the table size; imports raise it for their transaction.  NORMAL sync
+     * is safe against crashes in WAL mode (a power cut may lose the last
+     * commits, never consistency). */
     sinspace_status st = _sinspace_exec(store, "PRAGMA foreign_keys = ON;"
-                                              " PRAGMA cache_size = -131072;"
+                                              " PRAGMA cache_size = -8192;"
                                               " PRAGMA synchronous = NORMAL;"
                                               " PRAGMA temp_store = MEMORY");
     if (st && sqlite3_errcode(store->db) == SQLITE_NOTADB)
