@@ -219,7 +219,7 @@ _sinspace_serve_worker_tiles(serve_worker *w, const char *style_path)
     w->merc_wkt = _sinspace_strdup(wkt);
     CPLFree(wkt);
     st = style_path ? _sinspace_symbology_load(w->ctx, style_path, &w->sym)
-                    : _sinspace_symbology_builtin(w->ctx, &w->sym);
+                    : _sinspace_symbology_default(w->ctx, &w->sym);
 done:
     OSRDestroySpatialReference(ll);
     OSRDestroySpatialReference(merc);

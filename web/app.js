@@ -140,7 +140,8 @@
       .catch(function (e) { setStatus('failed', 'error'); message(e.message); });
   }
 
-  var colours = { high: '#d7191c', medium: '#fdae61', low: '#1a9641' };
+  // The colours of styles/risk.sld, so the page, its tiles and the printed map agree.
+  var colours = { high: '#d7191c', medium: '#fdae61', low: '#2c7bb6' };
 
   function showResults(fc) {
     state.results = fc;
