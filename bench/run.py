@@ -257,8 +257,8 @@ def task_polygon(b, n, d, db, sql_db):
               " WHERE w.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name='w'"
               " AND search_frame=q.g) AND ST_Intersects(w.geom, q.g);" % gj)
         variants = [
-            ('sinspace query --within', None,
-             [SINSPACE, 'query', db, '--within', path, '--format', 'csv'], count_lines),
+            ('sinspace query --within (ids)', None,
+             [SINSPACE, 'query', db, '--within', path, '--format', 'ids'], lambda out: count_lines(out, header=False)),
             ('SpatiaLite SpatialIndex+ST_Intersects', None, ['sqlite3', sql_db, sl],
              lambda out: count_lines(out, header=False)),
         ]
@@ -279,9 +279,9 @@ def task_radius(b, n, d, db, sql_db):
           " f_table_name='w' AND search_frame=BuildCircleMbr(%f,%f,0.03,4326))"
           " AND PtDistWithin(w.geom, MakePoint(%f,%f,4326), 2000, 1);" % (lon, lat, lon, lat))
     variants = [
-        ('sinspace query --near 2km', None,
-         [SINSPACE, 'query', db, '--near', '%f,%f' % (lon, lat), '--radius', '2km', '--format', 'csv'],
-         count_lines),
+        ('sinspace query --near 2km (ids)', None,
+         [SINSPACE, 'query', db, '--near', '%f,%f' % (lon, lat), '--radius', '2km', '--format', 'ids'],
+         lambda out: count_lines(out, header=False)),
         ('SpatiaLite PtDistWithin', None, ['sqlite3', sql_db, sl],
          lambda out: count_lines(out, header=False)),
     ]

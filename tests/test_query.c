@@ -898,6 +898,17 @@ Test(query, cli_near_csv_file_and_audit)
     cr_assert(!strstr(csv, "N2001"));
     cr_assert(!strstr(csv, "address"));
 
+    /* --format ids: the same workplaces' database ids, one a line (the
+     * audit row is checked below). */
+    cr_assert_eq(run_cli("query t.db --near 100.6,13.6 --radius 2km --format ids"), 0);
+    char *ids = slurp("out.txt");
+    lines = 0;
+    for (char *q = ids; *q; q++) {
+        cr_assert(*q == '\n' || (*q >= '0' && *q <= '9'), "%s", ids);
+        lines += *q == '\n';
+    }
+    cr_assert_eq(lines, 9);
+
     cr_assert_eq(run_cli("query t.db --bbox 90,5,91,6"), 0);
     cr_assert(strstr(slurp("out.txt"), "0 workplaces"));
     cr_assert_eq(run_cli("query t.db --bbox 90,5,91,6 --format csv"), 0);
@@ -986,6 +997,9 @@ Test(query, cli_near_csv_file_and_audit)
     cr_assert_str_eq((const char *)sqlite3_column_text(stmt, 3),
                      "sort=distance format=csv output=near.csv");
     cr_assert_eq(sqlite3_column_int(stmt, 4), 9);
+    cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW); /* --format ids */
+    cr_assert_str_eq((const char *)sqlite3_column_text(stmt, 3), "format=ids");
+    cr_assert_eq(sqlite3_column_int(stmt, 4), 9);
     for (int i = 0; i < 4; i++) /* 0 rows twice, table and json */
         cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
     cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
@@ -1035,4 +1049,144 @@ Test(query, null_and_bad_arguments)
     cr_assert_eq(sinspace_fence_add(NULL, "x", NULL, NULL), SINSPACE_INVALID_ARGUMENT);
     cr_assert_eq(sinspace_fence_list(NULL, on_fence, NULL), SINSPACE_INVALID_ARGUMENT);
     cr_assert_eq(sinspace_fence_remove(store, NULL), SINSPACE_INVALID_ARGUMENT);
+}
+
+/* -------------------------------------------------------------------------
+ * The cell grid (query.c): index boxes decided without reading the point
+ */
+
+/* Ids (database ids) as a sorted, comma-joined list. */
+typedef struct idlist {
+    long long v[40000];
+    size_t n;
+} idlist;
+
+static int
+collect_db_id(void *user, long long id)
+{
+    idlist *l = user;
+    cr_assert_lt(l->n, sizeof l->v / sizeof *l->v);
+    l->v[l->n++] = id;
+    return 0;
+}
+
+static int
+collect_row_id(void *user, const sinspace_workplace_row *r)
+{
+    return collect_db_id(user, r->id);
+}
+
+static void
+assert_same_ids(const idlist *a, const idlist *b, const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s: %zu ids against %zu", what, a->n, b->n);
+    for (size_t i = 0; i < a->n; i++)
+        cr_assert_eq(a->v[i], b->v[i], "%s: id %zu differs", what, i);
+}
+
+/* A lattice of 129 x 129 points at 1/128 degree over 100..101 E, 13..14 N:
+ * binary-exact values, so many lie exactly on the polygons' edges and
+ * vertices and on the lines of the 256 x 256 cell grid laid over them. */
+static void
+add_lattice(void)
+{
+    char p[400];
+    path_in(p, sizeof p, "lattice.csv");
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "id,name,sector,lon,lat,risk,observed,status\n");
+    for (int i = 0; i <= 128; i++)
+        for (int j = 0; j <= 128; j++)
+            fprintf(f, "L%03d_%03d,Lattice,fishing,%.17g,%.17g,1.5,2025-06-01,active\n",
+                    i, j, 100.0 + i / 128.0, 13.0 + j / 128.0);
+    fclose(f);
+    sinspace_import_result r;
+    cr_assert_eq(sinspace_import_file(store, p, NULL, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+}
+
+Test(query, ids_exact_on_a_dense_lattice)
+{
+    add_lattice();
+    static const char *const wkts[] = {
+        HOLE_WKT,
+        "POLYGON((100 13, 100.5 13.5, 101 13, 100 13))",
+        "POLYGON((100.1 13.1, 100.9 13.05, 100.5 13.5, 100.95 13.9, 100.05 13.95,"
+        " 100.3 13.5, 100.1 13.1))",
+        "MULTIPOLYGON(((100 13, 100.25 13, 100.25 13.25, 100 13.25, 100 13)),"
+        " ((100.5 13.5, 101 13.5, 101 14, 100.5 14, 100.5 13.5),"
+        " (100.625 13.625, 100.875 13.625, 100.875 13.875, 100.625 13.875,"
+        " 100.625 13.625)))",
+    };
+    static idlist fast, rows, sql;
+    for (size_t k = 0; k < sizeof wkts / sizeof *wkts; k++) {
+        sinspace_region *r = region_text(wkts[k], NULL, 0);
+        sinspace_query_stats st;
+        fast.n = rows.n = sql.n = 0;
+        cr_assert_eq(sinspace_query_ids(store, r, NULL, collect_db_id, &fast, &st),
+                     SINSPACE_OK, "%s", sinspace_context_message(ctx));
+        /* The grid decided most candidates without reading their point. */
+        cr_assert_gt(st.candidates, 1000);
+        cr_assert_lt(st.exact * 4, st.candidates, "%lld of %lld read", st.exact,
+                     st.candidates);
+        cr_assert_eq(st.inside, (long long)fast.n);
+        cr_assert_eq(sinspace_query_workplaces(store, r, NULL, collect_row_id, &rows,
+                                               NULL), SINSPACE_OK);
+        assert_same_ids(&fast, &rows, wkts[k]);
+        /* SpatiaLite's exact answer, point by point. */
+        sqlite3_stmt *stmt;
+        cr_assert_eq(sqlite3_prepare_v2(store->db,
+            "SELECT id FROM workplaces WHERE ST_Intersects(geom, GeomFromText(?1, 4326)) = 1"
+            " ORDER BY id", -1, &stmt, NULL), SQLITE_OK);
+        sqlite3_bind_text(stmt, 1, wkts[k], -1, SQLITE_STATIC);
+        while (sqlite3_step(stmt) == SQLITE_ROW)
+            collect_db_id(&sql, sqlite3_column_int64(stmt, 0));
+        sqlite3_finalize(stmt);
+        assert_same_ids(&fast, &sql, wkts[k]);
+        sinspace_region_destroy(r);
+    }
+    /* A 30 km circle: the grid against the geodesic distance of each point. */
+    sinspace_region *c = NULL;
+    cr_assert_eq(sinspace_region_from_circle(ctx, 100.5, 13.5, 30000.0, &c), SINSPACE_OK);
+    sinspace_query_stats st;
+    fast.n = sql.n = 0;
+    cr_assert_eq(sinspace_query_ids(store, c, NULL, collect_db_id, &fast, &st), SINSPACE_OK);
+    cr_assert_lt(st.exact * 4, st.candidates);
+    sqlite3_stmt *stmt;
+    cr_assert_eq(sqlite3_prepare_v2(store->db,
+        "SELECT id, ST_X(geom), ST_Y(geom) FROM workplaces ORDER BY id", -1, &stmt,
+        NULL), SQLITE_OK);
+    struct geod_geodesic g;
+    geod_init(&g, 6378137.0, 1 / 298.257223563);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        double s12;
+        geod_inverse(&g, 13.5, 100.5, sqlite3_column_double(stmt, 2),
+                     sqlite3_column_double(stmt, 1), &s12, NULL, NULL);
+        if (s12 <= 30000.0)
+            collect_db_id(&sql, sqlite3_column_int64(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    cr_assert_gt(sql.n, 2000);
+    assert_same_ids(&fast, &sql, "circle 30 km");
+    /* Filters and limits go the general way and agree with it. */
+    sinspace_filter f;
+    sinspace_filter_init(&f);
+    f.min_risk = 2.0;
+    f.limit = 7;
+    fast.n = rows.n = 0;
+    cr_assert_eq(sinspace_query_ids(store, c, &f, collect_db_id, &fast, &st), SINSPACE_OK);
+    cr_assert_eq(sinspace_query_workplaces(store, c, &f, collect_row_id, &rows, NULL),
+                 SINSPACE_OK);
+    cr_assert_eq(fast.n, 7);
+    assert_same_ids(&fast, &rows, "filtered");
+    f.min_risk = NAN;
+    fast.n = 0;
+    cr_assert_eq(sinspace_query_ids(store, c, &f, collect_db_id, &fast, &st), SINSPACE_OK);
+    cr_assert_eq(fast.n, 7);
+    cr_assert_eq(fast.v[6], sql.v[6]);
+    cr_assert_eq(sinspace_query_ids(NULL, c, NULL, collect_db_id, &fast, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_query_ids(store, c, NULL, NULL, NULL, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    sinspace_region_destroy(c);
 }

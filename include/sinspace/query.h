@@ -120,6 +120,9 @@ typedef struct sinspace_query_stats {
     long long matched;          /* rows passed to the callback */
     long long inside;           /* candidates inside the region, before the
                                    other filters; -1 with no region */
+    long long exact;            /* candidates whose point was read for the
+                                   exact test (the rest were decided by the
+                                   cell grid); -1 with no region */
 } sinspace_query_stats;
 
 /* Calls fn for each workplace in region (NULL: everywhere) passing filter
@@ -135,6 +138,19 @@ sinspace_status sinspace_query_workplaces(sinspace_store *store,
                                                     const sinspace_workplace_row *row),
                                           void *user_data,
                                           sinspace_query_stats *stats);
+
+/* The database ids (GeoJSON feature ids) of the same workplaces, in the
+ * same order: fn gets each id, returning non-zero to stop.  With a region
+ * and a filter that sets nothing but a limit, sorted by id, only the
+ * spatial index is read, and a workplace's point only where the index
+ * cannot decide (near the region's edge): the fast way to ask which
+ * workplaces lie in an area.  Otherwise it runs sinspace_query_workplaces.
+ * fn runs after the read, and may write to the store. */
+sinspace_status sinspace_query_ids(sinspace_store *store,
+                                   const sinspace_region *region,
+                                   const sinspace_filter *filter,
+                                   int (*fn)(void *user_data, long long id),
+                                   void *user_data, sinspace_query_stats *stats);
 
 /* A text form of the filter for the audit trail ("min-risk=2 sector=brothel");
  * the caller frees it with free(). */
