@@ -77,6 +77,15 @@ static const char workplace_select[] =
     "  ORDER BY o.observed DESC LIMIT 1),"
     " w.updated, X(w.geom), Y(w.geom), w.id, w.ext_id"
     " FROM workplaces AS w";
+/* The same columns for the public and partners: the internal-only latest
+ * observation date and observer are not looked up (two index searches a
+ * row, a third of the export's time), just as the writer would drop them. */
+static const char workplace_select_shared[] =
+    "SELECT w.id, w.ext_id, w.name, w.name_local, w.sector, w.status, w.risk,"
+    " w.risk_class, w.area_code, NULL, w.first_seen, w.last_seen,"
+    " NULL, w.address, w.source_type, w.source_note, NULL,"
+    " w.updated, X(w.geom), Y(w.geom), w.id, w.ext_id"
+    " FROM workplaces AS w";
 
 enum {
     OB_WORKPLACE, OB_NAME, OB_SECTOR, OB_OBSERVED, OB_RISK, OB_CLASS, OB_SCORED,
@@ -978,7 +987,8 @@ run_layer(exporter *ex)
                   " AND w.status <> 'closed' WHERE a.level_rank = ?2";
             tail = " GROUP BY a.id ORDER BY a.code";
         } else {
-            base = workplace_select;
+            base = o->audience == SINSPACE_AUDIENCE_INTERNAL ? workplace_select
+                                                             : workplace_select_shared;
             where = needs_selection
                 ? " WHERE w.id IN (SELECT id FROM temp.export_selection)" : "";
             tail = " ORDER BY w.id";

@@ -28,6 +28,11 @@ struct sinspace_geojson_writer {
     double minx, miny, maxx, maxy;
     /* Bounds of the current feature. */
     double fminx, fminy, fmaxx, fmaxy;
+    /* Output is composed here and written in chunks of OUT_CHUNK or more:
+     * the pieces are many and small, stdio locks the FILE for each, and
+     * big writes skip stdio's own 4 KiB buffer. */
+    char *obuf;
+    size_t olen, ocap;
 };
 
 void
@@ -73,6 +78,7 @@ sinspace_geojson_writer_destroy(sinspace_geojson_writer *w)
     if (!w)
         return;
     free(w->seq_member);
+    free(w->obuf);
     free(w);
 }
 
@@ -83,27 +89,32 @@ sinspace_geojson_count(const sinspace_geojson_writer *w)
 }
 
 /* -------------------------------------------------------------------------
- * Text helpers.  Output goes to a FILE* or, for the sequence member, to a
- * growing buffer; one small sink type serves both.
+ * Text helpers.  Text is composed in a growing buffer: for the output, the
+ * writer's own buffer, reused and written out once a feature (see check);
+ * for the sequence member, a buffer of its own.
  */
 
 typedef struct sink {
-    FILE *fp;
+    FILE *fp;                   /* where check() writes the buffer; NULL: kept */
     char *buf;
     size_t len, cap;
-    int failed;
+    int failed;                 /* 1 out of memory, 2 write error */
 } sink;
+
+/* A sink onto the writer's output buffer. */
+static sink
+out_sink(sinspace_geojson_writer *w)
+{
+    sink s = {w ? w->fp : NULL, w ? w->obuf : NULL, w ? w->olen : 0,
+              w ? w->ocap : 0, 0};
+    return s;
+}
 
 static void
 put(sink *s, const char *text, size_t n)
 {
-    if (s->fp) {
-        if (fwrite(text, 1, n, s->fp) != n)
-            s->failed = 1;
-        return;
-    }
     if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
+        size_t cap = s->cap ? s->cap * 2 : 4096;
         while (cap < s->len + n + 1)
             cap *= 2;
         char *b = realloc(s->buf, cap);
@@ -156,6 +167,53 @@ put_string(sink *s, const char *text)
     put(s, "\"", 1);
 }
 
+/* u / 10^decimals in decimal, trailing zeros (and a bare point) dropped,
+ * with a minus sign when neg and u is not 0; returns the length. */
+static int
+fixed_text(char *buf, unsigned long long u, int decimals, int neg)
+{
+    char tmp[32];
+    int n = 0;
+    for (; u || n <= decimals; u /= 10)
+        tmp[n++] = (char)('0' + u % 10);  /* digits, least significant first */
+    int lead = 0;                         /* trailing fraction zeros */
+    while (lead < decimals && tmp[lead] == '0')
+        lead++;
+    int len = 0;
+    int zero = 1;
+    for (int i = 0; i < n; i++)
+        zero &= tmp[i] == '0';
+    if (neg && !zero)
+        buf[len++] = '-';
+    for (int i = n - 1; i >= decimals; i--)
+        buf[len++] = tmp[i];
+    if (lead < decimals) {
+        buf[len++] = '.';
+        for (int i = decimals - 1; i >= lead; i--)
+            buf[len++] = tmp[i];
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+static const double pow10_[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+
+/* v rounded to decimals (0..8) as printf's "%.*f" rounds it, without
+ * printf, when v scaled (t) is below 1e10 and not within 1e-6 of a
+ * rounding tie: below 2^34 the product's rounding error is at most half an
+ * ulp, 2^-19, too small to change the rounding.  Returns 0 when it cannot
+ * say (printf must). */
+static int
+fast_fixed(char *buf, double v, int decimals)
+{
+    if (!(decimals >= 0 && decimals <= 8 && fabs(v) < 1e9))
+        return 0;
+    double t = fabs(v) * pow10_[decimals];
+    if (!(t < 1e10 && fabs(t - floor(t) - 0.5) > 1e-6))
+        return 0;
+    return fixed_text(buf, (unsigned long long)llround(t), decimals, v < 0);
+}
+
 /* A real with the fewest digits that read back as the same double. */
 static void
 put_real(sink *s, double v)
@@ -165,6 +223,19 @@ put_real(sink *s, double v)
         return;
     }
     char buf[40];
+    /* Most reals are short decimals (risk 2.143): when v is the double
+     * nearest k / 10^d for d <= 6, "%.15g" prints exactly k / 10^d, which
+     * fixed_text writes without printf. */
+    if (fabs(v) >= 1e-4 && fabs(v) < 1e9) { /* where %g writes no exponent */
+        for (int d = 0; d <= 6; d++) {
+            double k = nearbyint(v * pow10_[d]);
+            if (k / pow10_[d] == v) {
+                fixed_text(buf, (unsigned long long)fabs(k), d, v < 0);
+                puts_(s, buf);
+                return;
+            }
+        }
+    }
     snprintf(buf, sizeof buf, "%.15g", v);
     if (strtod(buf, NULL) != v)
         snprintf(buf, sizeof buf, "%.17g", v);
@@ -176,6 +247,10 @@ static void
 put_coord(sink *s, double v, int precision)
 {
     char buf[64];
+    if (fast_fixed(buf, v, precision)) {
+        puts_(s, buf);
+        return;
+    }
     snprintf(buf, sizeof buf, "%.*f", precision, v);
     char *dot = strchr(buf, '.');
     if (dot) {
@@ -364,14 +439,36 @@ put_geometry(sinspace_geojson_writer *w, sink *s, OGRGeometryH g)
  * Document
  */
 
+enum { OUT_CHUNK = 1 << 16 };
+
+/* Hands an output sink's buffer back to the writer, writing it out once it
+ * holds OUT_CHUNK bytes (or always, with flush); records the first
+ * failure. */
+static sinspace_status
+check_(sinspace_geojson_writer *w, sink *s, int flush)
+{
+    if (s->fp) {
+        if (!s->failed && s->len && (flush || s->len >= OUT_CHUNK)) {
+            if (fwrite(s->buf, 1, s->len, s->fp) != s->len)
+                s->failed = 2;
+            s->len = 0;
+        }
+        w->obuf = s->buf;
+        w->olen = s->failed ? 0 : s->len;
+        w->ocap = s->cap;
+    }
+    if (s->failed && !w->status)
+        w->status = _sinspace_error(w->ctx, s->failed == 2 ? SINSPACE_IO
+                                                           : SINSPACE_NO_MEMORY,
+                                    "GeoJSON: %s", s->failed == 2
+                                        ? "cannot write the output" : "out of memory");
+    return w->status;
+}
+
 static sinspace_status
 check(sinspace_geojson_writer *w, sink *s)
 {
-    if (s->failed && !w->status)
-        w->status = _sinspace_error(w->ctx, s->fp ? SINSPACE_IO : SINSPACE_NO_MEMORY,
-                                    "GeoJSON: %s", s->fp ? "cannot write the output"
-                                                         : "out of memory");
-    return w->status;
+    return check_(w, s, 0);
 }
 
 sinspace_status
@@ -386,7 +483,7 @@ sinspace_geojson_begin(sinspace_geojson_writer *w, const char *member,
         return w->status = _sinspace_error(w->ctx, SINSPACE_INVALID_ARGUMENT,
                                            "GeoJSON: begun twice");
     w->begun = 1;
-    sink s = {w->opts.sequence ? NULL : w->fp, NULL, 0, 0, 0};
+    sink s = w->opts.sequence ? (sink){NULL, NULL, 0, 0, 0} : out_sink(w);
     if (!w->opts.sequence)
         puts_(&s, "{\"type\":\"FeatureCollection\"");
     if (member) {
@@ -472,7 +569,7 @@ sinspace_geojson_write_point(sinspace_geojson_writer *w, long long id,
                              const sinspace_property *props, size_t n_props,
                              double lon, double lat)
 {
-    sink s = {w ? w->fp : NULL, NULL, 0, 0, 0};
+    sink s = out_sink(w);
     sinspace_status st = feature_start(w, &s, id, props, n_props);
     if (st)
         return st;
@@ -498,13 +595,15 @@ sinspace_geojson_write_feature(sinspace_geojson_writer *w, long long id,
         return w->status = _sinspace_error(w->ctx, SINSPACE_INVALID_INPUT,
                                            "GeoJSON: feature %lld: unreadable "
                                            "geometry", id);
-    sink s = {w ? w->fp : NULL, NULL, 0, 0, 0};
+    sink s = out_sink(w);
     sinspace_status st = feature_start(w, &s, id, props, n_props);
     if (!st) {
         if (!g) {
             puts_(&s, "null");
         } else if (put_geometry(w, &s, g) < 0) {
             OGR_G_DestroyGeometry(g);
+            w->obuf = s.buf; /* keep the (maybe moved) buffer, not this feature */
+            w->ocap = s.cap;
             return w->status = _sinspace_error(
                        w->ctx, SINSPACE_UNSUPPORTED,
                        "GeoJSON: feature %lld: geometry type %s has no GeoJSON "
@@ -528,14 +627,16 @@ sinspace_geojson_end(sinspace_geojson_writer *w)
         return w->status = _sinspace_error(w->ctx, SINSPACE_INVALID_ARGUMENT,
                                            "GeoJSON: end without begin");
     w->ended = 1;
-    sink s = {w->fp, NULL, 0, 0, 0};
+    sink s = out_sink(w);
     if (!w->opts.sequence) {
         puts_(&s, "\n]");
         if (w->opts.bbox && w->minx <= w->maxx)
             put_bbox(w, &s, w->minx, w->miny, w->maxx, w->maxy);
         puts_(&s, "}\n");
     }
+    if (check_(w, &s, 1))
+        return w->status;
     if (fflush(w->fp) != 0 || ferror(w->fp))
-        s.failed = 1;
-    return check(w, &s);
+        s.failed = 2;
+    return check_(w, &s, 1);
 }

@@ -892,3 +892,108 @@ Test(export, zones_fences_tiles_by_audience, .init = setup, .fini = teardown)
         "[[[[98.95,18.75],[99.05,18.75],[99.05,18.85],[98.95,18.85],[98.95,18.75]]]]"));
     free(text);
 }
+
+/* The writer formats coordinates and reals without printf where it can
+ * (geojson.c, fast_fixed and put_real): its text must be printf's, to the
+ * digit, for every precision, near rounding ties, for short decimals and
+ * for values that are not short.  The expected text is made here with the
+ * printf rules the writer documents: "%.*f" with trailing zeros dropped
+ * ("-0" as "0") for coordinates; "%.15g", or "%.17g" when that does not
+ * read back, for reals. */
+static void
+expect_coord(char *buf, size_t size, double v, int precision)
+{
+    snprintf(buf, size, "%.*f", precision, v);
+    char *dot = strchr(buf, '.');
+    if (dot) {
+        char *end = buf + strlen(buf) - 1;
+        while (end > dot && *end == '0')
+            *end-- = '\0';
+        if (end == dot)
+            *end = '\0';
+    }
+    if (!strcmp(buf, "-0"))
+        strcpy(buf, "0");
+}
+
+static double numbers[4096];
+static int n_numbers;
+
+static void
+body_numbers(sinspace_geojson_writer *w)
+{
+    cr_assert_eq(sinspace_geojson_begin(w, NULL, NULL, 0), SINSPACE_OK);
+    for (int i = 0; i + 1 < n_numbers; i += 2) {
+        sinspace_property p[] = {{"r", SINSPACE_VALUE_REAL, 0, numbers[i], NULL},
+                                 {"s", SINSPACE_VALUE_REAL, 0, numbers[i + 1], NULL}};
+        cr_assert_eq(sinspace_geojson_write_point(w, i, p, 2, numbers[i],
+                                                  numbers[i + 1]), SINSPACE_OK);
+    }
+}
+
+Test(geojson, numbers_as_printf_writes_them)
+{
+    srand(7);
+    for (int precision = 0; precision <= 9; precision++) {
+        n_numbers = 0;
+        double scale = pow(10, precision);
+        while (n_numbers < 4096) {
+            double v;
+            switch (n_numbers % 8) {
+            case 0: /* lon/lat-like */
+                v = (rand() / (double)RAND_MAX - 0.5) * 360.0;
+                break;
+            case 1: /* exactly on a tie at this precision, and next to it */
+                v = (rand() % 2000000 - 1000000 + 0.5) / scale;
+                break;
+            case 2:
+                v = nextafter((rand() % 2000000 + 0.5) / scale, 0.0);
+                break;
+            case 3: /* short decimals: risks, areas */
+                v = (rand() % 3000) / 1000.0;
+                break;
+            case 4:
+                v = -(rand() % 100000) / 100.0;
+                break;
+            case 5: /* tiny, huge, zero and negative zero */
+                v = (double[]){1e-7, -3e-5, 0.0, -0.0, 1e9, 2.5e12, 1e-4,
+                               123456789.123}[rand() % 8];
+                break;
+            case 6: /* thirds and other long fractions */
+                v = (rand() % 1000) / 3.0;
+                break;
+            default:
+                v = ldexp(rand() / (double)RAND_MAX, rand() % 60 - 30);
+            }
+            numbers[n_numbers++] = v;
+        }
+        sinspace_geojson_options o;
+        sinspace_geojson_options_init(&o);
+        o.precision = precision;
+        o.sequence = 1;
+        o.record_separator = 0;
+        char *out = write_with(&o, body_numbers);
+        char *line = out;
+        for (int i = 0; i + 1 < n_numbers; i += 2) {
+            char want[512], r[64], r2[64], x[64], y[64];
+            snprintf(r, sizeof r, "%.15g", numbers[i]);
+            if (strtod(r, NULL) != numbers[i])
+                snprintf(r, sizeof r, "%.17g", numbers[i]);
+            snprintf(r2, sizeof r2, "%.15g", numbers[i + 1]);
+            if (strtod(r2, NULL) != numbers[i + 1])
+                snprintf(r2, sizeof r2, "%.17g", numbers[i + 1]);
+            expect_coord(x, sizeof x, numbers[i], precision);
+            expect_coord(y, sizeof y, numbers[i + 1], precision);
+            snprintf(want, sizeof want,
+                     "{\"type\":\"Feature\",\"id\":%d,\"properties\":{\"r\":%s,"
+                     "\"s\":%s},\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+                     "[%s,%s]}}\n", i, r, r2, x, y);
+            cr_assert(!strncmp(line, want, strlen(want)),
+                      "precision %d, values %.17g %.17g:\n got %.*s\nwant %s", precision,
+                      numbers[i], numbers[i + 1], (int)strlen(want), line, want);
+            line += strlen(want);
+        }
+        cr_assert_eq(*line, '\0');
+        free(out);
+    }
+}
