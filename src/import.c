@@ -141,7 +141,9 @@ sector_known(importer *im, const char *code)
 {
     sqlite3_reset(im->sector_exists);
     _sinspace_bind_text(im->sector_exists, 1, code);
-    return sqlite3_step(im->sector_exists) == SQLITE_ROW;
+    int found = sqlite3_step(im->sector_exists) == SQLITE_ROW;
+    sqlite3_reset(im->sector_exists); /* no read cursor left open between rows */
+    return found;
 }
 
 static int
@@ -149,7 +151,9 @@ area_known(importer *im, const char *code)
 {
     sqlite3_reset(im->area_exists);
     _sinspace_bind_text(im->area_exists, 1, code);
-    return sqlite3_step(im->area_exists) == SQLITE_ROW;
+    int found = sqlite3_step(im->area_exists) == SQLITE_ROW;
+    sqlite3_reset(im->area_exists); /* no read cursor left open between rows */
+    return found;
 }
 
 /* Checks lon/lat after any reprojection. */
@@ -681,28 +685,28 @@ sinspace_status
 _sinspace_refresh_risk(sinspace_store *store, long long batch)
 {
     (void)batch;
-    sinspace_status st = _sinspace_exec(store,
-        "UPDATE workplaces SET"
-        " risk = (SELECT o.risk FROM observations AS o"
-        "  WHERE o.workplace_id = workplaces.id"
-        "  ORDER BY o.observed DESC, o.id DESC LIMIT 1),"
-        " last_seen = coalesce((SELECT max(o.observed) FROM observations AS o"
-        "  WHERE o.workplace_id = workplaces.id), last_seen)"
-        " WHERE id IN (SELECT id FROM temp.import_touched)");
-    if (st)
-        return st;
+    /* One pass, one rewrite of each touched row: its latest observation's
+     * risk, that risk's class, and the latest observation date. */
     sqlite3_stmt *stmt;
-    if ((st = _sinspace_prepare(store,
-            "UPDATE workplaces SET risk_class = CASE"
-            " WHEN risk IS NULL THEN NULL"
-            " WHEN risk >= ?1 THEN 'high'"
-            " WHEN risk >= ?2 THEN 'medium' ELSE 'low' END"
-            " WHERE id IN (SELECT id FROM temp.import_touched)", &stmt)))
+    sinspace_status st = _sinspace_prepare(store,
+        "UPDATE workplaces SET risk = x.risk,"
+        " risk_class = CASE WHEN x.risk IS NULL THEN NULL"
+        "  WHEN x.risk >= ?1 THEN 'high' WHEN x.risk >= ?2 THEN 'medium'"
+        "  ELSE 'low' END,"
+        " last_seen = coalesce(x.last, workplaces.last_seen)"
+        " FROM (SELECT t.id AS id,"
+        "  (SELECT o.risk FROM observations AS o WHERE o.workplace_id = t.id"
+        "   ORDER BY o.observed DESC, o.id DESC LIMIT 1) AS risk,"
+        "  (SELECT max(o.observed) FROM observations AS o"
+        "   WHERE o.workplace_id = t.id) AS last"
+        "  FROM temp.import_touched AS t) AS x"
+        " WHERE workplaces.id = x.id", &stmt);
+    if (st)
         return st;
     sqlite3_bind_double(stmt, 1, SINSPACE_RISK_HIGH);
     sqlite3_bind_double(stmt, 2, SINSPACE_RISK_MEDIUM);
     if (sqlite3_step(stmt) != SQLITE_DONE)
-        st = _sinspace_db_error(store, "classifying risk");
+        st = _sinspace_db_error(store, "refreshing risk");
     sqlite3_finalize(stmt);
     return st;
 }
