@@ -86,6 +86,11 @@ typedef struct importer {
      * import (see suspend_triggers). */
     char **trigger_sql;
     size_t n_triggers;
+    /* An empty R*Tree of points is packed once at the end (rtree_load.c)
+     * instead of taking a row at a time: the points, in write order. */
+    int pack;
+    sinspace_rtree_point *pack_pts;
+    size_t pack_n, pack_cap;
 } importer;
 
 /* One row, whatever its source: the raw text of each contract column
@@ -485,13 +490,26 @@ write_workplace(importer *im, const row *r, const parsed *p)
         return st;
     /* The R*Trees, kept here while SpatiaLite's triggers are set aside.
      * SQLite's rtree rounds min down and max up to 32-bit floats. */
-    sqlite3_bind_int64(im->index_point, 1, wid);
-    sqlite3_bind_double(im->index_point, 2, p->lon);
-    sqlite3_bind_double(im->index_point, 3, p->lon);
-    sqlite3_bind_double(im->index_point, 4, p->lat);
-    sqlite3_bind_double(im->index_point, 5, p->lat);
-    if ((st = step_done(im, im->index_point, "indexing a workplace")))
-        return st;
+    if (im->pack) {
+        if (im->pack_n == im->pack_cap) {
+            size_t cap = im->pack_cap ? 2 * im->pack_cap : 4096;
+            sinspace_rtree_point *v = realloc(im->pack_pts, cap * sizeof *v);
+            if (!v)
+                return _sinspace_error(im->store->ctx, SINSPACE_NO_MEMORY,
+                                       "out of memory");
+            im->pack_pts = v;
+            im->pack_cap = cap;
+        }
+        im->pack_pts[im->pack_n++] = (sinspace_rtree_point){wid, p->lon, p->lat};
+    } else {
+        sqlite3_bind_int64(im->index_point, 1, wid);
+        sqlite3_bind_double(im->index_point, 2, p->lon);
+        sqlite3_bind_double(im->index_point, 3, p->lon);
+        sqlite3_bind_double(im->index_point, 4, p->lat);
+        sqlite3_bind_double(im->index_point, 5, p->lat);
+        if ((st = step_done(im, im->index_point, "indexing a workplace")))
+            return st;
+    }
     if (p->footprint_wkb) {
         sqlite3_bind_int64(im->index_footprint, 1, wid);
         sqlite3_bind_blob(im->index_footprint, 2, p->footprint_wkb,
@@ -588,6 +606,53 @@ finalize_statements(importer *im)
     im->find_workplace = im->sector_exists = im->area_exists = NULL;
     im->insert_workplace = im->update_workplace = im->upsert_observation = NULL;
     im->touch = im->index_point = im->index_footprint = NULL;
+}
+
+/* A point's workplace id and its place in write order. */
+typedef struct keyed_point {
+    long long id;
+    size_t at;
+} keyed_point;
+
+static int
+by_id_then_at(const void *a, const void *b)
+{
+    const keyed_point *p = a, *q = b;
+    if (p->id != q->id)
+        return (p->id > q->id) - (p->id < q->id);
+    return (p->at > q->at) - (p->at < q->at);
+}
+
+/* Packs the workplaces' points into their empty R*Tree.  A workplace
+ * written twice (a file holding its history) keeps its last point: the
+ * points are sorted by id, then by write order (part of the key, qsort
+ * not being stable). */
+static sinspace_status
+pack_points(importer *im)
+{
+    size_t n = im->pack_n;
+    sinspace_rtree_point *v = im->pack_pts;
+    keyed_point *k = n ? malloc(n * sizeof *k) : NULL;
+    if (n && !k)
+        return _sinspace_error(im->store->ctx, SINSPACE_NO_MEMORY, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        k[i] = (keyed_point){v[i].id, i};
+    qsort(k, n, sizeof *k, by_id_then_at);
+    sinspace_rtree_point *out = n ? malloc(n * sizeof *out) : NULL;
+    if (n && !out) {
+        free(k);
+        return _sinspace_error(im->store->ctx, SINSPACE_NO_MEMORY, "out of memory");
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && k[i + 1].id == k[i].id)
+            continue; /* a later point of the same workplace follows */
+        out[m++] = v[k[i].at];
+    }
+    free(k);
+    sinspace_status st = _sinspace_rtree_pack(im->store, "idx_workplaces_geom", out, m);
+    free(out);
+    return st;
 }
 
 /* SpatiaLite 5 keeps the R*Tree through triggers that call RTreeAlign(),
@@ -1527,6 +1592,15 @@ sinspace_import_file(sinspace_store *store, const char *path,
     long long n_areas = 0;
     if ((st = _sinspace_query_int(store, "SELECT count(*) FROM areas", &n_areas, 0)))
         goto fail;
+    /* Workplaces into an empty store: their R*Tree is packed at the end. */
+    if (im.kind != SINSPACE_IMPORT_AREAS) {
+        long long indexed = 0;
+        if ((st = _sinspace_query_int(store,
+                "SELECT (SELECT count(*) FROM idx_workplaces_geom_rowid)"
+                " + (SELECT count(*) FROM workplaces)", &indexed, 0)))
+            goto fail;
+        im.pack = indexed == 0;
+    }
     im.have_areas = n_areas > 0;
     {
         char now[32];
@@ -1595,6 +1669,8 @@ sinspace_import_file(sinspace_store *store, const char *path,
         if (st)
             goto fail;
     }
+    if (im.pack && (st = pack_points(&im)))
+        goto fail;
     if ((st = restore_triggers(&im)))
         goto fail;
     {
@@ -1630,6 +1706,7 @@ fail:
 out:
     sqlite3_exec(store->db, "PRAGMA cache_size = -8192", NULL, NULL, NULL);
     free_triggers(&im);
+    free(im.pack_pts);
     if (im.to_wgs84)
         OCTDestroyCoordinateTransformation(im.to_wgs84);
     if (result)

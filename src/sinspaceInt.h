@@ -98,6 +98,18 @@ sinspace_status _sinspace_indicator_weights(sinspace_store *store,
  * when batch < 0). */
 sinspace_status _sinspace_refresh_risk(sinspace_store *store, long long batch);
 
+/* A point for _sinspace_rtree_pack. */
+typedef struct sinspace_rtree_point {
+    long long id;
+    double x, y;
+} sinspace_rtree_point;
+
+/* Fills table, an empty 2-D SQLite R*Tree (pkid, xmin, xmax, ymin, ymax),
+ * with the points, packed Sort-Tile-Recursive (rtree_load.c).  table is a
+ * fixed internal name, never input.  Inside the caller's transaction. */
+sinspace_status _sinspace_rtree_pack(sinspace_store *store, const char *table,
+                                     const sinspace_rtree_point *pts, size_t n);
+
 /* Recomputes which areas contain which workplaces (area_members) and each
  * workplace's finest area code, for all workplaces. */
 sinspace_status _sinspace_refresh_areas(sinspace_store *store);

@@ -1368,3 +1368,100 @@ Test(import, refusals_before_reading)
     cr_assert_eq(count("workplaces"), 0);
     cr_assert_eq(count("audit"), 0);
 }
+
+/* -------------------------------------------------------------------------
+ * The packed R*Tree (rtree_load.c): an import into an empty store packs
+ * the points' R*Tree at the end; later imports insert row by row.  Both
+ * must leave a tree SQLite's rtreecheck() and SpatiaLite's
+ * CheckSpatialIndex() accept, holding each workplace's current point.
+ */
+
+/* Every box query on the R*Tree agrees with a scan of the points. */
+static void
+assert_index_matches_points(void)
+{
+    cr_assert_str_eq(q_text("SELECT rtreecheck('idx_workplaces_geom')", NULL), "ok");
+    cr_assert_eq(q_int("SELECT CheckSpatialIndex('workplaces', 'geom')", NULL), 1);
+    cr_assert_eq(q_int("SELECT count(*) FROM idx_workplaces_geom", NULL),
+                 q_int("SELECT count(*) FROM workplaces WHERE geom IS NOT NULL", NULL));
+    /* Each entry is its own workplace's point, rounded outward. */
+    cr_assert_eq(q_int("SELECT count(*) FROM idx_workplaces_geom AS r"
+                       " JOIN workplaces AS w ON w.id = r.pkid"
+                       " WHERE r.xmin <= ST_X(w.geom) AND r.xmax >= ST_X(w.geom)"
+                       " AND r.ymin <= ST_Y(w.geom) AND r.ymax >= ST_Y(w.geom)"
+                       " AND r.xmax - r.xmin < 1e-4 AND r.ymax - r.ymin < 1e-4", NULL),
+                 q_int("SELECT count(*) FROM workplaces", NULL));
+    for (int i = 0; i < 40; i++) {
+        double x0 = 97.3 + (i * 7 % 23) * 0.1, y0 = 17.2 + (i * 5 % 29) * 0.1;
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT (SELECT count(*) FROM workplaces WHERE ROWID IN"
+                 " (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'workplaces'"
+                 "  AND f_geometry_column = 'geom' AND search_frame ="
+                 "  BuildMbr(%.3f, %.3f, %.3f, %.3f, 4326))"
+                 "  AND MbrWithin(geom, BuildMbr(%.3f, %.3f, %.3f, %.3f, 4326)))"
+                 " - (SELECT count(*) FROM workplaces"
+                 "  WHERE MbrWithin(geom, BuildMbr(%.3f, %.3f, %.3f, %.3f, 4326)))",
+                 x0, y0, x0 + 0.35, y0 + 0.3, x0, y0, x0 + 0.35, y0 + 0.3,
+                 x0, y0, x0 + 0.35, y0 + 0.3);
+        cr_assert_eq(q_int(sql, NULL), 0, "box %d", i);
+    }
+}
+
+/* n workplaces W<k>, spread over northern Thailand; with moved, the same
+ * ids again at other points (a file holding history). */
+static char *
+spread_csv(int n, int first, int moved)
+{
+    size_t cap = (size_t)n * (size_t)(moved + 1) * 96 + 128, len = 0;
+    char *t = malloc(cap);
+    cr_assert_not_null(t);
+    len += (size_t)snprintf(t + len, cap - len, "id,name,sector,lon,lat,observed,risk\n");
+    for (int pass = 0; pass <= moved; pass++)
+        for (int k = first; k < first + n; k++) {
+            unsigned h = (unsigned)k * 2654435761u + (unsigned)pass * 40503u;
+            double lon = 97.3 + (h % 23000) / 10000.0;
+            double lat = 17.2 + (h / 23000 % 30000) / 10000.0;
+            len += (size_t)snprintf(t + len, cap - len,
+                                    "W%06d,Fictional Place %d,karaoke_bar,%.6f,%.6f,"
+                                    "2025-0%d-01,%.1f\n", k, k, lon, lat, pass + 1,
+                                    1.0 + (k % 20) / 10.0);
+        }
+    return t;
+}
+
+Test(import, rtree_packed_on_first_import_then_row_by_row)
+{
+    /* 20,000 rows of 5,000 workplaces, each moved three times: packed,
+     * several levels deep, each keeping its last point. */
+    char *t = spread_csv(5000, 0, 3);
+    import_ok("first.csv", t, NULL, NULL);
+    free(t);
+    cr_assert_eq(q_int("SELECT count(*) FROM workplaces", NULL), 5000);
+    cr_assert_geq(q_int("SELECT count(*) FROM idx_workplaces_geom_node", NULL), 100);
+    assert_index_matches_points();
+    /* The last point of W000007 (pass 3) is where the index has it. */
+    unsigned h = 7u * 2654435761u + 3u * 40503u;
+    char want[64];
+    snprintf(want, sizeof want, "%.6f", 97.3 + (h % 23000) / 10000.0);
+    cr_assert_str_eq(q_text("SELECT printf('%.6f', ST_X(geom)) FROM workplaces"
+                            " WHERE ext_id = 'W000007'", NULL), want);
+    cr_assert_eq(q_int("SELECT count(*) FROM idx_workplaces_geom AS r JOIN workplaces AS w"
+                       " ON w.id = r.pkid WHERE w.ext_id = 'W000007'"
+                       " AND abs(r.xmin - ST_X(w.geom)) < 1e-4", NULL), 1);
+    /* A second import: new workplaces and moves of old ones, row by row
+     * into the packed tree. */
+    t = spread_csv(3000, 4000, 1);
+    import_ok("second.csv", t, NULL, NULL);
+    free(t);
+    cr_assert_eq(q_int("SELECT count(*) FROM workplaces", NULL), 7000);
+    assert_index_matches_points();
+    /* A store of one workplace: the root is a leaf. */
+    close_store();
+    tu_path(db, dir, "one.sqlite");
+    cr_assert_eq(tu_store_new(ctx, db, &store), SINSPACE_OK);
+    import_ok("one.csv", "id,name,sector,lon,lat,observed,risk\n"
+              "W1,Fictional One,karaoke_bar,98.9,18.8,2025-01-01,2.0\n", NULL, NULL);
+    assert_index_matches_points();
+    cr_assert_eq(q_int("SELECT count(*) FROM idx_workplaces_geom_node", NULL), 1);
+}
