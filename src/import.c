@@ -475,6 +475,17 @@ write_workplace(importer *im, const row *r, const parsed *p)
                           SQLITE_STATIC);
     else
         sqlite3_bind_null(s, 15);
+    /* A new workplace's risk is its one observation's, set here; a
+     * workplace written again is marked stale and refreshed at the end
+     * from all its observations (_sinspace_refresh_risk). */
+    double risk = p->has_observation ? p->risk : NAN;
+    if (!wid) {
+        if (isnan(risk))
+            sqlite3_bind_null(s, 16);
+        else
+            sqlite3_bind_double(s, 16, risk);
+        _sinspace_bind_text(s, 17, sinspace_risk_class_name(sinspace_risk_classify(risk)));
+    }
     sinspace_status st = step_done(im, s, "writing a workplace");
     sqlite3_clear_bindings(s);
     if (st)
@@ -486,6 +497,7 @@ write_workplace(importer *im, const row *r, const parsed *p)
         im->result.inserted++;
     }
     sqlite3_bind_int64(im->touch, 1, wid);
+    sqlite3_bind_int(im->touch, 2, s == im->update_workplace);
     if ((st = step_done(im, im->touch, "recording a workplace")))
         return st;
     /* The R*Trees, kept here while SpatiaLite's triggers are set aside.
@@ -536,9 +548,10 @@ prepare_statements(importer *im)
         (st = _sinspace_prepare(s,
             "INSERT INTO workplaces(ext_id, name, name_local, sector, address,"
             " area_code, source_type, source_note, status, first_seen, last_seen,"
-            " updated, geom, footprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-            " coalesce(?9, 'unknown'), ?10, ?11, ?12, MakePoint(?13, ?14, 4326),"
-            " CastToMultiPolygon(GeomFromWKB(?15, 4326)))",
+            " updated, geom, footprint, risk, risk_class) VALUES (?1, ?2, ?3, ?4,"
+            " ?5, ?6, ?7, ?8, coalesce(?9, 'unknown'), ?10, ?11, ?12,"
+            " MakePoint(?13, ?14, 4326), CastToMultiPolygon(GeomFromWKB(?15, 4326)),"
+            " ?16, ?17)",
             &im->insert_workplace)) ||
         /* An update keeps what the row leaves empty. */
         (st = _sinspace_prepare(s,
@@ -578,7 +591,8 @@ prepare_statements(importer *im)
             " i27 = excluded.i27, i28 = excluded.i28",
             &im->upsert_observation)) ||
         (st = _sinspace_prepare(s,
-            "INSERT OR IGNORE INTO temp.import_touched(id) VALUES (?1)",
+            "INSERT INTO temp.import_touched(id, stale) VALUES (?1, ?2)"
+            " ON CONFLICT(id) DO UPDATE SET stale = max(stale, excluded.stale)",
             &im->touch)) ||
         (st = _sinspace_prepare(s,
             "INSERT OR REPLACE INTO idx_workplaces_geom(pkid, xmin, xmax, ymin, ymax)"
@@ -764,7 +778,7 @@ _sinspace_refresh_risk(sinspace_store *store, long long batch)
         "   ORDER BY o.observed DESC, o.id DESC LIMIT 1) AS risk,"
         "  (SELECT max(o.observed) FROM observations AS o"
         "   WHERE o.workplace_id = t.id) AS last"
-        "  FROM temp.import_touched AS t) AS x"
+        "  FROM temp.import_touched AS t WHERE t.stale) AS x"
         " WHERE workplaces.id = x.id", &stmt);
     if (st)
         return st;
@@ -1021,6 +1035,7 @@ import_csv(importer *im)
                 if ((st = write_observation(im, wid, &r, &p)))
                     goto done;
                 sqlite3_bind_int64(im->touch, 1, wid);
+                sqlite3_bind_int(im->touch, 2, 1); /* its risk is refreshed */
                 if ((st = step_done(im, im->touch, "recording a workplace")))
                     goto done;
                 im->result.updated++;
@@ -1573,7 +1588,8 @@ sinspace_import_file(sinspace_store *store, const char *path,
 
     sinspace_status st;
     if ((st = _sinspace_exec(store,
-            "CREATE TEMP TABLE IF NOT EXISTS import_touched(id INTEGER PRIMARY KEY);"
+            "CREATE TEMP TABLE IF NOT EXISTS import_touched(id INTEGER PRIMARY KEY,"
+            " stale INTEGER NOT NULL DEFAULT 1);"
             "CREATE TEMP TABLE IF NOT EXISTS import_areas(code TEXT PRIMARY KEY);"
             "DELETE FROM temp.import_touched; DELETE FROM temp.import_areas;")))
         return st;
@@ -1779,7 +1795,8 @@ sinspace_import_indicators(sinspace_store *store, const char *path)
     static const char *const want[] = {"position", "code", "name", "domain",
                                        "weight", "description"};
     if (!st && !(st = _sinspace_exec(store,
-            "CREATE TEMP TABLE IF NOT EXISTS import_touched(id INTEGER PRIMARY KEY);"
+            "CREATE TEMP TABLE IF NOT EXISTS import_touched(id INTEGER PRIMARY KEY,"
+            " stale INTEGER NOT NULL DEFAULT 1);"
             "DELETE FROM temp.import_touched")) &&
         !(st = _sinspace_begin(store))) {
         began = 1;

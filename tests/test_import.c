@@ -1465,3 +1465,26 @@ Test(import, rtree_packed_on_first_import_then_row_by_row)
     assert_index_matches_points();
     cr_assert_eq(q_int("SELECT count(*) FROM idx_workplaces_geom_node", NULL), 1);
 }
+
+/* A new workplace's risk is set as it is written; one written again in the
+ * same file is refreshed from all its observations at the end.  Either way
+ * the risk is the latest observation's, whatever the rows' order. */
+Test(import, history_in_one_file_takes_the_latest_observation)
+{
+    import_ok("hist.csv",
+              "id,name,sector,lon,lat,observed,risk\n"
+              "H1,Fictional History,karaoke_bar,98.98,18.79,2025-03-01,2.9\n"
+              "H1,Fictional History,karaoke_bar,98.98,18.79,2025-05-01,1.2\n"
+              "H1,Fictional History,karaoke_bar,98.98,18.79,2025-01-01,2.0\n"
+              "H2,Fictional Single,brothel,98.99,18.78,2025-02-01,2.5\n"
+              "H3,Fictional Unobserved,brothel,98.97,18.77,,\n", NULL, NULL);
+    cr_assert_float_eq(q_double(WP("risk"), "H1"), 1.2, 1e-12);
+    cr_assert_str_eq(q_text(WP("risk_class"), "H1"), "low");
+    cr_assert_str_eq(q_text(WP("last_seen"), "H1"), "2025-05-01");
+    cr_assert_str_eq(q_text(WP("first_seen"), "H1"), "2025-01-01");
+    cr_assert_float_eq(q_double(WP("risk"), "H2"), 2.5, 1e-12);
+    cr_assert_str_eq(q_text(WP("risk_class"), "H2"), "high");
+    cr_assert_str_eq(q_text(WP("last_seen"), "H2"), "2025-02-01");
+    cr_assert(isnan(q_double(WP("risk"), "H3")));
+    cr_assert_str_eq(q_text(WP("risk_class"), "H3"), "(null)");
+}
