@@ -1430,13 +1430,46 @@ spread_csv(int n, int first, int moved)
     return t;
 }
 
+/* The whole schema as text: an import into an empty store sets SpatiaLite's
+ * triggers and the secondary indexes aside and must put every one back,
+ * verbatim, whether it commits or fails. */
+static char *
+schema_text(void)
+{
+    sqlite3_stmt *s = query("SELECT group_concat(type || ' ' || name || ' '"
+                            " || coalesce(sql, ''), char(10)) FROM"
+                            " (SELECT * FROM sqlite_master ORDER BY type, name)", NULL);
+    cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+    char *t = strdup((const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    cr_assert_not_null(t);
+    return t;
+}
+
 Test(import, rtree_packed_on_first_import_then_row_by_row)
 {
+    char *schema = schema_text();
+    cr_assert(strstr(schema, "CREATE INDEX observations_date"), "%s", schema);
+    cr_assert(strstr(schema, "trigger gii_workplaces_geom"), "%s", schema);
+    /* A failed import into the empty store changes nothing. */
+    sinspace_import_result r;
+    cr_assert_eq(import_text("bad.csv", "id,name,sector,lon,lat,observed,risk\n"
+                             "B1,Fictional Bad,karaoke_bar,98.9,18.8,2025-01-01,2.0\n"
+                             "B2,Fictional Bad,no_such_sector,98.9,18.8,2025-01-01,2.0\n",
+                             NULL, &r, NULL), SINSPACE_INVALID_INPUT);
+    char *after = schema_text();
+    cr_assert_str_eq(after, schema);
+    free(after);
+    cr_assert_eq(q_int("SELECT count(*) FROM workplaces", NULL), 0);
     /* 20,000 rows of 5,000 workplaces, each moved three times: packed,
      * several levels deep, each keeping its last point. */
     char *t = spread_csv(5000, 0, 3);
     import_ok("first.csv", t, NULL, NULL);
     free(t);
+    after = schema_text();
+    cr_assert_str_eq(after, schema);
+    free(after);
+    free(schema);
     cr_assert_eq(q_int("SELECT count(*) FROM workplaces", NULL), 5000);
     cr_assert_geq(q_int("SELECT count(*) FROM idx_workplaces_geom_node", NULL), 100);
     assert_index_matches_points();
