@@ -17,9 +17,12 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <png.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1744,6 +1747,57 @@ write_fn(void *closure, const unsigned char *data, unsigned int length)
                                                       : CAIRO_STATUS_WRITE_ERROR;
 }
 
+/* The page as PNG through libpng at zlib level 1: cairo's own writer
+ * takes zlib's default level 6, which on an A3 300 dpi page cost 1.3 s of
+ * 5.3 (measured: gdal_translate of the page at ZLEVEL 6 vs 1, 2.38 s vs
+ * 1.09 s) for a file 13% smaller; print maps want the time.  The page is
+ * an opaque RGB24 surface, written as RGB like cairo writes it; any other
+ * surface goes to cairo's writer. */
+static cairo_status_t
+write_png(cairo_surface_t *surface, FILE *f)
+{
+    cairo_surface_flush(surface);
+    if (cairo_image_surface_get_format(surface) != CAIRO_FORMAT_RGB24)
+        return cairo_surface_write_to_png_stream(surface, write_fn, f);
+    int w = cairo_image_surface_get_width(surface);
+    int h = cairo_image_surface_get_height(surface);
+    int stride = cairo_image_surface_get_stride(surface);
+    const unsigned char *data = cairo_image_surface_get_data(surface);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    unsigned char *row = malloc((size_t)w * 3);
+    /* volatile: read after longjmp. */
+    cairo_status_t volatile cs = CAIRO_STATUS_NO_MEMORY;
+    if (!png || !info || !row)
+        goto done;
+    cs = CAIRO_STATUS_WRITE_ERROR;
+    if (setjmp(png_jmpbuf(png)))
+        goto done;
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_set_compression_level(png, 1);
+    png_write_info(png, info);
+    for (int y = 0; y < h; y++) {
+        /* RGB24: one native-endian 32-bit word a pixel, 0x00RRGGBB. */
+        const uint32_t *px = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
+        unsigned char *o = row;
+        for (int x = 0; x < w; x++) {
+            *o++ = (unsigned char)(px[x] >> 16);
+            *o++ = (unsigned char)(px[x] >> 8);
+            *o++ = (unsigned char)px[x];
+        }
+        png_write_row(png, row);
+    }
+    png_write_end(png, info);
+    cs = fflush(f) == 0 && !ferror(f) ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+done:
+    png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
+    free(row);
+    return cs;
+}
+
 static sinspace_status
 open_private(sinspace_context *ctx, const char *path, FILE **out)
 {
@@ -1963,7 +2017,7 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
     cr = NULL;
     cairo_status_t cs;
     if (fmt == SINSPACE_RENDER_PNG)
-        cs = cairo_surface_write_to_png_stream(surface, write_fn, f);
+        cs = write_png(surface, f);
     else {
         cairo_surface_finish(surface);
         cs = cairo_surface_status(surface);
