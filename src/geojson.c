@@ -11,6 +11,7 @@
 
 #include <ogr_api.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,7 +215,50 @@ fast_fixed(char *buf, double v, int decimals)
     return fixed_text(buf, (unsigned long long)llround(t), decimals, v < 0);
 }
 
-/* A real with the fewest digits that read back as the same double. */
+/* The p significant digits (15 or 17) that "%.<p>g" prints for v, as an
+ * integer m of p digits and the decimals d to put them at (v ~ m / 10^d),
+ * without printf, when 1e-4 <= |v| < 1e14 (where %g writes no exponent)
+ * and v scaled is clear of a rounding tie by more than the product's own
+ * rounding error: half an ulp, at most 2^-4 in double for 15 digits, 2^-8
+ * in x87 long double (64-bit mantissa) for 17.  Returns 0 when it cannot
+ * say (printf must). */
+static int
+g_digits(double v, int p, unsigned long long *m, int *d)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e14))
+        return 0;
+    int e = (int)floor(log10(a));
+    if (e < -4 || e > 13)
+        return 0;
+    int decimals = p - 1 - e; /* 1..20: every power of ten here is exact */
+    double lo = pow10[p - 1], hi = pow10[p] /* exact below 1e22 */;
+    if (p == 15) {
+        double t = a * pow10[decimals];
+        if (!(t >= lo && t < hi) || fabs(t - floor(t) - 0.5) <= 0.1)
+            return 0;
+        *m = (unsigned long long)llround(t);
+    } else {
+#if LDBL_MANT_DIG >= 64
+        long double t = (long double)a * pow10[decimals];
+        if (!(t >= lo && t < hi) || fabsl(t - floorl(t) - 0.5L) <= 0.01L)
+            return 0;
+        *m = (unsigned long long)llroundl(t);
+#else
+        return 0;
+#endif
+    }
+    if (*m >= (unsigned long long)hi) /* rounded up into a new power of ten */
+        return 0;
+    *d = decimals;
+    return 1;
+}
+
+/* A real with the fewest digits that read back as the same double:
+ * "%.15g" when that reads back, else "%.17g", as printf writes them. */
 static void
 put_real(sink *s, double v)
 {
@@ -223,17 +267,23 @@ put_real(sink *s, double v)
         return;
     }
     char buf[40];
-    /* Most reals are short decimals (risk 2.143): when v is the double
-     * nearest k / 10^d for d <= 6, "%.15g" prints exactly k / 10^d, which
-     * fixed_text writes without printf. */
-    if (fabs(v) >= 1e-4 && fabs(v) < 1e9) { /* where %g writes no exponent */
-        for (int d = 0; d <= 6; d++) {
-            double k = nearbyint(v * pow10_[d]);
-            if (k / pow10_[d] == v) {
-                fixed_text(buf, (unsigned long long)fabs(k), d, v < 0);
-                puts_(s, buf);
-                return;
-            }
+    unsigned long long m;
+    int d;
+    if (g_digits(v, 15, &m, &d)) {
+        /* m < 1e15 < 2^53 and 10^d are exact: the division is the double
+         * nearest the printed decimal, what strtod would read back. */
+        static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                                       1e15, 1e16, 1e17, 1e18};
+        if ((double)m / pow10[d] == fabs(v)) {
+            fixed_text(buf, m, d, v < 0);
+            puts_(s, buf);
+            return;
+        }
+        if (g_digits(v, 17, &m, &d)) {
+            fixed_text(buf, m, d, v < 0);
+            puts_(s, buf);
+            return;
         }
     }
     snprintf(buf, sizeof buf, "%.15g", v);
