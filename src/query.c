@@ -633,25 +633,37 @@ filter_phase(sinspace_store *store, const sinspace_region *region,
     return st;
 }
 
+/* The checks both query functions start with: store, callback (has_fn),
+ * region's context, and the filter (NULL: *none, initialised), its dates
+ * normalised into seen and changed. */
+static sinspace_status
+start_query(sinspace_store *store, const sinspace_region *region, int has_fn,
+            const sinspace_filter **filter, sinspace_filter *none, char seen[11],
+            char changed[11])
+{
+    if (!store || !has_fn)
+        return _sinspace_error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
+                               "query: store and callback are required");
+    if (region && region->ctx != store->ctx)
+        return _sinspace_error(store->ctx, SINSPACE_INVALID_ARGUMENT,
+                               "query: region made in another context");
+    if (!*filter) {
+        sinspace_filter_init(none);
+        *filter = none;
+    }
+    return check_filter(store, region, *filter, seen, changed);
+}
+
 sinspace_status
 sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
                           const sinspace_filter *filter,
                           int (*fn)(void *, const sinspace_workplace_row *),
                           void *user_data, sinspace_query_stats *stats)
 {
-    if (!store || !fn)
-        return _sinspace_error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
-                               "query: store and callback are required");
-    if (region && region->ctx != store->ctx)
-        return _sinspace_error(store->ctx, SINSPACE_INVALID_ARGUMENT,
-                               "query: region made in another context");
     sinspace_filter none;
-    if (!filter) {
-        sinspace_filter_init(&none);
-        filter = &none;
-    }
     char seen[11], changed[11];
-    sinspace_status st = check_filter(store, region, filter, seen, changed);
+    sinspace_status st = start_query(store, region, fn != NULL, &filter, &none,
+                                     seen, changed);
     if (st)
         return st;
     sinspace_query_stats s = {region ? 0 : -1, 0, region ? 0 : -1, region ? 0 : -1};
@@ -733,19 +745,10 @@ sinspace_query_ids(sinspace_store *store, const sinspace_region *region,
                    const sinspace_filter *filter, int (*fn)(void *, long long),
                    void *user_data, sinspace_query_stats *stats)
 {
-    if (!store || !fn)
-        return _sinspace_error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
-                               "query: store and callback are required");
-    if (region && region->ctx != store->ctx)
-        return _sinspace_error(store->ctx, SINSPACE_INVALID_ARGUMENT,
-                               "query: region made in another context");
     sinspace_filter none;
-    if (!filter) {
-        sinspace_filter_init(&none);
-        filter = &none;
-    }
     char seen[11], changed[11];
-    sinspace_status st = check_filter(store, region, filter, seen, changed);
+    sinspace_status st = start_query(store, region, fn != NULL, &filter, &none,
+                                     seen, changed);
     if (st)
         return st;
     int spatial_only = region && isnan(filter->min_risk) && !filter->classes &&
