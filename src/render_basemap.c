@@ -88,6 +88,13 @@ _sinspace_basemap_warp(sinspace_context *ctx, const char *const *paths, int n,
     argv = CSLAddString(argv, "-ovr");
     argv = CSLAddString(argv, "AUTO");
     argv = CSLAddString(argv, "-dstalpha");
+    /* Both cores: reading and decompressing the overview's tiles in one
+     * thread, warping chunks in the others (same kernel, same pixels). */
+    argv = CSLAddString(argv, "-multi");
+    argv = CSLAddString(argv, "-wo");
+    argv = CSLAddString(argv, "NUM_THREADS=ALL_CPUS");
+    argv = CSLAddString(argv, "-wm");
+    argv = CSLAddString(argv, "256");
     wo = GDALWarpAppOptionsNew(argv, NULL);
     if (!wo) {
         st = _sinspace_gdal_error(ctx, SINSPACE_ERROR, "basemap: warp options");
