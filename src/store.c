@@ -445,9 +445,11 @@ sinspace_store_layers(sinspace_store *store,
         d.srid = sqlite3_column_int(stmt, 3);
         d.is_view = sqlite3_column_int(stmt, 4);
         d.features = -1;
-        /* Table names come from the store's own metadata; quote them as
-         * identifiers all the same. */
-        char *sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\"", d.name);
+        /* Table and column names come from the store's own metadata; quote
+         * them as identifiers all the same.  A table with two geometry
+         * columns is two layers: each counts the rows that have its one. */
+        char *sql = sqlite3_mprintf("SELECT count(\"%w\") FROM \"%w\"",
+                                    d.geometry_column, d.name);
         if (sql) {
             long long n = 0;
             if (_sinspace_query_int(store, sql, &n, 0) == SINSPACE_OK)

@@ -258,6 +258,10 @@ Test(cli, import_good_then_info_and_audit)
     cr_assert_str_eq(err, "");
     cr_assert_eq(RUN("info", db), 0);
     ASSERT_IN(out, "workplaces      2 (high 1, medium 0, low 1, unscored 0)");
+    /* Each geometry column is its own layer, named as QGIS names it, and
+     * counts the rows that have that geometry. */
+    ASSERT_IN(out, "  workplaces (geom)          table  POINT         EPSG:4326   2\n");
+    ASSERT_IN(out, "  workplaces (footprint)     table  MULTIPOLYGON  EPSG:4326   0\n");
     cr_assert_eq(RUN("audit", db), 0, "%s", err);
     ASSERT_IN(out, "\timport\t");
     ASSERT_IN(out, csv);

@@ -5,7 +5,10 @@ static int
 print_layer(void *user, const sinspace_layer_desc *l)
 {
     (void)user;
-    printf("  %-18s %-6s %-13s EPSG:%-6d %lld\n", l->name,
+    /* As QGIS names them: a table with two geometry columns is two layers. */
+    char name[160];
+    snprintf(name, sizeof name, "%s (%s)", l->name, l->geometry_column);
+    printf("  %-26s %-6s %-13s EPSG:%-6d %lld\n", name,
            l->is_view ? "view" : "table", l->geometry_type, l->srid, l->features);
     return 0;
 }
