@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum format { FMT_TABLE, FMT_CSV, FMT_GEOJSON, FMT_JSON, FMT_IDS };
@@ -749,10 +750,13 @@ run(cli *c, int argc, char **argv)
         if (!st)
             st = sinspace_geojson_begin(q.gj, NULL, NULL, 0);
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!st && format == FMT_IDS)
         st = sinspace_query_ids(store, region, &filter, on_id, &q, &stats);
     else if (!st)
         st = sinspace_query_workplaces(store, region, &filter, on_row, &q, &stats);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!st && q.gj_status)
         st = q.gj_status; /* the writer stopped the query */
     cli_progress_done(c);
@@ -827,6 +831,10 @@ run(cli *c, int argc, char **argv)
                     stats.candidates - stats.exact, stats.exact);
         fprintf(stderr, "explain: inside the region: %lld\n", stats.inside);
         fprintf(stderr, "explain: after filters and limit: %lld\n", stats.matched);
+        /* The query and its output, without the process's start (loading
+         * GDAL's libraries) or opening the store. */
+        fprintf(stderr, "explain: query and output took %.3f s\n",
+                (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
     free(fdesc);
     free(tmp);
