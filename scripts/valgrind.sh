@@ -62,6 +62,7 @@ skip=$skip',*/dirname,*/basename,*/realpath,*/readlink,*/printf,*/date,*/env'
 skip=$skip',*/sleep,*/timeout,*/kill,*/file,*/sha256sum,*/md5sum,*/python3*'
 skip=$skip',*/sqlite3,*/ogr*,*/gdal*,*/cs2cs,*/proj*,*/curl,*/node,*/nodejs'
 skip=$skip',*/chromium*,*/chrome*,*/psql,*/pg_*,*/postgres,*/initdb'
+skip=$skip',*/id,*/chown,*/runuser,*/su,*/sudo,*/setpriv,*/whoami'
 
 logs=$top/$dir/valgrind
 rm -rf "$logs"
