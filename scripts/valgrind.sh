@@ -23,15 +23,16 @@
 # counted: they are what every process holds at exit (library singletons).
 #
 # Excluded:
-#   serve_browser  headless Chromium driven by node/Playwright: its time goes
-#                  to the browser, which valgrind does not follow, while
-#                  `sinspace serve` under valgrind answers the page's many
-#                  tile requests too slowly for the page's 30 s timeouts.
-#                  The same server code is covered by serve_api (every
-#                  endpoint, through curl) and by the `serve` Criterion test.
-#   postgis        runs only where PostgreSQL 15 + PostGIS are installed
-#                  (else it skips); when it runs, `sinspace query` is
-#                  followed like in the other shell tests.  It is kept.
+#   serve_browser  headless Chromium driven by node/Playwright: nearly all
+#                  its work is in the browser, which valgrind does not
+#                  follow, and the page's requests have 30 s timeouts
+#                  meant for a native server.  The same server code is
+#                  covered by serve_api (every endpoint, through curl, with
+#                  `sinspace serve` under valgrind) and by the `serve`
+#                  Criterion test.
+#   postgis        is kept: `sinspace query` is followed as in the other
+#                  shell tests, PostgreSQL and psql are not.  (It skips
+#                  itself where PostgreSQL 15 + PostGIS are missing.)
 # Set VALGRIND_EXCLUDE to a space-separated list to change the exclusions.
 #
 # Per-process logs: build-valgrind/valgrind/TEST/PID.log; a summary line per
