@@ -11,7 +11,6 @@
 
 #include <ogr_api.h>
 
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,11 +216,13 @@ fast_fixed(char *buf, double v, int decimals)
 
 /* The p significant digits (15 or 17) that "%.<p>g" prints for v, as an
  * integer m of p digits and the decimals d to put them at (v ~ m / 10^d),
- * without printf, when 1e-4 <= |v| < 1e14 (where %g writes no exponent)
- * and v scaled is clear of a rounding tie by more than the product's own
- * rounding error: half an ulp, at most 2^-4 in double for 15 digits, 2^-8
- * in x87 long double (64-bit mantissa) for 17.  Returns 0 when it cannot
- * say (printf must). */
+ * without printf, when 1e-4 <= |v| < 1e14 (where %g writes no exponent).
+ * 15 digits: in double, when v scaled is clear of a rounding tie by more
+ * than the product's own rounding error (half an ulp, at most 2^-4 below
+ * 1e15).  17 digits: exactly, in 128-bit integers: v = f * 2^e2 with f an
+ * integer of 53 bits, so v * 10^d = f * 5^d * 2^(d + e2), and the rounding
+ * is read off the bits shifted out; an exact tie is left to printf (its
+ * rounding mode decides).  Returns 0 when it cannot say (printf must). */
 static int
 g_digits(double v, int p, unsigned long long *m, int *d)
 {
@@ -234,24 +235,54 @@ g_digits(double v, int p, unsigned long long *m, int *d)
     int e = (int)floor(log10(a));
     if (e < -4 || e > 13)
         return 0;
-    int decimals = p - 1 - e; /* 1..20: every power of ten here is exact */
-    double lo = pow10[p - 1], hi = pow10[p] /* exact below 1e22 */;
+    int decimals = p - 1 - e; /* 1..20 */
+    unsigned long long lo = (unsigned long long)pow10[p - 1];
+    unsigned long long hi = (unsigned long long)pow10[p];
     if (p == 15) {
         double t = a * pow10[decimals];
-        if (!(t >= lo && t < hi) || fabs(t - floor(t) - 0.5) <= 0.1)
+        if (!(t >= (double)lo && t < (double)hi) || fabs(t - floor(t) - 0.5) <= 0.1)
             return 0;
         *m = (unsigned long long)llround(t);
     } else {
-#if LDBL_MANT_DIG >= 64
-        long double t = (long double)a * pow10[decimals];
-        if (!(t >= lo && t < hi) || fabsl(t - floorl(t) - 0.5L) <= 0.01L)
+#ifdef __SIZEOF_INT128__
+        int ex;
+        double f = frexp(a, &ex);               /* a = f * 2^ex, 0.5 <= f < 1 */
+        unsigned long long mant = (unsigned long long)ldexp(f, 53); /* exact */
+        int shift = decimals + ex - 53;
+        unsigned __int128 t = mant;
+        for (int i = 0; i < decimals; i++)
+            t *= 5;                             /* < 2^53 * 5^20 < 2^100 */
+        unsigned long long q;
+        if (shift >= 0) {
+            if (shift > 10)                      /* >= 2^63: far beyond hi */
+                return 0;
+            t <<= shift;
+            if (t >= hi)
+                return 0;
+            q = (unsigned long long)t;
+        } else {
+            if (-shift >= 100)
+                return 0;
+            unsigned __int128 one = 1;
+            unsigned __int128 rem = t & ((one << -shift) - 1);
+            unsigned __int128 half = one << (-shift - 1);
+            t >>= -shift;
+            if (t >= hi)
+                return 0;
+            q = (unsigned long long)t;
+            if (rem == half)
+                return 0;                       /* an exact tie: printf's call */
+            if (rem > half)
+                q++;
+        }
+        if (q < lo)
             return 0;
-        *m = (unsigned long long)llroundl(t);
+        *m = q;
 #else
         return 0;
 #endif
     }
-    if (*m >= (unsigned long long)hi) /* rounded up into a new power of ten */
+    if (*m >= hi) /* rounded up into a new power of ten */
         return 0;
     *d = decimals;
     return 1;
