@@ -150,6 +150,9 @@ typedef struct map {
     int tiles;
     long long labels;
     int is_raster;
+    int is_pdf;     /* PDF pages (and atlases) paint markers from recording
+                       surfaces; SVG draws each (cairo 1.16's SVG backend
+                       mishandles recording-surface sources: valgrind) */
 } map;
 
 static double
@@ -1045,6 +1048,10 @@ draw_workplaces(cairo_t *cr, map *m, render_symbology *sym,
                 _sinspace_labels_block(labels, w->x - size / 2, w->y - size / 2,
                                        w->x + size / 2, w->y + size / 2);
             int j;
+            if (!m->is_raster && !m->is_pdf) {
+                _sinspace_symbolizer_draw(cr, s, w->x, w->y, m->px_sld);
+                continue;
+            }
             if (!m->is_raster) {
                 /* Vector pages: each symbol is drawn once into a recording
                  * surface, painted at every workplace; the PDF holds it
@@ -1986,6 +1993,7 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
     m.store = store;
     m.ctx = ctx;
     m.is_raster = fmt == SINSPACE_RENDER_PNG;
+    m.is_pdf = fmt == SINSPACE_RENDER_PDF;
     m.wgs = OSRNewSpatialReference(NULL);
     OSRSetWellKnownGeogCS(m.wgs, "WGS84");
     OSRSetAxisMappingStrategy(m.wgs, OAMS_TRADITIONAL_GIS_ORDER);
