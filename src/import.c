@@ -652,7 +652,8 @@ pack_points(importer *im)
         return _sinspace_error(im->store->ctx, SINSPACE_NO_MEMORY, "out of memory");
     for (size_t i = 0; i < n; i++)
         k[i] = (keyed_point){v[i].id, i};
-    qsort(k, n, sizeof *k, by_id_then_at);
+    if (n > 1) /* qsort(NULL, 0) is undefined (UBSan) */
+        qsort(k, n, sizeof *k, by_id_then_at);
     sinspace_rtree_point *out = n ? malloc(n * sizeof *out) : NULL;
     if (n && !out) {
         free(k);
