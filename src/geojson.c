@@ -196,7 +196,10 @@ fixed_text(char *buf, unsigned long long u, int decimals, int neg)
     return len;
 }
 
-static const double pow10_[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+/* 10^0 .. 10^22: every one exact in a double. */
+static const double pow10_[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+                                1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* v rounded to decimals (0..8) as printf's "%.*f" rounds it, without
  * printf, when v scaled (t) is below 1e10 and not within 1e-6 of a
@@ -226,9 +229,6 @@ fast_fixed(char *buf, double v, int decimals)
 static int
 g_digits(double v, int p, unsigned long long *m, int *d)
 {
-    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
-                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     double a = fabs(v);
     if (!(a >= 1e-4 && a < 1e14))
         return 0;
@@ -236,10 +236,10 @@ g_digits(double v, int p, unsigned long long *m, int *d)
     if (e < -4 || e > 13)
         return 0;
     int decimals = p - 1 - e; /* 1..20 */
-    unsigned long long lo = (unsigned long long)pow10[p - 1];
-    unsigned long long hi = (unsigned long long)pow10[p];
+    unsigned long long lo = (unsigned long long)pow10_[p - 1];
+    unsigned long long hi = (unsigned long long)pow10_[p];
     if (p == 15) {
-        double t = a * pow10[decimals];
+        double t = a * pow10_[decimals];
         if (!(t >= (double)lo && t < (double)hi) || fabs(t - floor(t) - 0.5) <= 0.1)
             return 0;
         *m = (unsigned long long)llround(t);
@@ -303,10 +303,7 @@ put_real(sink *s, double v)
     if (g_digits(v, 15, &m, &d)) {
         /* m < 1e15 < 2^53 and 10^d are exact: the division is the double
          * nearest the printed decimal, what strtod would read back. */
-        static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
-                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
-                                       1e15, 1e16, 1e17, 1e18};
-        if ((double)m / pow10[d] == fabs(v)) {
+        if ((double)m / pow10_[d] == fabs(v)) {
             fixed_text(buf, m, d, v < 0);
             puts_(s, buf);
             return;
