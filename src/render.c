@@ -983,6 +983,34 @@ typedef struct stamp {
     double half;
 } stamp;
 
+/* Symbol s drawn once, to be painted at every workplace that uses it.
+ * Raster pages: an image of an odd number of pixels, its centre the middle
+ * of its centre pixel (*half: half its width).  PDF pages: a recording
+ * surface centred on 0,0, which the PDF holds once as a form XObject;
+ * drawn marker by marker, cairo kept every path with its clip until the
+ * page was written (1.1 GiB for 426,000 markers). */
+static cairo_surface_t *
+make_stamp(const map *m, const sinspace_symbolizer *s, double size, double *half)
+{
+    cairo_surface_t *surf;
+    double c;
+    if (m->is_raster) {
+        double extent = size * 1.3 + (s->stroke.width + 2) * m->px_sld;
+        int px = (int)ceil(extent) | 1; /* odd: a centre pixel */
+        surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, px, px);
+        *half = c = px / 2.0;
+    } else {
+        *half = ceil(size * 0.65 + (s->stroke.width + 2) * m->px_sld);
+        cairo_rectangle_t ext = {-*half, -*half, 2 * *half, 2 * *half};
+        surf = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
+        c = 0.0;
+    }
+    cairo_t *scr = cairo_create(surf);
+    _sinspace_symbolizer_draw(scr, s, c, c, m->px_sld);
+    cairo_destroy(scr);
+    return surf;
+}
+
 static const char *
 label_text(const workplace *w, const char *field, char buf[32])
 {
@@ -1047,65 +1075,31 @@ draw_workplaces(cairo_t *cr, map *m, render_symbology *sym,
             if (block_markers)
                 _sinspace_labels_block(labels, w->x - size / 2, w->y - size / 2,
                                        w->x + size / 2, w->y + size / 2);
-            int j;
             if (!m->is_raster && !m->is_pdf) {
                 _sinspace_symbolizer_draw(cr, s, w->x, w->y, m->px_sld);
                 continue;
             }
-            if (!m->is_raster) {
-                /* Vector pages: each symbol is drawn once into a recording
-                 * surface, painted at every workplace; the PDF holds it
-                 * once as a form XObject.  Drawn marker by marker, cairo
-                 * kept every path with its clip until the page was
-                 * written: 1.1 GiB for 426,000 markers. */
-                for (j = 0; j < n_stamps && stamps[j].sym != s; j++)
-                    ;
-                if (j == n_stamps && n_stamps < MAX_STAMPS) {
-                    double half = ceil(size * 0.65 + (s->stroke.width + 2) * m->px_sld);
-                    cairo_rectangle_t ext = {-half, -half, 2 * half, 2 * half};
-                    cairo_surface_t *rec =
-                        cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &ext);
-                    cairo_t *rcr = cairo_create(rec);
-                    _sinspace_symbolizer_draw(rcr, s, 0.0, 0.0, m->px_sld);
-                    cairo_destroy(rcr);
-                    stamps[n_stamps].sym = s;
-                    stamps[n_stamps].surface = rec;
-                    stamps[n_stamps].half = half;
-                    n_stamps++;
-                }
-                if (j < n_stamps) {
-                    cairo_set_source_surface(cr, stamps[j].surface, w->x, w->y);
-                    cairo_rectangle(cr, w->x - stamps[j].half, w->y - stamps[j].half,
-                                    2 * stamps[j].half, 2 * stamps[j].half);
-                    cairo_fill(cr);
-                } else {
-                    _sinspace_symbolizer_draw(cr, s, w->x, w->y, m->px_sld);
-                }
-                continue;
-            }
+            int j;
             for (j = 0; j < n_stamps && stamps[j].sym != s; j++)
                 ;
             if (j == n_stamps && n_stamps < MAX_STAMPS) {
-                double extent = size * 1.3 + (s->stroke.width + 2) * m->px_sld;
-                int px = (int)ceil(extent) | 1; /* odd: a centre pixel */
-                cairo_surface_t *surf = cairo_image_surface_create(
-                    CAIRO_FORMAT_ARGB32, px, px);
-                cairo_t *scr = cairo_create(surf);
-                _sinspace_symbolizer_draw(scr, s, px / 2.0, px / 2.0, m->px_sld);
-                cairo_destroy(scr);
                 stamps[n_stamps].sym = s;
-                stamps[n_stamps].surface = surf;
-                stamps[n_stamps].half = px / 2.0;
+                stamps[n_stamps].surface = make_stamp(m, s, size, &stamps[n_stamps].half);
                 n_stamps++;
             }
-            if (j < n_stamps) {
+            if (j == n_stamps) {
+                _sinspace_symbolizer_draw(cr, s, w->x, w->y, m->px_sld);
+            } else if (m->is_raster) {
                 /* The stamp's centre is the middle of its centre pixel. */
                 double x0 = floor(w->x) + 0.5 - stamps[j].half,
                        y0 = floor(w->y) + 0.5 - stamps[j].half;
                 cairo_set_source_surface(cr, stamps[j].surface, x0, y0);
                 cairo_paint(cr);
             } else {
-                _sinspace_symbolizer_draw(cr, s, w->x, w->y, m->px_sld);
+                cairo_set_source_surface(cr, stamps[j].surface, w->x, w->y);
+                cairo_rectangle(cr, w->x - stamps[j].half, w->y - stamps[j].half,
+                                2 * stamps[j].half, 2 * stamps[j].half);
+                cairo_fill(cr);
             }
         }
     }
