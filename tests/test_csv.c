@@ -4,7 +4,7 @@
  * the writer's round trip. */
 #include "testutil.h"
 
-#include "csv.h"
+#include "core/csv.h"
 
 /* Reads one record from csv; returns the reader's result and keeps the
  * record (or the error) in the globals below. */
@@ -25,13 +25,13 @@ next(sinspace_csv *csv)
     fld = NULL;
     nfld = 0;
     line = -99;
-    return _sinspace_csv_next(csv, &fld, &nfld, &line, err, sizeof err);
+    return sinspace__csv_next(csv, &fld, &nfld, &line, err, sizeof err);
 }
 
 static sinspace_csv *
 open_str(const char *s)
 {
-    sinspace_csv *csv = _sinspace_csv_open_memory(s, strlen(s));
+    sinspace_csv *csv = sinspace__csv_open_memory(s, strlen(s));
     cr_assert_not_null(csv);
     return csv;
 }
@@ -80,7 +80,7 @@ Test(csv, plain_records)
     REC(csv, 2, "1", "Alpha", "fishing");
     REC(csv, 3, "2", "Beta", "brothel");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, last_line_without_newline)
@@ -89,7 +89,7 @@ Test(csv, last_line_without_newline)
     REC(csv, 1, "a", "b");
     REC(csv, 2, "c", "d");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, empty_fields)
@@ -99,7 +99,7 @@ Test(csv, empty_fields)
     REC(csv, 2, "", "");
     REC(csv, 3, "", "x");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, quoted_field_with_commas)
@@ -108,7 +108,7 @@ Test(csv, quoted_field_with_commas)
     REC(csv, 1, "a", "b,c", "d");
     REC(csv, 2, "x,y,z");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, doubled_quotes)
@@ -116,7 +116,7 @@ Test(csv, doubled_quotes)
     sinspace_csv *csv = open_str("\"he said \"\"hi\"\"\",\"\"\"\"\n");
     REC(csv, 1, "he said \"hi\"", "\"");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, spaces_are_kept)
@@ -124,7 +124,7 @@ Test(csv, spaces_are_kept)
     sinspace_csv *csv = open_str(" a , b \n");
     REC(csv, 1, " a ", " b ");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, line_breaks_inside_quotes_keep_line_numbers)
@@ -139,7 +139,7 @@ Test(csv, line_breaks_inside_quotes_keep_line_numbers)
     REC(csv, 5, "2", "one\r\ntwo");
     REC(csv, 7, "3", "plain");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, crlf_line_ends)
@@ -149,7 +149,7 @@ Test(csv, crlf_line_ends)
     REC(csv, 2, "c", "d");
     REC(csv, 4, "e", "f");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, lone_cr_line_ends)
@@ -158,7 +158,7 @@ Test(csv, lone_cr_line_ends)
     REC(csv, 1, "a", "b");
     REC(csv, 2, "c", "d");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, blank_lines_with_lone_cr)
@@ -168,7 +168,7 @@ Test(csv, blank_lines_with_lone_cr)
     REC(csv, 3, "b");
     REC(csv, 6, "c");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, byte_order_mark_skipped)
@@ -177,14 +177,14 @@ Test(csv, byte_order_mark_skipped)
     REC(csv, 1, "id", "name");
     REC(csv, 2, "1", "\xE0\xB8\x97");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, byte_order_mark_only)
 {
     sinspace_csv *csv = open_str("\xEF\xBB\xBF");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, broken_byte_order_mark)
@@ -193,18 +193,18 @@ Test(csv, broken_byte_order_mark)
     expect_error(csv, 1, "byte-order mark");
     REC(csv, 2, "c", "d");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, empty_input)
 {
     sinspace_csv *csv = open_str("");
     expect_end(csv);
-    _sinspace_csv_close(csv);
-    csv = _sinspace_csv_open_memory(NULL, 0);
+    sinspace__csv_close(csv);
+    csv = sinspace__csv_open_memory(NULL, 0);
     cr_assert_not_null(csv);
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, blank_lines_skipped)
@@ -213,7 +213,7 @@ Test(csv, blank_lines_skipped)
     REC(csv, 3, "a");
     REC(csv, 7, "b");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, unterminated_quote)
@@ -222,7 +222,7 @@ Test(csv, unterminated_quote)
     REC(csv, 1, "a", "b");
     expect_error(csv, 2, "not closed");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, text_after_closing_quote)
@@ -232,7 +232,7 @@ Test(csv, text_after_closing_quote)
     expect_error(csv, 2, "after the closing quote of field 1");
     REC(csv, 3, "c", "d");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, space_after_closing_quote)
@@ -241,7 +241,7 @@ Test(csv, space_after_closing_quote)
     expect_error(csv, 1, "after the closing quote of field 2");
     REC(csv, 2, "c", "d");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, quote_inside_unquoted_field)
@@ -251,28 +251,28 @@ Test(csv, quote_inside_unquoted_field)
     expect_error(csv, 2, "quote inside unquoted field 2");
     REC(csv, 3, "c", "d");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, nul_byte_refused)
 {
     static const char data[] = "a,b\nx\0y,z\nc,d\n";
-    sinspace_csv *csv = _sinspace_csv_open_memory(data, sizeof data - 1);
+    sinspace_csv *csv = sinspace__csv_open_memory(data, sizeof data - 1);
     REC(csv, 1, "a", "b");
     expect_error(csv, 2, "NUL byte");
     REC(csv, 3, "c", "d");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, nul_byte_in_quoted_field_refused)
 {
     static const char data[] = "\"x\0y\",z\nc,d\n";
-    sinspace_csv *csv = _sinspace_csv_open_memory(data, sizeof data - 1);
+    sinspace_csv *csv = sinspace__csv_open_memory(data, sizeof data - 1);
     expect_error(csv, 1, "NUL byte");
     REC(csv, 2, "c", "d");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 /* An error inside a multi-line record names the line it started on, and
@@ -284,7 +284,7 @@ Test(csv, error_after_multiline_field_names_first_line)
     expect_error(csv, 2, "after the closing quote");
     REC(csv, 5, "next");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 Test(csv, several_errors_each_reported)
@@ -296,7 +296,7 @@ Test(csv, several_errors_each_reported)
     REC(csv, 4, "ok2");
     expect_error(csv, 5, "quote inside");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 /* A 10 MB single line is refused (not grown without bound, not a crash),
@@ -309,11 +309,11 @@ Test(csv, ten_megabyte_line_refused)
     cr_assert_not_null(data);
     memset(data, 'a', big);
     memcpy(data + big, tail, sizeof tail);
-    sinspace_csv *csv = _sinspace_csv_open_memory(data, big + sizeof tail - 1);
+    sinspace_csv *csv = sinspace__csv_open_memory(data, big + sizeof tail - 1);
     expect_error(csv, 1, "longer than");
     REC(csv, 2, "next", "line");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
     free(data);
 }
 
@@ -329,13 +329,13 @@ Test(csv, ten_megabyte_quoted_field_from_file_refused)
     }
     fputs("\"\n2,ok\n", f);
     rewind(f);
-    sinspace_csv *csv = _sinspace_csv_open_file(f);
+    sinspace_csv *csv = sinspace__csv_open_file(f);
     cr_assert_not_null(csv);
     REC(csv, 1, "h1", "h2");
     expect_error(csv, 2, "longer than");
     REC(csv, 3, "2", "ok");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
     fclose(f);
 }
 
@@ -355,7 +355,7 @@ Test(csv, record_at_the_limit)
     n += max + 1;
     memcpy(data + n, "\nafter2\n", 8);
     n += 8;
-    sinspace_csv *csv = _sinspace_csv_open_memory(data, n);
+    sinspace_csv *csv = sinspace__csv_open_memory(data, n);
     cr_assert_eq(next(csv), 1, "a record of exactly %zu bytes: %s", max, err);
     cr_assert_eq(line, 1);
     cr_assert_eq(nfld, 1);
@@ -364,7 +364,7 @@ Test(csv, record_at_the_limit)
     expect_error(csv, 3, "longer than");
     REC(csv, 4, "after2");
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
     free(data);
 }
 
@@ -380,7 +380,7 @@ Test(csv, file_reader_across_buffer_boundaries)
         lines += 2;
     }
     rewind(f);
-    sinspace_csv *csv = _sinspace_csv_open_file(f);
+    sinspace_csv *csv = sinspace__csv_open_file(f);
     for (int i = 0; i < 9000; i++) {
         char a[16], b[32];
         snprintf(a, sizeof a, "%d", i);
@@ -393,7 +393,7 @@ Test(csv, file_reader_across_buffer_boundaries)
         cr_assert_str_eq(fld[2], "multi\r\nline");
     }
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
     fclose(f);
     cr_assert_eq(lines, 18000);
 }
@@ -405,11 +405,11 @@ Test(csv, many_fields)
     for (int i = 0; i < 500; i++)
         n += (size_t)snprintf(data + n, sizeof data - n, "%s%d", i ? "," : "", i % 10);
     data[n++] = '\n';
-    sinspace_csv *csv = _sinspace_csv_open_memory(data, n);
+    sinspace_csv *csv = sinspace__csv_open_memory(data, n);
     cr_assert_eq(next(csv), 1);
     cr_assert_eq(nfld, 500);
     cr_assert_str_eq(fld[499], "9");
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
 }
 
 /* The writer quotes only when it must, and what it writes reads back the
@@ -420,7 +420,7 @@ written(const char *field, char *buf, size_t size)
     memset(buf, 0, size);
     FILE *f = fmemopen(buf, size, "w");
     cr_assert_not_null(f);
-    _sinspace_csv_write_field(f, field);
+    sinspace__csv_write_field(f, field);
     fclose(f);
     return buf;
 }
@@ -454,12 +454,12 @@ Test(csv, write_field_round_trip)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 fputc(',', f);
-            _sinspace_csv_write_field(f, fields[i]);
+            sinspace__csv_write_field(f, fields[i]);
         }
         fputs("\r\n", f);
     }
     fclose(f);
-    sinspace_csv *csv = _sinspace_csv_open_memory(buf, size);
+    sinspace_csv *csv = sinspace__csv_open_memory(buf, size);
     long expect_line = 1;
     for (int rec = 0; rec < 3; rec++) {
         cr_assert_eq(next(csv), 1, "%s", err);
@@ -470,11 +470,11 @@ Test(csv, write_field_round_trip)
         expect_line += 3; /* two fields hold one line break each */
     }
     expect_end(csv);
-    _sinspace_csv_close(csv);
+    sinspace__csv_close(csv);
     free(buf);
 }
 
 Test(csv, close_null_is_harmless)
 {
-    _sinspace_csv_close(NULL);
+    sinspace__csv_close(NULL);
 }

@@ -8,8 +8,9 @@
  * the store. */
 #include <criterion/criterion.h>
 
-#include "geomask.h"
-#include "sinspaceInt.h"
+#include "store/store_int.h"
+#include "geo/geomask.h"
+#include "core/sinspaceInt.h"
 
 #include <gdal.h>
 #include <geodesic.h>
@@ -302,10 +303,10 @@ Test(geomask, stream_is_keyed_and_fixed)
 {
     unsigned char k1[32] = {1}, k2[32] = {2};
     double a[4], b[4], c[4], d[4];
-    _sinspace_geomask_uniforms(k1, 32, "WP-1", 3, a);
-    _sinspace_geomask_uniforms(k1, 32, "WP-1", 3, b);
-    _sinspace_geomask_uniforms(k2, 32, "WP-1", 3, c);
-    _sinspace_geomask_uniforms(k1, 32, "WP-2", 3, d);
+    sinspace__geomask_uniforms(k1, 32, "WP-1", 3, a);
+    sinspace__geomask_uniforms(k1, 32, "WP-1", 3, b);
+    sinspace__geomask_uniforms(k2, 32, "WP-1", 3, c);
+    sinspace__geomask_uniforms(k1, 32, "WP-2", 3, d);
     for (int i = 0; i < 4; i++) {
         cr_assert(a[i] >= 0.0 && a[i] < 1.0);
         cr_assert_eq(a[i], b[i]);
@@ -373,11 +374,11 @@ Test(export, public_points_are_displaced_within_limits_and_district,
     struct geod_geodesic g;
     geod_init(&g, 6378137.0, 1.0 / 298.257223563);
     sqlite3_stmt *truth, *in_district;
-    cr_assert_eq(_sinspace_prepare(store,
+    cr_assert_eq(sinspace__prepare(store,
         "SELECT X(geom), Y(geom), (SELECT a.code FROM area_members AS m JOIN areas"
         " AS a ON a.id = m.area_id WHERE m.workplace_id = w.id AND a.level = 'district')"
         " FROM workplaces AS w ORDER BY w.id", &truth), SINSPACE_OK);
-    cr_assert_eq(_sinspace_prepare(store,
+    cr_assert_eq(sinspace__prepare(store,
         "SELECT ST_Intersects(geom, MakePoint(?2, ?3, 4326)) FROM areas"
         " WHERE code = ?1", &in_district), SINSPACE_OK);
     int k = 0, with_district = 0, far = 0;
@@ -422,7 +423,7 @@ Test(export, public_points_are_displaced_within_limits_and_district,
     }
     /* The secret is kept in the store. */
     long long n = 0;
-    cr_assert_eq(_sinspace_query_int(store,
+    cr_assert_eq(sinspace__query_int(store,
         "SELECT length(value) FROM sinspace_meta WHERE key = 'geomask_secret'",
         &n, 0), SINSPACE_OK);
     cr_assert_eq(n, 64);
@@ -434,9 +435,9 @@ Test(export, urban_points_move_at_most_2km, .init = setup, .fini = teardown)
     /* Chang Khlan and Wat Ket (Mueang Chiang Mai) hold several of the
      * clustered workplaces in a few km2: urban under the rule. */
     sinspace_geomask *gm = NULL;
-    cr_assert_eq(_sinspace_geomask_create(store, &gm), SINSPACE_OK);
+    cr_assert_eq(sinspace__geomask_create(store, &gm), SINSPACE_OK);
     sqlite3_stmt *s;
-    cr_assert_eq(_sinspace_prepare(store,
+    cr_assert_eq(sinspace__prepare(store,
         "SELECT w.id, w.ext_id, X(w.geom), Y(w.geom),"
         " (SELECT count(*) FROM area_members WHERE area_id = a.id) / a.area_km2"
         " FROM workplaces AS w JOIN area_members AS m ON m.workplace_id = w.id"
@@ -445,7 +446,7 @@ Test(export, urban_points_move_at_most_2km, .init = setup, .fini = teardown)
     int urban = 0, rural = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         sinspace_geomask_result r;
-        cr_assert_eq(_sinspace_geomask_point(gm, sqlite3_column_int64(s, 0),
+        cr_assert_eq(sinspace__geomask_point(gm, sqlite3_column_int64(s, 0),
                      (const char *)sqlite3_column_text(s, 1),
                      sqlite3_column_double(s, 2), sqlite3_column_double(s, 3), &r),
                      SINSPACE_OK);
@@ -461,7 +462,7 @@ Test(export, urban_points_move_at_most_2km, .init = setup, .fini = teardown)
         }
     }
     sqlite3_finalize(s);
-    _sinspace_geomask_destroy(gm);
+    sinspace__geomask_destroy(gm);
     cr_assert_gt(urban, 5);
     cr_assert_gt(rural, 5);
 }
@@ -490,7 +491,7 @@ Test(export, partner_has_exact_points_and_no_sources, .init = setup, .fini = tea
     OGRLayerH l = GDALDatasetGetLayer(ds, 0);
     cr_assert_eq(OGR_L_GetFeatureCount(l, 1), N_WORKPLACES);
     sqlite3_stmt *s;
-    cr_assert_eq(_sinspace_prepare(store,
+    cr_assert_eq(sinspace__prepare(store,
         "SELECT X(geom), Y(geom) FROM workplaces WHERE id = ?1", &s), SINSPACE_OK);
     OGRFeatureH f;
     while ((f = OGR_L_GetNextFeature(l)) != NULL) {
@@ -530,8 +531,8 @@ Test(export, internal_imports_back_as_the_same_workplaces, .init = setup,
         " source_note, status, first_seen, last_seen, risk, risk_class, X(geom),"
         " Y(geom) FROM workplaces ORDER BY ext_id";
     sqlite3_stmt *a, *b;
-    cr_assert_eq(_sinspace_prepare(store, q, &a), SINSPACE_OK);
-    cr_assert_eq(_sinspace_prepare(copy, q, &b), SINSPACE_OK);
+    cr_assert_eq(sinspace__prepare(store, q, &a), SINSPACE_OK);
+    cr_assert_eq(sinspace__prepare(copy, q, &b), SINSPACE_OK);
     int n = 0;
     while (sqlite3_step(a) == SQLITE_ROW) {
         cr_assert_eq(sqlite3_step(b), SQLITE_ROW);
@@ -550,7 +551,7 @@ Test(export, internal_imports_back_as_the_same_workplaces, .init = setup,
     cr_assert_eq(n, N_WORKPLACES);
     /* The latest observation's observer travelled too. */
     long long same = 0;
-    cr_assert_eq(_sinspace_query_int(copy,
+    cr_assert_eq(sinspace__query_int(copy,
         "SELECT count(*) FROM observations WHERE observer LIKE 'observer %'",
         &same, 0), SINSPACE_OK);
     cr_assert_eq(same, 71);
@@ -603,7 +604,7 @@ Test(export, aggregate_suppresses_small_counts, .init = setup, .fini = teardown)
     cr_assert_eq(r.rows, 25);
     /* Districts with 5 or more non-closed workplaces keep their counts. */
     long long big = 0;
-    cr_assert_eq(_sinspace_query_int(store,
+    cr_assert_eq(sinspace__query_int(store,
         "SELECT count(*) FROM (SELECT a.id FROM areas AS a JOIN area_members AS m"
         " ON m.area_id = a.id JOIN workplaces AS w ON w.id = m.workplace_id"
         " AND w.status <> 'closed' WHERE a.level = 'district' GROUP BY a.id"
@@ -728,7 +729,7 @@ Test(export, region_and_filter, .init = setup, .fini = teardown)
     cr_assert_eq(sinspace_export(store, out, &o, &r), SINSPACE_OK, "%s",
                  sinspace_context_message(ctx));
     long long expect = 0;
-    cr_assert_eq(_sinspace_query_int(store,
+    cr_assert_eq(sinspace__query_int(store,
         "SELECT count(*) FROM workplaces AS w JOIN area_members AS m"
         " ON m.workplace_id = w.id JOIN areas AS a ON a.id = m.area_id"
         " WHERE a.code = 'mueang-chiang-mai' AND w.risk >= 2.0", &expect, 0),
@@ -737,7 +738,7 @@ Test(export, region_and_filter, .init = setup, .fini = teardown)
     cr_assert_eq(r.rows, expect);
     /* The audit row names the layer, file, audience, region and filter. */
     sqlite3_stmt *s;
-    cr_assert_eq(_sinspace_prepare(store,
+    cr_assert_eq(sinspace__prepare(store,
         "SELECT command, target, audience, filters, rows FROM audit"
         " ORDER BY id DESC LIMIT 1", &s), SINSPACE_OK);
     cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
@@ -775,7 +776,7 @@ Test(export, region_and_filter, .init = setup, .fini = teardown)
 Test(export, failures_leave_nothing, .init = setup, .fini = teardown)
 {
     long long before = 0, after = 0;
-    cr_assert_eq(_sinspace_query_int(store, "SELECT count(*) FROM audit", &before, 0),
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM audit", &before, 0),
                  SINSPACE_OK);
     cr_assert_eq(export_to("x.unknown", SINSPACE_EXPORT_WORKPLACES,
                            SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_INVALID_ARGUMENT);
@@ -803,7 +804,7 @@ Test(export, failures_leave_nothing, .init = setup, .fini = teardown)
     o.format = SINSPACE_FORMAT_GPKG;
     cr_assert_eq(sinspace_export(store, db, &o, NULL), SINSPACE_INVALID_ARGUMENT);
     cr_assert_eq(sinspace_export(store, dir, &o, NULL), SINSPACE_INVALID_ARGUMENT);
-    cr_assert_eq(_sinspace_query_int(store, "SELECT count(*) FROM audit", &after, 0),
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM audit", &after, 0),
                  SINSPACE_OK);
     cr_assert_eq(after, before);
     DIR *d = opendir(dir);
@@ -841,7 +842,7 @@ Test(export, names_parse_both_ways)
 
 Test(export, zones_fences_tiles_by_audience, .init = setup, .fini = teardown)
 {
-    cr_assert_eq(_sinspace_exec(store,
+    cr_assert_eq(sinspace__exec(store,
         "INSERT INTO zones(computed_at, params, workplaces, mean_risk, max_risk,"
         " peak_density, sectors, geom) VALUES"
         " ('2026-11-28T00:00:00Z', 'bw=1km', 12, 2.1, 2.9, 3.3, 'brothel',"

@@ -3,7 +3,7 @@
  * samples/build-sample.sh turns it into the expected database. */
 #include <criterion/criterion.h>
 
-#include "sinspaceInt.h"
+#include "core/sinspaceInt.h"
 
 #include <sinspace/sinspace.h>
 
@@ -225,7 +225,7 @@ static long long
 q(sinspace_store *store, const char *sql)
 {
     long long v = -1;
-    cr_assert_eq(_sinspace_query_int(store, sql, &v, 0), SINSPACE_OK, "%s", sql);
+    cr_assert_eq(sinspace__query_int(store, sql, &v, 0), SINSPACE_OK, "%s", sql);
     return v;
 }
 

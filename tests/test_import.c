@@ -6,9 +6,10 @@
  * the log names file and line, and that the database file is byte for byte
  * what it was.  All names are fictional. */
 #include "testutil.h"
+#include "store/store_int.h"
 
-#include "csv.h"
-#include "sinspaceInt.h"
+#include "core/csv.h"
+#include "core/sinspaceInt.h"
 
 #include <math.h>
 #include <time.h>
@@ -1026,30 +1027,30 @@ Test(import, skip_invalid_writes_private_rejects_and_loads_good_rows)
     size_t size;
     char *text = tu_read(rejects, &size);
     cr_assert_not_null(text);
-    sinspace_csv *csv = _sinspace_csv_open_memory(text, size);
+    sinspace_csv *csv = sinspace__csv_open_memory(text, size);
     char **f, err[256];
     size_t n;
     long line;
-    cr_assert_eq(_sinspace_csv_next(csv, &f, &n, &line, err, sizeof err), 1);
+    cr_assert_eq(sinspace__csv_next(csv, &f, &n, &line, err, sizeof err), 1);
     cr_assert_eq(n, 9);
     cr_assert_str_eq(f[0], "where");
     cr_assert_str_eq(f[1], "reason");
     cr_assert_str_eq(f[2], "id");
     cr_assert_str_eq(f[8], "risk");
-    cr_assert_eq(_sinspace_csv_next(csv, &f, &n, &line, err, sizeof err), 1);
+    cr_assert_eq(sinspace__csv_next(csv, &f, &n, &line, err, sizeof err), 1);
     cr_assert_eq(n, 9);
     cr_assert_str_eq(f[0], "line 3");
     cr_assert(strstr(f[1], "unknown sector 'casino'"), "%s", f[1]);
     cr_assert_str_eq(f[2], "S2");
     cr_assert_str_eq(f[3], "Fictional, Two");
     cr_assert_str_eq(f[8], "2.0");
-    cr_assert_eq(_sinspace_csv_next(csv, &f, &n, &line, err, sizeof err), 1);
+    cr_assert_eq(sinspace__csv_next(csv, &f, &n, &line, err, sizeof err), 1);
     cr_assert_eq(n, 6);
     cr_assert_str_eq(f[0], "line 5");
     cr_assert_str_eq(f[1], "4 fields; the header has 7");
     cr_assert_str_eq(f[2], "S4");
-    cr_assert_eq(_sinspace_csv_next(csv, &f, &n, &line, err, sizeof err), 0);
-    _sinspace_csv_close(csv);
+    cr_assert_eq(sinspace__csv_next(csv, &f, &n, &line, err, sizeof err), 0);
+    sinspace__csv_close(csv);
     free(text);
 
     cr_assert_str_eq(q_text("SELECT filters FROM audit", NULL), "as=workplaces skip-invalid");

@@ -3,7 +3,7 @@
  * character check. */
 #include "testutil.h"
 
-#include "parse.h"
+#include "core/parse.h"
 
 #include <math.h>
 
@@ -19,7 +19,7 @@ date_ok(const char *s)
 {
     char out[11] = "xxxxxxxxxx";
     err[0] = '\0';
-    cr_assert_eq(_sinspace_parse_date(s, out, err, sizeof err), 0,
+    cr_assert_eq(sinspace__parse_date(s, out, err, sizeof err), 0,
                  "'%s' refused: %s", s, err);
     cr_assert_str_eq(out, s);
 }
@@ -29,7 +29,7 @@ date_bad(const char *s, const char *reason)
 {
     char out[11] = "untouched!";
     err[0] = '\0';
-    cr_assert_eq(_sinspace_parse_date(s, out, err, sizeof err), -1,
+    cr_assert_eq(sinspace__parse_date(s, out, err, sizeof err), -1,
                  "'%s' accepted", s ? s : "(null)");
     cr_assert(strstr(err, reason), "'%s': '%s' does not say '%s'",
               s ? s : "(null)", err, reason);
@@ -79,7 +79,7 @@ Test(parse, dates_wrong_format)
 Test(parse, date_without_err_buffer)
 {
     char out[11];
-    cr_assert_eq(_sinspace_parse_date("2008-02-30", out, NULL, 0), -1);
+    cr_assert_eq(sinspace__parse_date("2008-02-30", out, NULL, 0), -1);
 }
 
 static void
@@ -87,7 +87,7 @@ double_ok(const char *s, double want)
 {
     double v = -12345.0;
     err[0] = '\0';
-    cr_assert_eq(_sinspace_parse_double(s, &v, err, sizeof err), 0,
+    cr_assert_eq(sinspace__parse_double(s, &v, err, sizeof err), 0,
                  "'%s' refused: %s", s, err);
     cr_assert_eq(v, want, "'%s' read as %.17g", s, v);
 }
@@ -96,7 +96,7 @@ static void
 double_bad(const char *s)
 {
     double v = -12345.0;
-    cr_assert_eq(_sinspace_parse_double(s, &v, err, sizeof err), -1,
+    cr_assert_eq(sinspace__parse_double(s, &v, err, sizeof err), -1,
                  "'%s' accepted as %g", s ? s : "(null)", v);
     cr_assert_eq(v, -12345.0, "out written on failure");
     cr_assert_neq(err[0], '\0');
@@ -139,17 +139,17 @@ Test(parse, doubles_refused)
 Test(parse, ints)
 {
     long long v = 7;
-    cr_assert_eq(_sinspace_parse_int("28", &v, err, sizeof err), 0);
+    cr_assert_eq(sinspace__parse_int("28", &v, err, sizeof err), 0);
     cr_assert_eq(v, 28);
-    cr_assert_eq(_sinspace_parse_int("-3", &v, err, sizeof err), 0);
+    cr_assert_eq(sinspace__parse_int("-3", &v, err, sizeof err), 0);
     cr_assert_eq(v, -3);
     v = 7;
-    cr_assert_eq(_sinspace_parse_int("1.5", &v, err, sizeof err), -1);
-    cr_assert_eq(_sinspace_parse_int("0x10", &v, err, sizeof err), -1);
-    cr_assert_eq(_sinspace_parse_int("", &v, err, sizeof err), -1);
-    cr_assert_eq(_sinspace_parse_int(NULL, &v, err, sizeof err), -1);
-    cr_assert_eq(_sinspace_parse_int("99999999999999999999", &v, err, sizeof err), -1);
-    cr_assert_eq(_sinspace_parse_int("12 monkeys", &v, err, sizeof err), -1);
+    cr_assert_eq(sinspace__parse_int("1.5", &v, err, sizeof err), -1);
+    cr_assert_eq(sinspace__parse_int("0x10", &v, err, sizeof err), -1);
+    cr_assert_eq(sinspace__parse_int("", &v, err, sizeof err), -1);
+    cr_assert_eq(sinspace__parse_int(NULL, &v, err, sizeof err), -1);
+    cr_assert_eq(sinspace__parse_int("99999999999999999999", &v, err, sizeof err), -1);
+    cr_assert_eq(sinspace__parse_int("12 monkeys", &v, err, sizeof err), -1);
     cr_assert_eq(v, 7, "out written on failure");
 }
 
@@ -158,7 +158,7 @@ distance_ok(const char *s, double metres)
 {
     double v = -1.0;
     err[0] = '\0';
-    cr_assert_eq(_sinspace_parse_distance(s, &v, err, sizeof err), 0,
+    cr_assert_eq(sinspace__parse_distance(s, &v, err, sizeof err), 0,
                  "'%s' refused: %s", s, err);
     cr_assert_eq(v, metres, "'%s' read as %.17g m", s, v);
 }
@@ -168,7 +168,7 @@ distance_bad(const char *s)
 {
     double v = -1.0;
     err[0] = '\0';
-    cr_assert_eq(_sinspace_parse_distance(s, &v, err, sizeof err), -1,
+    cr_assert_eq(sinspace__parse_distance(s, &v, err, sizeof err), -1,
                  "'%s' accepted as %g m", s ? s : "(null)", v);
     cr_assert_eq(v, -1.0);
     cr_assert_neq(err[0], '\0');
@@ -207,7 +207,7 @@ static int
 text(const char *s, int newlines, size_t max)
 {
     err[0] = '\0';
-    return _sinspace_check_text(s, newlines, max, err, sizeof err);
+    return sinspace__check_text(s, newlines, max, err, sizeof err);
 }
 
 Test(parse, text_clean_utf8_accepted)
@@ -280,7 +280,7 @@ Test(parse, text_length_limit)
 Test(parse, today_is_a_date)
 {
     char today[11], out[11];
-    _sinspace_today(today);
+    sinspace__today(today);
     cr_assert_eq(strlen(today), 10);
-    cr_assert_eq(_sinspace_parse_date(today, out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sinspace__parse_date(today, out, err, sizeof err), 0, "%s", err);
 }

@@ -5,7 +5,8 @@
  * in holes, at 1999 m and 2001 m from a centre (geod_direct) and 900 m
  * outside a polygon.  Spatial results are compared with SpatiaLite's own
  * ST_Intersects run on the same database, and with hand-made expectations. */
-#include "sinspaceInt.h"
+#include "store/store_int.h"
+#include "core/sinspaceInt.h"
 
 #include <criterion/criterion.h>
 
@@ -125,7 +126,7 @@ setup(void)
     path_in(p, sizeof p, "w2.csv");
     cr_assert_eq(sinspace_import_file(store, p, NULL, &r), SINSPACE_OK, "%s",
                  sinspace_context_message(ctx));
-    cr_assert_eq(_sinspace_query_int(store, "SELECT count(*) FROM workplaces",
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM workplaces",
                                      &n_workplaces, 0), SINSPACE_OK);
     cr_assert_eq(n_workplaces, 625 + 9 + 16 + 2 + 3);
 }
@@ -730,7 +731,7 @@ Test(query, areas_by_code_latin_and_local_name)
 
 Test(query, zone_by_id)
 {
-    cr_assert_eq(_sinspace_exec(store,
+    cr_assert_eq(sinspace__exec(store,
         "INSERT INTO zones(id, computed_at, workplaces, geom) VALUES (7,"
         " '2026-01-01T00:00:00Z', 0, CastToMultiPolygon(GeomFromText("
         "'POLYGON((100.8 13.8, 101 13.8, 101 14, 100.8 14, 100.8 13.8))', 4326)))"),

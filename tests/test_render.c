@@ -8,7 +8,8 @@
  * unknown glyphs, and a PDF keeps its text as fonts.
  *
  * SINSPACE_UPDATE_GOLDEN=1 rewrites the golden image instead of comparing. */
-#include "render_int.h"
+#include "store/store_int.h"
+#include "render/render_int.h"
 
 #include <criterion/criterion.h>
 
@@ -361,7 +362,7 @@ Test(render, within_file_extent)
                  sinspace_context_message(ctx));
     /* Every workplace drawn lies in the frame, which holds the polygon. */
     long long inside = -1;
-    cr_assert_eq(_sinspace_query_int(store,
+    cr_assert_eq(sinspace__query_int(store,
         "SELECT count(*) FROM workplaces WHERE ST_X(geom) BETWEEN 100.56 AND 100.58"
         " AND ST_Y(geom) BETWEEN 13.71 AND 13.73", &inside, 0), SINSPACE_OK);
     cr_assert_geq(r.workplaces, inside);
@@ -371,9 +372,9 @@ Test(render, within_file_extent)
     snprintf(target, sizeof target, "file %s", poly);
     long long n = -1;
     sqlite3_stmt *stmt;
-    cr_assert_eq(_sinspace_prepare(store, "SELECT rows FROM audit WHERE target = ?1",
+    cr_assert_eq(sinspace__prepare(store, "SELECT rows FROM audit WHERE target = ?1",
                                    &stmt), SINSPACE_OK);
-    _sinspace_bind_text(stmt, 1, target);
+    sinspace__bind_text(stmt, 1, target);
     cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
     n = sqlite3_column_int64(stmt, 0);
     sqlite3_finalize(stmt);
@@ -485,7 +486,7 @@ Test(render, thai_names_have_no_unknown_glyphs)
     while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
         const char *name = OGR_F_GetFieldAsString(f, OGR_F_GetFieldIndex(f, "dname"));
         cr_assert(name && *name);
-        cr_assert_eq(_sinspace_label_unknown_glyphs(name), 0, "unknown glyphs in %s", name);
+        cr_assert_eq(sinspace__label_unknown_glyphs(name), 0, "unknown glyphs in %s", name);
         OGR_F_Destroy(f);
         n++;
     }
@@ -500,10 +501,10 @@ Test(render, thai_names_have_no_unknown_glyphs)
         "\xe6\x98\x86\xe6\x98\x8e\xe5\xb8\x82", /* Chinese */
     };
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
-        cr_assert_eq(_sinspace_label_unknown_glyphs(others[i]), 0, "unknown glyphs in %s",
+        cr_assert_eq(sinspace__label_unknown_glyphs(others[i]), 0, "unknown glyphs in %s",
                      others[i]);
     /* The check can fail: a private-use character has no glyph. */
-    cr_assert_gt(_sinspace_label_unknown_glyphs("\xee\x80\x80"), 0);
+    cr_assert_gt(sinspace__label_unknown_glyphs("\xee\x80\x80"), 0);
 }
 
 /* ---- PDF: text stays text ---- */
@@ -533,7 +534,7 @@ Test(render, pdf_has_vector_text_and_audit)
     cr_assert(contains(pdf, n, "/Subtype /Image"), "no embedded imagery");
     free(pdf);
     long long rows = -1;
-    cr_assert_eq(_sinspace_query_int(store,
+    cr_assert_eq(sinspace__query_int(store,
         "SELECT rows FROM audit WHERE command = 'map' AND target = 'area 1033'",
         &rows, 0), SINSPACE_OK);
     cr_assert_eq(rows, r.workplaces);
@@ -716,7 +717,7 @@ Test(render, refuses_bad_requests)
     cr_assert_eq(sinspace_map_render(store, &o, NULL), SINSPACE_INVALID_ARGUMENT);
     cr_assert_eq(sinspace_map_render(NULL, &o, NULL), SINSPACE_INVALID_ARGUMENT);
     long long n = -1;
-    cr_assert_eq(_sinspace_query_int(store, "SELECT count(*) FROM audit WHERE command = 'map'",
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM audit WHERE command = 'map'",
                                      &n, 0), SINSPACE_OK);
     cr_assert_eq(n, 0);
     sinspace_store_close(store);
@@ -752,7 +753,7 @@ Test(render, atlas_pages_and_audit)
     cr_assert_eq(stat(out, &sb), 0);
     cr_assert_eq(sb.st_mode & 0777, 0600);
     long long rows = -1;
-    cr_assert_eq(_sinspace_query_int(store,
+    cr_assert_eq(sinspace__query_int(store,
         "SELECT count(*) FROM audit WHERE command = 'atlas' AND target = 'Bangkok level district'",
         &rows, 0), SINSPACE_OK);
     cr_assert_eq(rows, 1);

@@ -3,6 +3,7 @@
  * catalogues and layers), info, the audit trail, and every public function
  * called with NULL arguments. */
 #include "testutil.h"
+#include "store/store_int.h"
 
 #include <cpl_error.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  * files, re-adding, removal and which tile covers which workplace. */
 #include <criterion/criterion.h>
 
-#include "sinspaceInt.h"
+#include "core/sinspaceInt.h"
 
 #include <gdal.h>
 #include <gdal_utils.h>
@@ -93,7 +93,7 @@ static long long
 count(const char *sql)
 {
     long long n = -1;
-    cr_assert_eq(_sinspace_query_int(store, sql, &n, 0), SINSPACE_OK, "%s",
+    cr_assert_eq(sinspace__query_int(store, sql, &n, 0), SINSPACE_OK, "%s",
                  sinspace_context_message(ctx));
     return n;
 }

@@ -7,7 +7,8 @@
 
 #include <sinspace/sinspace.h>
 
-#include "sinspaceInt.h" /* store->db, for an independent SQL check */
+#include "store/store_int.h"
+#include "core/sinspaceInt.h" /* store->db, for an independent SQL check */
 
 #include <math.h>
 #include <sqlite3.h>

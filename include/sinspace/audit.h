@@ -8,6 +8,8 @@
 #ifndef SINSPACE_AUDIT_H
 #define SINSPACE_AUDIT_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/store.h>
 
 #ifdef __cplusplus
@@ -27,13 +29,13 @@ typedef struct sinspace_audit_entry {
 
 /* Appends an entry; at and id are filled in by the store, user from the
  * context when entry->user is NULL. */
-sinspace_status sinspace_audit_record(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_audit_record(sinspace_store *store,
                                       const sinspace_audit_entry *entry);
 
 /* Calls fn for each entry at or after since (an ISO date or timestamp; NULL
  * for all), oldest first.  Strings live until fn returns; fn returns
  * non-zero to stop. */
-sinspace_status sinspace_audit_list(sinspace_store *store, const char *since,
+SINSPACE_API sinspace_status sinspace_audit_list(sinspace_store *store, const char *since,
                                     int (*fn)(void *user_data,
                                               const sinspace_audit_entry *e),
                                     void *user_data);

@@ -8,6 +8,8 @@
 #ifndef SINSPACE_CONTEXT_H
 #define SINSPACE_CONTEXT_H
 
+#include <sinspace/api.h>
+
 #include <stdarg.h>
 
 #ifdef __cplusplus
@@ -32,7 +34,7 @@ typedef enum sinspace_status {
 } sinspace_status;
 
 /* A static English name for a status; never NULL. */
-const char *sinspace_status_string(sinspace_status status);
+SINSPACE_API const char *sinspace_status_string(sinspace_status status);
 
 typedef enum sinspace_log_level {
     SINSPACE_LOG_DEBUG = 0,
@@ -56,32 +58,32 @@ typedef struct sinspace_context sinspace_context;
 
 /* Creates a context.  Returns NULL only when memory runs out.  Free with
  * sinspace_context_destroy(). */
-sinspace_context *sinspace_context_create(void);
+SINSPACE_API sinspace_context *sinspace_context_create(void);
 
 /* Frees a context; NULL is harmless.  Stores opened with it must be closed
  * first. */
-void sinspace_context_destroy(sinspace_context *ctx);
+SINSPACE_API void sinspace_context_destroy(sinspace_context *ctx);
 
 /* The status of the last failure, SINSPACE_OK if none since the last clear. */
-sinspace_status sinspace_context_status(const sinspace_context *ctx);
+SINSPACE_API sinspace_status sinspace_context_status(const sinspace_context *ctx);
 
 /* The message of the last failure ("" if none).  Owned by the context, valid
  * until the next call that fails or sinspace_context_clear(). */
-const char *sinspace_context_message(const sinspace_context *ctx);
+SINSPACE_API const char *sinspace_context_message(const sinspace_context *ctx);
 
 /* Forgets the last failure. */
-void sinspace_context_clear(sinspace_context *ctx);
+SINSPACE_API void sinspace_context_clear(sinspace_context *ctx);
 
-void sinspace_context_set_logger(sinspace_context *ctx, sinspace_log_fn fn,
+SINSPACE_API void sinspace_context_set_logger(sinspace_context *ctx, sinspace_log_fn fn,
                                  void *user_data);
-void sinspace_context_set_progress(sinspace_context *ctx,
+SINSPACE_API void sinspace_context_set_progress(sinspace_context *ctx,
                                    sinspace_progress_fn fn, void *user_data);
 
 /* The name recorded as "user" in the audit table.  Defaults to the login of
  * the process's real user id.  The string is copied. */
-sinspace_status sinspace_context_set_user(sinspace_context *ctx,
+SINSPACE_API sinspace_status sinspace_context_set_user(sinspace_context *ctx,
                                           const char *user);
-const char *sinspace_context_user(const sinspace_context *ctx);
+SINSPACE_API const char *sinspace_context_user(const sinspace_context *ctx);
 
 #ifdef __cplusplus
 }

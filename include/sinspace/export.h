@@ -22,6 +22,8 @@
 #ifndef SINSPACE_EXPORT_H
 #define SINSPACE_EXPORT_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/query.h>
 #include <sinspace/store.h>
 
@@ -66,21 +68,21 @@ typedef struct sinspace_geojson_options {
                              newline-delimited GeoJSON */
 } sinspace_geojson_options;
 
-void sinspace_geojson_options_init(sinspace_geojson_options *opts);
+SINSPACE_API void sinspace_geojson_options_init(sinspace_geojson_options *opts);
 
 typedef struct sinspace_geojson_writer sinspace_geojson_writer;
 
 /* A writer on fp (not closed by the writer; the caller keeps it open until
  * the writer is destroyed).  opts may be NULL for the defaults.  *out is
  * freed with sinspace_geojson_writer_destroy(). */
-sinspace_status sinspace_geojson_writer_create(sinspace_context *ctx, FILE *fp,
+SINSPACE_API sinspace_status sinspace_geojson_writer_create(sinspace_context *ctx, FILE *fp,
                                                const sinspace_geojson_options *opts,
                                                sinspace_geojson_writer **out);
 
 /* Starts the output.  A collection gets the foreign member
  * "member": { meta... } (member NULL: none); a sequence writes that member
  * into every feature instead, since RFC 8142 has no top level. */
-sinspace_status sinspace_geojson_begin(sinspace_geojson_writer *w,
+SINSPACE_API sinspace_status sinspace_geojson_begin(sinspace_geojson_writer *w,
                                        const char *member,
                                        const sinspace_property *meta,
                                        size_t n_meta);
@@ -89,7 +91,7 @@ sinspace_status sinspace_geojson_begin(sinspace_geojson_writer *w,
  * properties in the order given, and its geometry as WKB in EPSG:4326 lon/lat
  * (NULL: "geometry": null).  Polygons are written with exterior rings
  * counter-clockwise and holes clockwise. */
-sinspace_status sinspace_geojson_write_feature(sinspace_geojson_writer *w,
+SINSPACE_API sinspace_status sinspace_geojson_write_feature(sinspace_geojson_writer *w,
                                                long long id,
                                                const sinspace_property *props,
                                                size_t n_props,
@@ -97,7 +99,7 @@ sinspace_status sinspace_geojson_write_feature(sinspace_geojson_writer *w,
                                                size_t wkb_size);
 
 /* The same for a point feature, without building WKB. */
-sinspace_status sinspace_geojson_write_point(sinspace_geojson_writer *w,
+SINSPACE_API sinspace_status sinspace_geojson_write_point(sinspace_geojson_writer *w,
                                              long long id,
                                              const sinspace_property *props,
                                              size_t n_props, double lon,
@@ -105,12 +107,12 @@ sinspace_status sinspace_geojson_write_point(sinspace_geojson_writer *w,
 
 /* Closes the collection (with its bbox when asked) and flushes; fails with
  * SINSPACE_IO if anything could not be written. */
-sinspace_status sinspace_geojson_end(sinspace_geojson_writer *w);
+SINSPACE_API sinspace_status sinspace_geojson_end(sinspace_geojson_writer *w);
 
 /* Features written so far. */
-long long sinspace_geojson_count(const sinspace_geojson_writer *w);
+SINSPACE_API long long sinspace_geojson_count(const sinspace_geojson_writer *w);
 
-void sinspace_geojson_writer_destroy(sinspace_geojson_writer *w);
+SINSPACE_API void sinspace_geojson_writer_destroy(sinspace_geojson_writer *w);
 
 /* -------------------------------------------------------------------------
  * Export
@@ -146,25 +148,25 @@ typedef enum sinspace_export_format {
 } sinspace_export_format;
 
 /* Parsers return the _INVALID value for unknown names; names are static. */
-sinspace_export_layer sinspace_export_layer_parse(const char *name);
-const char *sinspace_export_layer_name(sinspace_export_layer layer);
+SINSPACE_API sinspace_export_layer sinspace_export_layer_parse(const char *name);
+SINSPACE_API const char *sinspace_export_layer_name(sinspace_export_layer layer);
 /* 1 when a spreadsheet opening a CSV cell holding text would take it for a
  * formula: it starts with =, +, -, @, a tab or a carriage return and is not
  * a plain number.  sinspace's CSV output (query --format csv, export to
  * CSV) writes such a cell with an apostrophe before it, as OWASP advises
  * against CSV injection; numbers are never touched. */
-int sinspace_csv_formula_like(const char *text);
+SINSPACE_API int sinspace_csv_formula_like(const char *text);
 
-sinspace_audience sinspace_audience_parse(const char *name);
-const char *sinspace_audience_name(sinspace_audience audience);
+SINSPACE_API sinspace_audience sinspace_audience_parse(const char *name);
+SINSPACE_API const char *sinspace_audience_name(sinspace_audience audience);
 /* GeoJSON, GeoJSONSeq, GPKG, Shapefile (or "ESRI Shapefile"), KML,
  * FlatGeobuf, CSV; case-insensitive. */
-sinspace_export_format sinspace_export_format_parse(const char *name);
-const char *sinspace_export_format_name(sinspace_export_format format);
+SINSPACE_API sinspace_export_format sinspace_export_format_parse(const char *name);
+SINSPACE_API const char *sinspace_export_format_name(sinspace_export_format format);
 /* From a path's extension (.geojson .json .geojsons .geojsonl .gpkg .shp
  * .kml .fgb .csv); SINSPACE_FORMAT_GEOJSON when there is none or for "-",
  * SINSPACE_FORMAT_INVALID for an unknown one. */
-sinspace_export_format sinspace_export_format_from_path(const char *path);
+SINSPACE_API sinspace_export_format sinspace_export_format_from_path(const char *path);
 
 typedef struct sinspace_export_options {
     sinspace_export_layer layer;
@@ -185,7 +187,7 @@ typedef struct sinspace_export_options {
                                     (default 5) */
 } sinspace_export_options;
 
-void sinspace_export_options_init(sinspace_export_options *opts);
+SINSPACE_API void sinspace_export_options_init(sinspace_export_options *opts);
 
 typedef struct sinspace_export_result {
     long long rows;        /* features written */
@@ -199,7 +201,7 @@ typedef struct sinspace_export_result {
  * on first public export, are written to it.  The file is written beside
  * its final name and renamed into place, mode 0600, only once complete and
  * audited; on failure nothing is left.  result may be NULL. */
-sinspace_status sinspace_export(sinspace_store *store, const char *path,
+SINSPACE_API sinspace_status sinspace_export(sinspace_store *store, const char *path,
                                 const sinspace_export_options *opts,
                                 sinspace_export_result *result);
 

@@ -8,6 +8,8 @@
 #ifndef SINSPACE_FENCE_H
 #define SINSPACE_FENCE_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/query.h>
 
 #ifdef __cplusplus
@@ -28,19 +30,19 @@ typedef struct sinspace_fence_desc {
  * characters).  A circle is saved as its 128-vertex polygon.  Fails with
  * SINSPACE_INVALID_ARGUMENT for a bad name and SINSPACE_ERROR when a fence
  * of that name exists.  added_by is the context's user. */
-sinspace_status sinspace_fence_add(sinspace_store *store, const char *name,
+SINSPACE_API sinspace_status sinspace_fence_add(sinspace_store *store, const char *name,
                                    const char *description,
                                    sinspace_region *region);
 
 /* Calls fn for each fence, by name; strings live until fn returns.  fn
  * returns non-zero to stop. */
-sinspace_status sinspace_fence_list(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_fence_list(sinspace_store *store,
                                     int (*fn)(void *user_data,
                                               const sinspace_fence_desc *fence),
                                     void *user_data);
 
 /* Removes a fence; SINSPACE_NOT_FOUND if there is none of that name. */
-sinspace_status sinspace_fence_remove(sinspace_store *store, const char *name);
+SINSPACE_API sinspace_status sinspace_fence_remove(sinspace_store *store, const char *name);
 
 #ifdef __cplusplus
 }

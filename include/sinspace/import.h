@@ -9,6 +9,8 @@
 #ifndef SINSPACE_IMPORT_H
 #define SINSPACE_IMPORT_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/store.h>
 
 #ifdef __cplusplus
@@ -47,7 +49,7 @@ typedef struct sinspace_import_options {
     int max_errors_logged;
 } sinspace_import_options;
 
-void sinspace_import_options_init(sinspace_import_options *opts);
+SINSPACE_API void sinspace_import_options_init(sinspace_import_options *opts);
 
 typedef struct sinspace_import_result {
     long long rows;          /* rows or features read */
@@ -61,7 +63,7 @@ typedef struct sinspace_import_result {
  * file nothing was written; each bad row was logged at SINSPACE_LOG_ERROR
  * as "FILE: line N: reason" (or "FILE: feature N: reason") and result->rejected
  * counts them.  result may be NULL. */
-sinspace_status sinspace_import_file(sinspace_store *store, const char *path,
+SINSPACE_API sinspace_status sinspace_import_file(sinspace_store *store, const char *path,
                                      const sinspace_import_options *opts,
                                      sinspace_import_result *result);
 
@@ -69,7 +71,7 @@ sinspace_status sinspace_import_file(sinspace_store *store, const char *path,
  * (position,code,name,domain,weight,description; positions 1..28, weights
  * above 0), then recomputes every scored observation's risk and every
  * workplace's current risk with the new weights, in one transaction. */
-sinspace_status sinspace_import_indicators(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_import_indicators(sinspace_store *store,
                                            const char *path);
 
 #ifdef __cplusplus

@@ -9,6 +9,8 @@
 #ifndef SINSPACE_QUERY_H
 #define SINSPACE_QUERY_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/store.h>
 
 #include <stddef.h>
@@ -23,52 +25,52 @@ typedef struct sinspace_region sinspace_region;
  * FeatureCollection), WKT, or any OGR source.  srs is the CRS of a source
  * that carries none (NULL: EPSG:4326).  An invalid polygon fails with
  * SINSPACE_INVALID_INPUT and GEOS's reason, unless make_valid is set. */
-sinspace_status sinspace_region_from_file(sinspace_context *ctx, const char *path,
+SINSPACE_API sinspace_status sinspace_region_from_file(sinspace_context *ctx, const char *path,
                                           const char *srs, int make_valid,
                                           sinspace_region **out);
 /* The same from GeoJSON or WKT text in memory (the web API). */
-sinspace_status sinspace_region_from_text(sinspace_context *ctx, const char *text,
+SINSPACE_API sinspace_status sinspace_region_from_text(sinspace_context *ctx, const char *text,
                                           size_t size, const char *srs,
                                           int make_valid, sinspace_region **out);
 /* An administrative area by code, Latin name or local name (a name shared
  * by several areas is refused as ambiguous, listing their codes). */
-sinspace_status sinspace_region_from_area(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_region_from_area(sinspace_store *store,
                                           const char *name_or_code,
                                           sinspace_region **out);
-sinspace_status sinspace_region_from_fence(sinspace_store *store, const char *name,
+SINSPACE_API sinspace_status sinspace_region_from_fence(sinspace_store *store, const char *name,
                                            sinspace_region **out);
-sinspace_status sinspace_region_from_zone(sinspace_store *store, long long zone_id,
+SINSPACE_API sinspace_status sinspace_region_from_zone(sinspace_store *store, long long zone_id,
                                           sinspace_region **out);
-sinspace_status sinspace_region_from_bbox(sinspace_context *ctx, double west,
+SINSPACE_API sinspace_status sinspace_region_from_bbox(sinspace_context *ctx, double west,
                                           double south, double east, double north,
                                           sinspace_region **out);
 /* All points within radius_m metres (geodesic, WGS 84) of lon/lat. */
-sinspace_status sinspace_region_from_circle(sinspace_context *ctx, double lon,
+SINSPACE_API sinspace_status sinspace_region_from_circle(sinspace_context *ctx, double lon,
                                             double lat, double radius_m,
                                             sinspace_region **out);
 
 /* Grows the region by metres (computed in a local metric projection). */
-sinspace_status sinspace_region_buffer(sinspace_region *region, double metres);
+SINSPACE_API sinspace_status sinspace_region_buffer(sinspace_region *region, double metres);
 
 /* The region's bounds in lon/lat: west, south, east, north. */
-sinspace_status sinspace_region_bounds(const sinspace_region *region,
+SINSPACE_API sinspace_status sinspace_region_bounds(const sinspace_region *region,
                                        double bbox[4]);
 
 /* A short description for the audit trail and titles, e.g.
  * "area chiang-mai/fang" or "file fence.geojson"; owned by the region. */
-const char *sinspace_region_describe(const sinspace_region *region);
+SINSPACE_API const char *sinspace_region_describe(const sinspace_region *region);
 
 /* The region as a (multi)polygon in WKB, EPSG:4326 (a circle as a
  * 128-vertex polygon); *wkb owned by the region, valid until it changes. */
-sinspace_status sinspace_region_wkb(sinspace_region *region,
+SINSPACE_API sinspace_status sinspace_region_wkb(sinspace_region *region,
                                     const unsigned char **wkb, size_t *size);
 
-void sinspace_region_destroy(sinspace_region *region);
+SINSPACE_API void sinspace_region_destroy(sinspace_region *region);
 
 /* Parses a distance as users type it: "500", "500m", "2km", "2.5 km".
  * Positive, at most 20,000 km; else SINSPACE_INVALID_ARGUMENT with the
  * reason.  *metres written only on success. */
-sinspace_status sinspace_parse_distance(sinspace_context *ctx, const char *text,
+SINSPACE_API sinspace_status sinspace_parse_distance(sinspace_context *ctx, const char *text,
                                         double *metres);
 
 typedef enum sinspace_sort {
@@ -90,7 +92,7 @@ typedef struct sinspace_filter {
     sinspace_sort sort;
 } sinspace_filter;
 
-void sinspace_filter_init(sinspace_filter *filter);
+SINSPACE_API void sinspace_filter_init(sinspace_filter *filter);
 
 /* One workplace as a query returns it.  Strings live until the callback
  * returns; absent values are NULL (NaN for numbers). */
@@ -131,7 +133,7 @@ typedef struct sinspace_query_stats {
  * (write the audit row after this returns).
  * stats may be NULL.  Does not write the audit trail: the command that
  * shows or exports the rows does, through sinspace_audit_record(). */
-sinspace_status sinspace_query_workplaces(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_query_workplaces(sinspace_store *store,
                                           const sinspace_region *region,
                                           const sinspace_filter *filter,
                                           int (*fn)(void *user_data,
@@ -146,7 +148,7 @@ sinspace_status sinspace_query_workplaces(sinspace_store *store,
  * cannot decide (near the region's edge): the fast way to ask which
  * workplaces lie in an area.  Otherwise it runs sinspace_query_workplaces.
  * fn runs after the read, and may write to the store. */
-sinspace_status sinspace_query_ids(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_query_ids(sinspace_store *store,
                                    const sinspace_region *region,
                                    const sinspace_filter *filter,
                                    int (*fn)(void *user_data, long long id),
@@ -154,7 +156,7 @@ sinspace_status sinspace_query_ids(sinspace_store *store,
 
 /* A text form of the filter for the audit trail ("min-risk=2 sector=brothel");
  * the caller frees it with free(). */
-char *sinspace_filter_describe(const sinspace_filter *filter);
+SINSPACE_API char *sinspace_filter_describe(const sinspace_filter *filter);
 
 #ifdef __cplusplus
 }

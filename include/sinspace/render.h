@@ -18,6 +18,8 @@
 #ifndef SINSPACE_RENDER_H
 #define SINSPACE_RENDER_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/store.h>
 
 #ifdef __cplusplus
@@ -35,7 +37,7 @@ typedef enum sinspace_paper {
 } sinspace_paper;
 
 /* "A4".."A0", "Letter" (any case); SINSPACE_PAPER_INVALID otherwise. */
-sinspace_paper sinspace_paper_parse(const char *name);
+SINSPACE_API sinspace_paper sinspace_paper_parse(const char *name);
 
 typedef enum sinspace_render_format {
     SINSPACE_RENDER_AUTO = 0, /* from the output file's extension */
@@ -77,7 +79,7 @@ typedef struct sinspace_map_options {
     int no_zones;                  /* 1: leave out the zones layer */
 } sinspace_map_options;
 
-void sinspace_map_options_init(sinspace_map_options *opts);
+SINSPACE_API void sinspace_map_options_init(sinspace_map_options *opts);
 
 typedef struct sinspace_map_result {
     long long workplaces;          /* workplaces drawn */
@@ -98,7 +100,7 @@ typedef struct sinspace_map_result {
  * OUT.png.aux.xml.  result may be NULL.  Writes an audit row (command
  * "map", target the extent, rows the workplaces drawn), so the store must
  * be open for writing. */
-sinspace_status sinspace_map_render(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_map_render(sinspace_store *store,
                                     const sinspace_map_options *opts,
                                     sinspace_map_result *result);
 
@@ -117,7 +119,7 @@ typedef struct sinspace_atlas_options {
     int no_zones;                  /* 1: leave out the zones layer */
 } sinspace_atlas_options;
 
-void sinspace_atlas_options_init(sinspace_atlas_options *opts);
+SINSPACE_API void sinspace_atlas_options_init(sinspace_atlas_options *opts);
 
 typedef struct sinspace_atlas_result {
     int pages;
@@ -127,7 +129,7 @@ typedef struct sinspace_atlas_result {
 
 /* Writes the atlas, reporting progress per area as task "atlas".  result
  * may be NULL.  Writes one audit row (command "atlas"). */
-sinspace_status sinspace_atlas_render(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_atlas_render(sinspace_store *store,
                                       const sinspace_atlas_options *opts,
                                       sinspace_atlas_result *result);
 

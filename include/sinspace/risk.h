@@ -17,6 +17,8 @@
 #ifndef SINSPACE_RISK_H
 #define SINSPACE_RISK_H
 
+#include <sinspace/api.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -33,17 +35,17 @@ typedef enum sinspace_risk_class {
 } sinspace_risk_class;
 
 /* The class of a score; SINSPACE_RISK_NONE for a NaN or out-of-range score. */
-sinspace_risk_class sinspace_risk_classify(double risk);
+SINSPACE_API sinspace_risk_class sinspace_risk_classify(double risk);
 
 /* "low", "medium", "high", or NULL for SINSPACE_RISK_NONE; static. */
-const char *sinspace_risk_class_name(sinspace_risk_class cls);
+SINSPACE_API const char *sinspace_risk_class_name(sinspace_risk_class cls);
 
 /* Parses "low", "medium" or "high"; SINSPACE_RISK_NONE for anything else. */
-sinspace_risk_class sinspace_risk_class_parse(const char *name);
+SINSPACE_API sinspace_risk_class sinspace_risk_class_parse(const char *name);
 
 /* The weighted mean above.  scores[i] is 0 when indicator i+1 is not scored,
  * else 1..3; weights[i] > 0.  Returns NaN when nothing is scored. */
-double sinspace_risk_score(const int scores[SINSPACE_INDICATORS],
+SINSPACE_API double sinspace_risk_score(const int scores[SINSPACE_INDICATORS],
                            const double weights[SINSPACE_INDICATORS]);
 
 #ifdef __cplusplus

@@ -15,6 +15,8 @@
 #ifndef SINSPACE_SERVE_H
 #define SINSPACE_SERVE_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/context.h>
 
 #include <stddef.h>
@@ -40,26 +42,26 @@ typedef struct sinspace_server_options {
     const char *style_path;   /* SLD for workplaces; NULL: built-in */
 } sinspace_server_options;
 
-void sinspace_server_options_init(sinspace_server_options *opts);
+SINSPACE_API void sinspace_server_options_init(sinspace_server_options *opts);
 
 /* Opens the stores, loads the page and vendored files into memory and
  * starts listening.  *out is freed with sinspace_server_stop().  ctx
  * receives errors of the start and the server's log lines (from several
  * threads, so its logger must be thread-safe); it must outlive the server. */
-sinspace_status sinspace_server_start(sinspace_context *ctx,
+SINSPACE_API sinspace_status sinspace_server_start(sinspace_context *ctx,
                                       const sinspace_server_options *opts,
                                       sinspace_server **out);
 
 /* The port listened on. */
-int sinspace_server_port(const sinspace_server *server);
+SINSPACE_API int sinspace_server_port(const sinspace_server *server);
 
 /* The token requests must carry; NULL when none is required (loopback
  * without --token).  Owned by the server. */
-const char *sinspace_server_token(const sinspace_server *server);
+SINSPACE_API const char *sinspace_server_token(const sinspace_server *server);
 
 /* Stops listening, waits for the workers and frees everything.  NULL is
  * harmless. */
-void sinspace_server_stop(sinspace_server *server);
+SINSPACE_API void sinspace_server_stop(sinspace_server *server);
 
 #ifdef __cplusplus
 }

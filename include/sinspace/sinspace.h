@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* The library's version, "MAJOR.MINOR.PATCH"; static. */
-const char *sinspace_version(void);
+SINSPACE_API const char *sinspace_version(void);
 
 #ifdef __cplusplus
 }

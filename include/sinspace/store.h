@@ -9,6 +9,8 @@
 #ifndef SINSPACE_STORE_H
 #define SINSPACE_STORE_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/context.h>
 
 #ifdef __cplusplus
@@ -30,23 +32,23 @@ typedef enum sinspace_open_flags {
  * SINSPACE_IO if path exists.  On success *out is a store open for writing,
  * to be closed with sinspace_store_close(); on failure *out is untouched and
  * no file is left behind. */
-sinspace_status sinspace_store_create(sinspace_context *ctx, const char *path,
+SINSPACE_API sinspace_status sinspace_store_create(sinspace_context *ctx, const char *path,
                                       sinspace_store **out);
 
 /* Opens an existing store.  Fails with SINSPACE_PERMISSION if the file is
  * writable by group or others, SINSPACE_SCHEMA if it is not a sinspace
  * store or has a newer schema. */
-sinspace_status sinspace_store_open(sinspace_context *ctx, const char *path,
+SINSPACE_API sinspace_status sinspace_store_open(sinspace_context *ctx, const char *path,
                                     sinspace_open_flags flags,
                                     sinspace_store **out);
 
 /* Closes a store; NULL is harmless.  An open transaction is rolled back. */
-void sinspace_store_close(sinspace_store *store);
+SINSPACE_API void sinspace_store_close(sinspace_store *store);
 
-sinspace_context *sinspace_store_context(const sinspace_store *store);
+SINSPACE_API sinspace_context *sinspace_store_context(const sinspace_store *store);
 /* The path given at open; owned by the store. */
-const char *sinspace_store_path(const sinspace_store *store);
-int sinspace_store_schema_version(const sinspace_store *store);
+SINSPACE_API const char *sinspace_store_path(const sinspace_store *store);
+SINSPACE_API int sinspace_store_schema_version(const sinspace_store *store);
 
 /* A summary of what the store holds (sinspace info). */
 typedef struct sinspace_store_info {
@@ -67,7 +69,7 @@ typedef struct sinspace_store_info {
     char last_observed[11];
 } sinspace_store_info;
 
-sinspace_status sinspace_store_info_get(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_store_info_get(sinspace_store *store,
                                         sinspace_store_info *out);
 
 /* One spatial layer (table or view) as QGIS lists it. */
@@ -82,7 +84,7 @@ typedef struct sinspace_layer_desc {
 
 /* Calls fn once per spatial table and view; strings live until fn returns.
  * fn returns non-zero to stop. */
-sinspace_status sinspace_store_layers(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_store_layers(sinspace_store *store,
                                       int (*fn)(void *user_data,
                                                 const sinspace_layer_desc *layer),
                                       void *user_data);
@@ -96,7 +98,7 @@ typedef struct sinspace_sector_desc {
     long long workplaces;
 } sinspace_sector_desc;
 
-sinspace_status sinspace_store_sectors(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_store_sectors(sinspace_store *store,
                                        int (*fn)(void *user_data,
                                                  const sinspace_sector_desc *s),
                                        void *user_data);
@@ -111,7 +113,7 @@ typedef struct sinspace_indicator_desc {
     const char *description;
 } sinspace_indicator_desc;
 
-sinspace_status sinspace_store_indicators(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_store_indicators(sinspace_store *store,
                                           int (*fn)(void *user_data,
                                                     const sinspace_indicator_desc *i),
                                           void *user_data);
@@ -126,10 +128,10 @@ typedef enum sinspace_area_level {
     SINSPACE_LEVEL_INVALID = -1
 } sinspace_area_level;
 
-sinspace_area_level sinspace_area_level_parse(const char *name);
+SINSPACE_API sinspace_area_level sinspace_area_level_parse(const char *name);
 /* "country", "province", "district", "subdistrict", "village"; NULL if
  * out of range.  Static. */
-const char *sinspace_area_level_name(sinspace_area_level level);
+SINSPACE_API const char *sinspace_area_level_name(sinspace_area_level level);
 
 #ifdef __cplusplus
 }

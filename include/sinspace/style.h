@@ -14,6 +14,8 @@
 #ifndef SINSPACE_STYLE_H
 #define SINSPACE_STYLE_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/context.h>
 
 #include <stddef.h>
@@ -99,23 +101,23 @@ typedef struct sinspace_style_attr {
  * the SLD file (or allowed_dir when not NULL); URLs and paths outside are
  * refused with SINSPACE_PERMISSION.  *out is freed with
  * sinspace_style_destroy(). */
-sinspace_status sinspace_style_load(sinspace_context *ctx, const char *path,
+SINSPACE_API sinspace_status sinspace_style_load(sinspace_context *ctx, const char *path,
                                     const char *allowed_dir,
                                     sinspace_style **out);
-sinspace_status sinspace_style_load_memory(sinspace_context *ctx,
+SINSPACE_API sinspace_status sinspace_style_load_memory(sinspace_context *ctx,
                                            const char *xml, size_t size,
                                            const char *name,
                                            const char *allowed_dir,
                                            sinspace_style **out);
-void sinspace_style_destroy(sinspace_style *style);
+SINSPACE_API void sinspace_style_destroy(sinspace_style *style);
 
 /* The style's name and title (NamedLayer/UserStyle); may be NULL. */
-const char *sinspace_style_name(const sinspace_style *style);
-const char *sinspace_style_title(const sinspace_style *style);
+SINSPACE_API const char *sinspace_style_name(const sinspace_style *style);
+SINSPACE_API const char *sinspace_style_title(const sinspace_style *style);
 
 /* Rules in document order; owned by the style. */
-size_t sinspace_style_rule_count(const sinspace_style *style);
-const sinspace_style_rule *sinspace_style_rule_at(const sinspace_style *style,
+SINSPACE_API size_t sinspace_style_rule_count(const sinspace_style *style);
+SINSPACE_API const sinspace_style_rule *sinspace_style_rule_at(const sinspace_style *style,
                                                   size_t index);
 
 /* 1 if the rule applies to the feature at this scale denominator, else 0
@@ -123,14 +125,14 @@ const sinspace_style_rule *sinspace_style_rule_at(const sinspace_style *style,
  * rule of the same FeatureTypeStyle does; sinspace_style_match handles
  * that, and here it is judged on its scale range only.  A value missing
  * from attrs is null: comparisons with null are false. */
-int sinspace_style_rule_matches(const sinspace_style *style,
+SINSPACE_API int sinspace_style_rule_matches(const sinspace_style *style,
                                 const sinspace_style_rule *rule,
                                 const sinspace_style_attr *attrs, size_t n_attrs,
                                 double scale_denominator);
 
 /* Calls fn for every rule that applies to the feature, in order, honouring
  * ElseFilter.  Returns the number of rules that applied. */
-size_t sinspace_style_match(const sinspace_style *style,
+SINSPACE_API size_t sinspace_style_match(const sinspace_style *style,
                             const sinspace_style_attr *attrs, size_t n_attrs,
                             double scale_denominator,
                             void (*fn)(void *user_data,
@@ -140,11 +142,11 @@ size_t sinspace_style_match(const sinspace_style *style,
 /* The rule's filter as text, e.g. "(risk_class = 'high' AND sector =
  * 'brothel')", "ELSE" or "(all)", for `style check` and legends.  The
  * caller frees it with free(); NULL if rule is not the style's. */
-char *sinspace_style_rule_describe_filter(const sinspace_style *style,
+SINSPACE_API char *sinspace_style_rule_describe_filter(const sinspace_style *style,
                                           const sinspace_style_rule *rule);
 
 /* "circle", "square", "triangle", "star", "cross", "x", "graphic"; static. */
-const char *sinspace_mark_name(sinspace_mark mark);
+SINSPACE_API const char *sinspace_mark_name(sinspace_mark mark);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@
 #ifndef SINSPACE_TILES_H
 #define SINSPACE_TILES_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/store.h>
 
 #include <stddef.h>
@@ -47,7 +49,7 @@ typedef struct sinspace_tiles_add_options {
     const char *attribution; /* e.g. "Contains modified Copernicus ..." */
 } sinspace_tiles_add_options;
 
-void sinspace_tiles_add_options_init(sinspace_tiles_add_options *opts);
+SINSPACE_API void sinspace_tiles_add_options_init(sinspace_tiles_add_options *opts);
 
 typedef struct sinspace_tiles_add_result {
     long long inserted;      /* new tiles */
@@ -60,14 +62,14 @@ typedef struct sinspace_tiles_add_result {
  * SINSPACE_INVALID_INPUT, both naming the file; then nothing is written.
  * Registering a path again updates its row (same id).  opts and result may
  * be NULL. */
-sinspace_status sinspace_tiles_add(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_tiles_add(sinspace_store *store,
                                    const char *const *paths, size_t n,
                                    const sinspace_tiles_add_options *opts,
                                    sinspace_tiles_add_result *result);
 
 /* Calls fn for each tile, by id, with missing set for files that are gone
  * (or are no longer readable).  fn returns non-zero to stop. */
-sinspace_status sinspace_tiles_list(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_tiles_list(sinspace_store *store,
                                     int (*fn)(void *user_data,
                                               const sinspace_tile *tile),
                                     void *user_data);
@@ -76,7 +78,7 @@ sinspace_status sinspace_tiles_list(sinspace_store *store,
  * add, or as stored when the file is gone); writes an audit row.  The file
  * itself is not touched.  SINSPACE_NOT_FOUND when no tile matches.
  * removed_id may be NULL. */
-sinspace_status sinspace_tiles_remove(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_tiles_remove(sinspace_store *store,
                                       const char *id_or_path,
                                       long long *removed_id);
 
@@ -84,7 +86,7 @@ sinspace_status sinspace_tiles_remove(sinspace_store *store,
  * bbox = {west, south, east, north}, finest first (smallest pixel_size_m),
  * then newest (acquired, later first, undated last), then latest added.
  * For the renderer and `info`.  fn returns non-zero to stop. */
-sinspace_status sinspace_tiles_covering(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_tiles_covering(sinspace_store *store,
                                         const double bbox[4],
                                         int (*fn)(void *user_data,
                                                   const sinspace_tile *tile),
@@ -111,7 +113,7 @@ typedef struct sinspace_tiles_cover_stats {
  * date and source here.  fn returns non-zero to stop being called (stats
  * still count every workplace).  Does not write the audit trail.  stats may
  * be NULL. */
-sinspace_status sinspace_tiles_cover(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_tiles_cover(sinspace_store *store,
                                      int (*fn)(void *user_data,
                                                const sinspace_tile_cover *row),
                                      void *user_data,

@@ -12,6 +12,8 @@
 #ifndef SINSPACE_ZONES_H
 #define SINSPACE_ZONES_H
 
+#include <sinspace/api.h>
+
 #include <sinspace/store.h>
 
 #ifdef __cplusplus
@@ -42,7 +44,7 @@ typedef struct sinspace_zones_options {
 
 /* Fills in the defaults: everywhere, 250 m cells, 1 km bandwidth, the
  * default threshold. */
-void sinspace_zones_options_init(sinspace_zones_options *opts);
+SINSPACE_API void sinspace_zones_options_init(sinspace_zones_options *opts);
 
 /* One zone.  Strings live until the callback returns. */
 typedef struct sinspace_zone {
@@ -76,7 +78,7 @@ typedef struct sinspace_zones_result {
  * SINSPACE_INVALID_ARGUMENT for a bad cell, bandwidth or threshold or a grid
  * over SINSPACE_ZONES_MAX_CELLS, SINSPACE_NOT_FOUND for an unknown area.
  * No workplaces is not an error: the previous zones are replaced by none. */
-sinspace_status sinspace_zones_compute(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_zones_compute(sinspace_store *store,
                                        const sinspace_zones_options *opts,
                                        int (*fn)(void *user_data,
                                                  const sinspace_zone *zone),
@@ -85,7 +87,7 @@ sinspace_status sinspace_zones_compute(sinspace_store *store,
 
 /* The stored zones, ordered by id; fn returns non-zero to stop.  Does not
  * write the audit trail (the command that shows them does). */
-sinspace_status sinspace_zones_list(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_zones_list(sinspace_store *store,
                                     int (*fn)(void *user_data,
                                               const sinspace_zone *zone),
                                     void *user_data);
@@ -107,7 +109,7 @@ typedef struct sinspace_area_rank {
  * by code); fn returns non-zero to stop.  rows (may be NULL) receives the
  * number of areas.  Like sinspace_query_workplaces, it does not write the
  * audit trail: the command that shows the ranking does. */
-sinspace_status sinspace_zones_by_area(sinspace_store *store,
+SINSPACE_API sinspace_status sinspace_zones_by_area(sinspace_store *store,
                                        sinspace_area_level level,
                                        int (*fn)(void *user_data,
                                                  const sinspace_area_rank *area),

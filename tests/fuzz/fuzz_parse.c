@@ -1,6 +1,6 @@
 /* fuzz_parse.c: the date, number, distance and text parsers on any bytes.
  * The first byte picks the parser; the rest, NUL-terminated, is the input. */
-#include "parse.h"
+#include "core/parse.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -24,23 +24,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long long i;
     switch (data[0] % 5) {
     case 0:
-        if (_sinspace_parse_date(s, date, err, sizeof err) == 0 && strlen(date) != 10)
+        if (sinspace__parse_date(s, date, err, sizeof err) == 0 && strlen(date) != 10)
             __builtin_trap();
         break;
     case 1:
-        if (_sinspace_parse_double(s, &d, err, sizeof err) == 0 && !isfinite(d))
+        if (sinspace__parse_double(s, &d, err, sizeof err) == 0 && !isfinite(d))
             __builtin_trap();
         break;
     case 2:
-        if (_sinspace_parse_distance(s, &d, err, sizeof err) == 0 &&
+        if (sinspace__parse_distance(s, &d, err, sizeof err) == 0 &&
             !(d > 0.0 && d <= 2.0e7))
             __builtin_trap();
         break;
     case 3:
-        (void)_sinspace_parse_int(s, &i, err, sizeof err);
+        (void)sinspace__parse_int(s, &i, err, sizeof err);
         break;
     default:
-        (void)_sinspace_check_text(s, data[0] & 8, 0, err, sizeof err);
+        (void)sinspace__check_text(s, data[0] & 8, 0, err, sizeof err);
         break;
     }
     free(s);

@@ -1,0 +1,798 @@
+/* query.c: the workplaces inside a region that pass a filter (see
+ * sinspace/query.h and docs/query.md).
+ *
+ * Two phases.  Spatial: the R*Tree of workplaces (idx_workplaces_geom) gives
+ * the candidates inside the bounding box of each part of the region (parts
+ * of a multipolygon are prefiltered one by one, so two far-apart islands do
+ * not pull in everything between them), each with its index box; a grid of
+ * cells classed once by GEOS (or by geodesic distances for a circle)
+ * decides most of them from the box alone, and the rest read their point
+ * for the exact test, a GEOS prepared geometry (intersects: a point on the
+ * boundary is inside) or the geodesic distance.  Filter: the hits go to a
+ * temporary table and one fixed SQL statement joins them to workplaces,
+ * applies the filter with bound parameters, sorts and limits; with no
+ * filter, sinspace_query_ids hands out the hits' ids directly.  No
+ * statement is ever built from input. */
+#include "geo/queryInt.h"
+#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "core/parse.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+sinspace_filter_init(sinspace_filter *f)
+{
+    if (!f)
+        return;
+    memset(f, 0, sizeof *f);
+    f->min_risk = NAN;
+    f->sort = SINSPACE_SORT_ID;
+}
+
+static const char *
+sort_name(sinspace_sort s)
+{
+    switch (s) {
+    case SINSPACE_SORT_RISK: return "risk";
+    case SINSPACE_SORT_NAME: return "name";
+    case SINSPACE_SORT_DISTANCE: return "distance";
+    default: return "id";
+    }
+}
+
+/* A growing string for describe. */
+typedef struct strbuf {
+    char *s;
+    size_t len, cap;
+    int failed;
+} strbuf;
+
+static void
+sb_add(strbuf *b, const char *fmt, ...) SINSPACE_PRINTF(2, 3);
+
+static void
+sb_add(strbuf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    if (b->len + (size_t)n + 2 > b->cap) {
+        size_t cap = (b->len + (size_t)n + 2) * 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    if (b->len)
+        b->s[b->len++] = ' ';
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *
+sinspace_filter_describe(const sinspace_filter *f)
+{
+    strbuf b = {NULL, 0, 0, 0};
+    if (f) {
+        if (!isnan(f->min_risk))
+            sb_add(&b, "min-risk=%g", f->min_risk);
+        if (f->classes) {
+            static const char *const names[] = {"unscored", "low", "medium", "high"};
+            char cls[64] = "";
+            for (int i = 0; i < 4; i++)
+                if (f->classes & (1u << i)) {
+                    if (*cls)
+                        strcat(cls, ",");
+                    strcat(cls, names[i]);
+                }
+            sb_add(&b, "class=%s", cls);
+        }
+        for (size_t i = 0; i < f->n_sectors && f->sectors; i++)
+            sb_add(&b, "sector=%s", f->sectors[i] ? f->sectors[i] : "");
+        if (f->status)
+            sb_add(&b, "status=%s", f->status);
+        if (f->seen_since)
+            sb_add(&b, "seen-since=%s", f->seen_since);
+        if (f->changed_since)
+            sb_add(&b, "changed-since=%s", f->changed_since);
+        if (f->limit > 0)
+            sb_add(&b, "limit=%lld", f->limit);
+        if (f->sort != SINSPACE_SORT_ID)
+            sb_add(&b, "sort=%s", sort_name(f->sort));
+    }
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    if (!b.s)
+        return sinspace__strdup("");
+    return b.s;
+}
+
+/* Checks the filter; dates are normalised into seen/changed. */
+static sinspace_status
+check_filter(sinspace_store *store, const sinspace_region *region,
+             const sinspace_filter *f, char seen[11], char changed[11])
+{
+    sinspace_context *ctx = store->ctx;
+    char err[160];
+    seen[0] = changed[0] = '\0';
+    if (!isnan(f->min_risk) && !(f->min_risk >= 1.0 && f->min_risk <= 3.0))
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "min-risk %g must be within 1.0..3.0", f->min_risk);
+    if (f->classes & ~0xFu)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "classes: unknown risk class bits");
+    if (f->n_sectors && !f->sectors)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "filter: n_sectors without sectors");
+    for (size_t i = 0; i < f->n_sectors; i++) {
+        long long n = 0;
+        sinspace_status st = sinspace__query_int(store,
+            "SELECT count(*) FROM sectors WHERE code = ?1", &n, 1, f->sectors[i]);
+        if (st)
+            return st;
+        if (!n)
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "unknown sector '%.60s' (see: sinspace sectors)",
+                                   f->sectors[i] ? f->sectors[i] : "");
+    }
+    if (f->status && strcmp(f->status, "active") && strcmp(f->status, "closed") &&
+        strcmp(f->status, "unknown"))
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "status '%.40s' must be active, closed or unknown",
+                               f->status);
+    if (f->seen_since && sinspace__parse_date(f->seen_since, seen, err, sizeof err) < 0)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "seen-since: %s", err);
+    if (f->changed_since &&
+        sinspace__parse_date(f->changed_since, changed, err, sizeof err) < 0)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "changed-since: %s", err);
+    if (f->limit < 0)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "limit %lld must be 0 (none) or more", f->limit);
+    if (f->sort == SINSPACE_SORT_DISTANCE && !(region && region->is_circle))
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "sorting by distance needs a point and radius (--near)");
+    if ((unsigned)f->sort > SINSPACE_SORT_DISTANCE)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "unknown sort order");
+    return SINSPACE_OK;
+}
+
+/* -------------------------------------------------------------------------
+ * Spatial phase
+ */
+
+typedef struct cand {
+    long long id;
+    float box[4];               /* the R*Tree's box: xmin, xmax, ymin, ymax */
+} cand;
+
+typedef struct cands {
+    cand *v;
+    size_t n, cap;
+} cands;
+
+static int
+cand_cmp(const void *a, const void *b)
+{
+    long long x = ((const cand *)a)->id, y = ((const cand *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Appends the R*Tree entries of one box.  Only the index is read: for a
+ * point the entry is the point itself, rounded outward to 32-bit floats, so
+ * the exact point always lies inside the entry's box. */
+static sinspace_status
+index_box(sinspace_store *store, sqlite3_stmt *stmt, const double box[4],
+          cands *c)
+{
+    sqlite3_reset(stmt);
+    sqlite3_bind_double(stmt, 1, box[0]);
+    sqlite3_bind_double(stmt, 2, box[1]);
+    sqlite3_bind_double(stmt, 3, box[2]);
+    sqlite3_bind_double(stmt, 4, box[3]);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (c->n == c->cap) {
+            size_t cap = c->cap ? 2 * c->cap : 256;
+            cand *v = realloc(c->v, cap * sizeof *v);
+            if (!v)
+                return sinspace__error(store->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            c->v = v;
+            c->cap = cap;
+        }
+        c->v[c->n].id = sqlite3_column_int64(stmt, 0);
+        for (int k = 0; k < 4; k++)
+            c->v[c->n].box[k] = (float)sqlite3_column_double(stmt, 1 + k);
+        c->n++;
+    }
+    if (rc != SQLITE_DONE)
+        return sinspace__db_error(store, "reading the spatial index");
+    return SINSPACE_OK;
+}
+
+static sinspace_status
+part_box(sinspace_context *ctx, const GEOSGeometry *g, double box[4])
+{
+    GEOSContextHandle_t h = ctx->geos;
+    if (!GEOSGeom_getXMin_r(h, g, &box[0]) || !GEOSGeom_getYMin_r(h, g, &box[1]) ||
+        !GEOSGeom_getXMax_r(h, g, &box[2]) || !GEOSGeom_getYMax_r(h, g, &box[3]))
+        return sinspace__error(ctx, SINSPACE_ERROR, "region bounds: %s",
+                               ctx->geos_message);
+    return SINSPACE_OK;
+}
+
+/* -------------------------------------------------------------------------
+ * The cell grid: most candidates decided from the index entry alone.
+ *
+ * The region's bounds are cut into GRID x GRID cells, and each cell is
+ * classed once: wholly inside the region, wholly outside, or on its edge.
+ * Polygons are classed by GEOS (prepared contains / intersects of the cell's
+ * rectangle, quartering only the cells that are neither, so the work follows
+ * the boundary); circles by the triangle inequality on geodesic distances
+ * (a cell is inside when its centre's distance plus its radius is within the
+ * circle's).  A candidate whose index box lies in cells of one decided class
+ * takes that class, which is exact because the point lies in its box; only
+ * the candidates in edge cells read their point from the table for the
+ * exact test.  Far fewer rows are read than candidates. */
+
+enum { CELL_OUT = 0, CELL_IN = 1, CELL_EDGE = 2, GRID = 256 };
+
+typedef struct cell_grid {
+    double x0, y0, dx, dy;
+    unsigned char *cell;        /* GRID * GRID, row j, column i */
+} cell_grid;
+
+static void
+grid_fill(cell_grid *g, int i0, int j0, int size, unsigned char cls)
+{
+    for (int j = j0; j < j0 + size; j++)
+        memset(g->cell + (size_t)j * GRID + i0, cls, (size_t)size);
+}
+
+/* The class of a block by the triangle inequality: every point of the
+ * block is within rc of its centre, rc being the farthest corner's
+ * distance plus 1% for the sides' curvature (blocks are small patches of
+ * the ellipsoid: see grid_build). */
+static int
+circle_block(const sinspace_region *r, double xa, double ya, double xb, double yb)
+{
+    double xc = (xa + xb) / 2, yc = (ya + yb) / 2;
+    double rc = fmax(fmax(sinspace__geodesic_distance(xc, yc, xa, ya),
+                          sinspace__geodesic_distance(xc, yc, xb, ya)),
+                     fmax(sinspace__geodesic_distance(xc, yc, xa, yb),
+                          sinspace__geodesic_distance(xc, yc, xb, yb)));
+    rc = rc * 1.01 + 1e-3;
+    double d = sinspace__geodesic_distance(r->lon, r->lat, xc, yc);
+    return d + rc <= r->radius_m ? CELL_IN : d - rc > r->radius_m ? CELL_OUT : CELL_EDGE;
+}
+
+/* The class of a block by GEOS: contained (boundary included) or disjoint. */
+static int
+polygon_block(GEOSContextHandle_t h, const GEOSPreparedGeometry *prep,
+              double xa, double ya, double xb, double yb)
+{
+    GEOSGeometry *rect = GEOSGeom_createRectangle_r(h, xa, ya, xb, yb);
+    if (!rect)
+        return -1;
+    char in = GEOSPreparedContains_r(h, prep, rect);
+    char meets = in == 1 ? 1 : GEOSPreparedIntersects_r(h, prep, rect);
+    GEOSGeom_destroy_r(h, rect);
+    if (in == 2 || meets == 2)
+        return -1;
+    return in == 1 ? CELL_IN : meets ? CELL_EDGE : CELL_OUT;
+}
+
+/* Classes the size x size block at (i0, j0), quartering edge blocks: the
+ * work follows the region's boundary. */
+static int
+grid_block(cell_grid *g, GEOSContextHandle_t h, const sinspace_region *r,
+           const GEOSPreparedGeometry *prep, int i0, int j0, int size)
+{
+    double xa = g->x0 + i0 * g->dx, ya = g->y0 + j0 * g->dy;
+    double xb = g->x0 + (i0 + size) * g->dx, yb = g->y0 + (j0 + size) * g->dy;
+    int cls = r->is_circle ? circle_block(r, xa, ya, xb, yb)
+                           : polygon_block(h, prep, xa, ya, xb, yb);
+    if (cls < 0)
+        return -1;
+    if (cls != CELL_EDGE || size == 1) {
+        grid_fill(g, i0, j0, size, (unsigned char)cls);
+        return 0;
+    }
+    int half = size / 2;
+    return grid_block(g, h, r, prep, i0, j0, half) ||
+           grid_block(g, h, r, prep, i0 + half, j0, half) ||
+           grid_block(g, h, r, prep, i0, j0 + half, half) ||
+           grid_block(g, h, r, prep, i0 + half, j0 + half, half) ? -1 : 0;
+}
+
+/* Builds the grid over box; returns 0, or -1 (no grid: test every point). */
+static int
+grid_build(cell_grid *g, sinspace_context *ctx, const sinspace_region *r,
+           const GEOSPreparedGeometry *prep, const double box[4])
+{
+    g->cell = NULL;
+    if (!(box[2] > box[0] && box[3] > box[1]))
+        return -1;
+    /* Circles: the bound on a block's radius wants blocks on a regular
+     * patch of the ellipsoid, not round a pole. */
+    if (r->is_circle && (r->radius_m > 100e3 || fabs(r->lat) > 80.0))
+        return -1;
+    if (!(g->cell = malloc((size_t)GRID * GRID)))
+        return -1;
+    g->x0 = box[0];
+    g->y0 = box[1];
+    g->dx = (box[2] - box[0]) / GRID;
+    g->dy = (box[3] - box[1]) / GRID;
+    if (grid_block(g, ctx->geos, r, prep, 0, 0, GRID)) {
+        free(g->cell);
+        g->cell = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The class of the cells under an index box; CELL_EDGE when they differ or
+ * the box leaves the grid.  The indexes are widened by a hair so that a box
+ * on a cell line takes both cells: rounding cannot hide a neighbour. */
+static int
+grid_class(const cell_grid *g, const float box[4])
+{
+    if (!g->cell)
+        return CELL_EDGE;
+    double fa = (box[0] - g->x0) / g->dx, fb = (box[1] - g->x0) / g->dx;
+    double ga = (box[2] - g->y0) / g->dy, gb = (box[3] - g->y0) / g->dy;
+    if (!(fa >= 0.0 && ga >= 0.0 && fb < GRID && gb < GRID))
+        return CELL_EDGE;
+    int ia = (int)floor(fa - 1e-6), ib = (int)floor(fb + 1e-6);
+    int ja = (int)floor(ga - 1e-6), jb = (int)floor(gb + 1e-6);
+    if (ia < 0 || ja < 0 || ib >= GRID || jb >= GRID)
+        return CELL_EDGE;
+    int cls = g->cell[(size_t)ja * GRID + ia];
+    for (int j = ja; j <= jb; j++)
+        for (int i = ia; i <= ib; i++)
+            if (g->cell[(size_t)j * GRID + i] != cls)
+                return CELL_EDGE;
+    return cls;
+}
+
+/* A workplace inside the region, and its distance from a circle's centre
+ * (NaN when not asked for or not a circle). */
+typedef struct hit {
+    long long id;
+    double distance;
+} hit;
+
+typedef struct hits {
+    hit *v;
+    size_t n;
+} hits;
+
+/* Finds the workplaces inside region, in id order.  need_distance: every
+ * hit of a circle gets its distance (so every point is read). */
+static sinspace_status
+spatial_phase(sinspace_store *store, const sinspace_region *region,
+              int need_distance, hits *out, sinspace_query_stats *stats)
+{
+    sinspace_context *ctx = store->ctx;
+    GEOSContextHandle_t h = ctx->geos;
+    sqlite3_stmt *idx = NULL, *pt_stmt = NULL;
+    cands c = {NULL, 0, 0};
+    cell_grid grid = {0, 0, 0, 0, NULL};
+    const GEOSPreparedGeometry *prep = NULL;
+    out->v = NULL;
+    out->n = 0;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT pkid, xmin, xmax, ymin, ymax FROM idx_workplaces_geom"
+        " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2", &idx);
+    if (st)
+        goto done;
+    double box[4], all[4];
+    if (region->is_circle) {
+        sinspace__circle_bounds(region, box);
+        memcpy(all, box, sizeof all);
+        if ((st = index_box(store, idx, box, &c)))
+            goto done;
+    } else {
+        if ((st = part_box(ctx, region->geom, all)))
+            goto done;
+        int parts = GEOSGetNumGeometries_r(h, region->geom);
+        for (int i = 0; i < parts; i++) {
+            if ((st = part_box(ctx, GEOSGetGeometryN_r(h, region->geom, i), box)) ||
+                (st = index_box(store, idx, box, &c)))
+                goto done;
+        }
+    }
+    /* Parts' boxes may overlap: each workplace is tested once. */
+    if (c.n > 1) {
+        qsort(c.v, c.n, sizeof *c.v, cand_cmp);
+        size_t k = 1;
+        for (size_t i = 1; i < c.n; i++)
+            if (c.v[i].id != c.v[k - 1].id)
+                c.v[k++] = c.v[i];
+        c.n = k;
+    }
+    stats->candidates = (long long)c.n;
+    if (!c.n)
+        goto done;
+    if (!region->is_circle && !(prep = GEOSPrepare_r(h, region->geom))) {
+        st = sinspace__error(ctx, SINSPACE_ERROR, "region: %s", ctx->geos_message);
+        goto done;
+    }
+    /* A grid pays for itself over more than a few candidates. */
+    if (!(need_distance && region->is_circle) && c.n >= 64)
+        grid_build(&grid, ctx, region, prep, all);
+    if (!(out->v = malloc(c.n * sizeof *out->v))) {
+        st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    if ((st = sinspace__prepare(store,
+            "SELECT ST_X(geom), ST_Y(geom) FROM workplaces WHERE id = ?1", &pt_stmt)))
+        goto done;
+    for (size_t i = 0; i < c.n; i++) {
+        int cls = grid_class(&grid, c.v[i].box);
+        double dist = NAN;
+        if (cls == CELL_EDGE) {
+            stats->exact++;
+            sqlite3_reset(pt_stmt);
+            sqlite3_bind_int64(pt_stmt, 1, c.v[i].id);
+            int rc = sqlite3_step(pt_stmt);
+            if (rc == SQLITE_DONE || (rc == SQLITE_ROW &&
+                                      sqlite3_column_type(pt_stmt, 0) == SQLITE_NULL))
+                continue;       /* an index entry whose row has no point */
+            if (rc != SQLITE_ROW) {
+                st = sinspace__db_error(store, "reading a workplace's point");
+                goto done;
+            }
+            double x = sqlite3_column_double(pt_stmt, 0);
+            double y = sqlite3_column_double(pt_stmt, 1);
+            if (region->is_circle) {
+                dist = sinspace__geodesic_distance(region->lon, region->lat, x, y);
+                cls = dist <= region->radius_m;
+            } else {
+                GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x, y);
+                if (!pt) {
+                    st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+                    goto done;
+                }
+                char r = GEOSPreparedIntersects_r(h, prep, pt);
+                GEOSGeom_destroy_r(h, pt);
+                if (r == 2) {
+                    st = sinspace__error(ctx, SINSPACE_ERROR, "region test: %s",
+                                         ctx->geos_message);
+                    goto done;
+                }
+                cls = r == 1;
+            }
+        }
+        if (cls == CELL_IN) {
+            out->v[out->n].id = c.v[i].id;
+            out->v[out->n].distance = dist;
+            out->n++;
+        }
+        if (i % 16384 == 0 &&
+            (st = sinspace__progress(ctx, "query", (double)i, (double)c.n)))
+            goto done;
+    }
+    stats->inside = (long long)out->n;
+done:
+    if (prep)
+        GEOSPreparedGeom_destroy_r(h, prep);
+    sqlite3_finalize(idx);
+    sqlite3_finalize(pt_stmt);
+    free(grid.cell);
+    free(c.v);
+    if (st) {
+        free(out->v);
+        out->v = NULL;
+        out->n = 0;
+    }
+    return st;
+}
+
+/* Copies the hits into temp.query_hits for the filter phase's join. */
+static sinspace_status
+store_hits(sinspace_store *store, const hits *hs)
+{
+    sqlite3_stmt *ins;
+    sinspace_status st = sinspace__prepare(store,
+        "INSERT INTO temp.query_hits(id, distance) VALUES (?1, ?2)", &ins);
+    if (st)
+        return st;
+    for (size_t i = 0; i < hs->n && !st; i++) {
+        sqlite3_reset(ins);
+        sqlite3_bind_int64(ins, 1, hs->v[i].id);
+        if (isnan(hs->v[i].distance))
+            sqlite3_bind_null(ins, 2);
+        else
+            sqlite3_bind_double(ins, 2, hs->v[i].distance);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            st = sinspace__db_error(store, "collecting the workplaces inside");
+    }
+    sqlite3_finalize(ins);
+    return st;
+}
+
+/* -------------------------------------------------------------------------
+ * Filter phase
+ */
+
+static const char select_sql[] =
+    "SELECT w.id, w.ext_id, w.name, w.name_local, w.sector, w.status, w.risk,"
+    " w.risk_class, ST_X(w.geom), ST_Y(w.geom), w.area_code, w.first_seen,"
+    " w.last_seen, w.address, w.source_type, w.source_note, %s AS distance,"
+    " CASE WHEN ?6 IS NULL THEN NULL ELSE"
+    " (SELECT o.risk FROM observations AS o WHERE o.workplace_id = w.id"
+    "  AND o.observed <= ?6 ORDER BY o.observed DESC, o.id DESC LIMIT 1) END AS prior"
+    " FROM %s"
+    " WHERE (?1 IS NULL OR w.risk >= ?1)"
+    " AND (?2 = 0"
+    "  OR (w.risk_class IS NULL AND (?2 & 1))"
+    "  OR (w.risk_class = 'low' AND (?2 & 2))"
+    "  OR (w.risk_class = 'medium' AND (?2 & 4))"
+    "  OR (w.risk_class = 'high' AND (?2 & 8)))"
+    " AND (?3 = 0 OR w.sector IN (SELECT code FROM temp.query_sectors))"
+    " AND (?4 IS NULL OR w.status = ?4)"
+    " AND (?5 IS NULL OR w.last_seen >= ?5)"
+    " AND (?6 IS NULL OR (prior IS NOT NULL AND w.risk > prior))"
+    " ORDER BY %s"
+    " LIMIT ?7";
+
+static const char *
+order_sql(sinspace_sort s)
+{
+    switch (s) {
+    case SINSPACE_SORT_RISK: return "w.risk IS NULL, w.risk DESC, w.id";
+    case SINSPACE_SORT_NAME: return "w.name COLLATE NOCASE, w.id";
+    case SINSPACE_SORT_DISTANCE: return "distance, w.id";
+    default: return "w.id";
+    }
+}
+
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+static double
+col_double(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+static sinspace_status
+filter_phase(sinspace_store *store, const sinspace_region *region,
+             const sinspace_filter *f, const char *seen, const char *changed,
+             int (*fn)(void *, const sinspace_workplace_row *), void *user_data,
+             sinspace_query_stats *stats)
+{
+    /* Only fixed fragments are formatted in: the choice of FROM and ORDER BY
+     * depends on the region's kind and the sort enum, never on input text. */
+    char sql[sizeof select_sql + 256];
+    snprintf(sql, sizeof sql, select_sql, region ? "h.distance" : "NULL",
+             region ? "temp.query_hits AS h CROSS JOIN workplaces AS w ON w.id = h.id"
+                    : "workplaces AS w",
+             order_sql(f->sort));
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store, sql, &stmt);
+    if (st)
+        return st;
+    if (isnan(f->min_risk))
+        sqlite3_bind_null(stmt, 1);
+    else
+        sqlite3_bind_double(stmt, 1, f->min_risk);
+    sqlite3_bind_int(stmt, 2, (int)f->classes);
+    sqlite3_bind_int(stmt, 3, f->n_sectors > 0);
+    sinspace__bind_text(stmt, 4, f->status);
+    sinspace__bind_text(stmt, 5, *seen ? seen : NULL);
+    sinspace__bind_text(stmt, 6, *changed ? changed : NULL);
+    sqlite3_bind_int64(stmt, 7, f->limit > 0 ? f->limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace_workplace_row r;
+        r.id = sqlite3_column_int64(stmt, 0);
+        r.ext_id = col_text(stmt, 1);
+        r.name = col_text(stmt, 2);
+        r.name_local = col_text(stmt, 3);
+        r.sector = col_text(stmt, 4);
+        r.status = col_text(stmt, 5);
+        r.risk = col_double(stmt, 6);
+        r.risk_class = col_text(stmt, 7);
+        r.lon = col_double(stmt, 8);
+        r.lat = col_double(stmt, 9);
+        r.area_code = col_text(stmt, 10);
+        r.first_seen = col_text(stmt, 11);
+        r.last_seen = col_text(stmt, 12);
+        r.address = col_text(stmt, 13);
+        r.source_type = col_text(stmt, 14);
+        r.source_note = col_text(stmt, 15);
+        r.distance_m = col_double(stmt, 16);
+        r.risk_change = *changed ? r.risk - col_double(stmt, 17) : NAN;
+        stats->matched++;
+        if (fn(user_data, &r))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = sinspace__db_error(store, "querying workplaces");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+/* The checks both query functions start with: store, callback (has_fn),
+ * region's context, and the filter (NULL: *none, initialised), its dates
+ * normalised into seen and changed. */
+static sinspace_status
+start_query(sinspace_store *store, const sinspace_region *region, int has_fn,
+            const sinspace_filter **filter, sinspace_filter *none, char seen[11],
+            char changed[11])
+{
+    if (!store || !has_fn)
+        return sinspace__error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
+                               "query: store and callback are required");
+    if (region && region->ctx != store->ctx)
+        return sinspace__error(store->ctx, SINSPACE_INVALID_ARGUMENT,
+                               "query: region made in another context");
+    if (!*filter) {
+        sinspace_filter_init(none);
+        *filter = none;
+    }
+    return check_filter(store, region, *filter, seen, changed);
+}
+
+sinspace_status
+sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
+                          const sinspace_filter *filter,
+                          int (*fn)(void *, const sinspace_workplace_row *),
+                          void *user_data, sinspace_query_stats *stats)
+{
+    sinspace_filter none;
+    char seen[11], changed[11];
+    sinspace_status st = start_query(store, region, fn != NULL, &filter, &none,
+                                     seen, changed);
+    if (st)
+        return st;
+    sinspace_query_stats s = {region ? 0 : -1, 0, region ? 0 : -1, region ? 0 : -1};
+    if ((st = sinspace__exec(store,
+            "CREATE TEMP TABLE IF NOT EXISTS query_hits"
+            " (id INTEGER PRIMARY KEY, distance REAL);"
+            "CREATE TEMP TABLE IF NOT EXISTS query_sectors (code TEXT PRIMARY KEY);")))
+        return st;
+    /* One transaction for the hits and the read: a consistent snapshot, and
+     * thousands of temp inserts without a commit each. */
+    if ((st = sinspace__exec(store, "SAVEPOINT sinspace_query")))
+        return st;
+    if ((st = sinspace__exec(store,
+            "DELETE FROM temp.query_hits; DELETE FROM temp.query_sectors;")))
+        goto done;
+    if (filter->n_sectors) {
+        sqlite3_stmt *ins;
+        if ((st = sinspace__prepare(store,
+                "INSERT OR IGNORE INTO temp.query_sectors(code) VALUES (?1)", &ins)))
+            goto done;
+        for (size_t i = 0; i < filter->n_sectors && !st; i++) {
+            sqlite3_reset(ins);
+            sinspace__bind_text(ins, 1, filter->sectors[i]);
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                st = sinspace__db_error(store, "filtering sectors");
+        }
+        sqlite3_finalize(ins);
+        if (st)
+            goto done;
+    }
+    if (region) {
+        hits hs;
+        if ((st = spatial_phase(store, region, 1, &hs, &s)))
+            goto done;
+        st = store_hits(store, &hs);
+        free(hs.v);
+        if (st)
+            goto done;
+    }
+    st = filter_phase(store, region, filter, seen, changed, fn, user_data, &s);
+done:
+    /* The temporary rows are working state only: release and empty them,
+     * whatever happened, keeping the first error's message. */
+    sqlite3_exec(store->db, "RELEASE sinspace_query;"
+                 "DELETE FROM temp.query_hits; DELETE FROM temp.query_sectors;",
+                 NULL, NULL, NULL);
+    if (!st && stats)
+        *stats = s;
+    return st;
+}
+
+/* The ids of a general query, collected for sinspace_query_ids. */
+typedef struct id_list {
+    long long *v;
+    size_t n, cap;
+    int failed;
+} id_list;
+
+static int
+collect_id(void *user, const sinspace_workplace_row *r)
+{
+    id_list *l = user;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 1024;
+        long long *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->failed = 1;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = r->id;
+    return 0;
+}
+
+sinspace_status
+sinspace_query_ids(sinspace_store *store, const sinspace_region *region,
+                   const sinspace_filter *filter, int (*fn)(void *, long long),
+                   void *user_data, sinspace_query_stats *stats)
+{
+    sinspace_filter none;
+    char seen[11], changed[11];
+    sinspace_status st = start_query(store, region, fn != NULL, &filter, &none,
+                                     seen, changed);
+    if (st)
+        return st;
+    int spatial_only = region && isnan(filter->min_risk) && !filter->classes &&
+                       !filter->n_sectors && !filter->status && !*seen &&
+                       !*changed && filter->sort == SINSPACE_SORT_ID;
+    sinspace_query_stats s = {-1, 0, -1, -1};
+    hits hs = {NULL, 0};
+    id_list l = {NULL, 0, 0, 0};
+    if (spatial_only) {
+        s.candidates = s.inside = s.exact = 0;
+        /* A read transaction: one snapshot for the index and the points. */
+        if ((st = sinspace__exec(store, "SAVEPOINT sinspace_query")))
+            return st;
+        st = spatial_phase(store, region, 0, &hs, &s);
+        sqlite3_exec(store->db, "RELEASE sinspace_query", NULL, NULL, NULL);
+        if (st)
+            return st;
+        for (size_t i = 0; i < hs.n; i++) {
+            if (filter->limit > 0 && s.matched >= filter->limit)
+                break;
+            s.matched++;
+            if (fn(user_data, hs.v[i].id))
+                break;
+        }
+        free(hs.v);
+    } else {
+        /* The callback may write: gather the ids, then hand them out. */
+        st = sinspace_query_workplaces(store, region, filter, collect_id, &l, &s);
+        if (!st && l.failed)
+            st = sinspace__error(store->ctx, SINSPACE_NO_MEMORY, "out of memory");
+        if (!st) {
+            s.matched = 0;
+            for (size_t i = 0; i < l.n; i++) {
+                s.matched++;
+                if (fn(user_data, l.v[i]))
+                    break;
+            }
+        }
+        free(l.v);
+        if (st)
+            return st;
+    }
+    if (stats)
+        *stats = s;
+    return SINSPACE_OK;
+}

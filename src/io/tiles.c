@@ -1,0 +1,829 @@
+/* tiles.c: the imagery catalogue (see sinspace/tiles.h).
+ *
+ * A raster is read once when registered: GDAL opens it, a pixel in each
+ * corner block is read to catch truncated files, and the edge of its pixel
+ * grid is carried to lon/lat by GDAL's GenImgProj transformer, which goes
+ * through the geotransform and PROJ for ordinary rasters and through the
+ * GCP polynomial for GCP-only ones, so the stored footprint is the true
+ * outline, not a box.  Queries then work on the stored footprint only. */
+#include "core/sinspaceInt.h"
+#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "core/parse.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <geodesic.h>
+#include <ogr_srs_api.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Points per edge of the pixel grid's outline. */
+#define EDGE_POINTS 20
+
+/* What add learns from one raster before anything is written. */
+typedef struct tile_info {
+    char *path;          /* realpath */
+    char driver[64];
+    char *crs;
+    int width, height, bands;
+    double pixel_size, pixel_size_m;
+    char acquired[11];   /* "" when unknown */
+    unsigned char *wkb;
+    size_t wkb_size;
+} tile_info;
+
+static void
+tile_info_clear(tile_info *t)
+{
+    free(t->path);
+    free(t->crs);
+    if (t->wkb)
+        GEOSFree(t->wkb);
+    memset(t, 0, sizeof *t);
+}
+
+void
+sinspace_tiles_add_options_init(sinspace_tiles_add_options *opts)
+{
+    if (opts)
+        memset(opts, 0, sizeof *opts);
+}
+
+/* Resolves path to an absolute one and checks it can be read: a missing
+ * or unreadable file is an I/O failure, not invalid input. */
+static sinspace_status
+resolve_readable(sinspace_context *ctx, const char *path, char **out)
+{
+    char *real = realpath(path, NULL);
+    if (!real)
+        return sinspace__error(ctx, errno == ENOENT ? SINSPACE_NOT_FOUND : SINSPACE_IO,
+                               "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (stat(real, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        free(real);
+        return sinspace__error(ctx, SINSPACE_IO, "%s: not a regular file", path);
+    }
+    if (access(real, R_OK) != 0) {
+        int e = errno;
+        free(real);
+        return sinspace__error(ctx, SINSPACE_IO, "%s: cannot read: %s", path,
+                               strerror(e));
+    }
+    *out = real;
+    return SINSPACE_OK;
+}
+
+/* "EPSG:32647" when the CRS has an authority code, else WKT2. */
+static char *
+crs_text(OGRSpatialReferenceH srs)
+{
+    const char *auth = OSRGetAuthorityName(srs, NULL);
+    const char *code = OSRGetAuthorityCode(srs, NULL);
+    if (auth && code) {
+        size_t n = strlen(auth) + strlen(code) + 2;
+        char *s = malloc(n);
+        if (s)
+            snprintf(s, n, "%s:%s", auth, code);
+        return s;
+    }
+    char *wkt = NULL;
+    const char *const wkt_opts[] = {"FORMAT=WKT2_2019", NULL};
+    if (OSRExportToWktEx(srs, &wkt, wkt_opts) != OGRERR_NONE || !wkt) {
+        CPLFree(wkt);
+        return NULL;
+    }
+    char *s = sinspace__strdup(wkt);
+    CPLFree(wkt);
+    return s;
+}
+
+/* The acquisition date from the usual metadata items, as YYYY-MM-DD, or
+ * "" when none parses.  TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS". */
+static void
+metadata_date(GDALDatasetH ds, char out[11])
+{
+    static const char *const items[][2] = {
+        {"ACQUISITIONDATETIME", "IMAGERY"},
+        {"ACQUISITIONDATETIME", NULL},
+        {"ACQUISITION_DATE", NULL},
+        {"TIFFTAG_DATETIME", NULL}};
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        const char *v = GDALGetMetadataItem(ds, items[i][0], items[i][1]);
+        if (!v || strlen(v) < 10)
+            continue;
+        char d[11];
+        memcpy(d, v, 10);
+        d[10] = '\0';
+        if (d[4] == ':' && d[7] == ':')
+            d[4] = d[7] = '-';
+        if (sinspace__parse_date(d, out, NULL, 0) == 0)
+            return;
+        out[0] = '\0';
+    }
+}
+
+/* Reads one pixel of every band at (x, y): GDAL opens a truncated file
+ * from its header alone, and only reading shows the data is missing. */
+static int
+probe_pixels(GDALDatasetH ds, int x, int y)
+{
+    for (int b = 1; b <= GDALGetRasterCount(ds); b++) {
+        double v;
+        if (GDALRasterIO(GDALGetRasterBand(ds, b), GF_Read, x, y, 1, 1, &v, 1,
+                         1, GDT_Float64, 0, 0) != CE_None)
+            return -1;
+    }
+    return 0;
+}
+
+static double
+geodesic_m(const struct geod_geodesic *g, double lon1, double lat1,
+           double lon2, double lat2)
+{
+    double s12 = NAN;
+    geod_inverse(g, lat1, lon1, lat2, lon2, &s12, NULL, NULL);
+    return s12;
+}
+
+/* The outline of the pixel grid in lon/lat, as a valid (multi)polygon in
+ * WKB, with the ground size of the central pixel.  ll is the transformer
+ * from pixel/line to lon/lat. */
+static sinspace_status
+footprint_from(sinspace_context *ctx, const char *path, void *ll, int w,
+               int h, tile_info *t)
+{
+    enum { N = 4 * EDGE_POINTS };
+    double x[N + 3], y[N + 3], z[N + 3];
+    int ok[N + 3];
+    /* Counter-clockwise on the ground for a north-up image: down the left
+     * edge, along the bottom, up the right, back along the top. */
+    const double cx[5] = {0, 0, w, w, 0}, cy[5] = {0, h, h, 0, 0};
+    int n = 0;
+    for (int e = 0; e < 4; e++)
+        for (int i = 0; i < EDGE_POINTS; i++, n++) {
+            double f = (double)i / EDGE_POINTS;
+            x[n] = cx[e] + (cx[e + 1] - cx[e]) * f;
+            y[n] = cy[e] + (cy[e + 1] - cy[e]) * f;
+            z[n] = 0;
+        }
+    /* The central pixel and its neighbours, for the ground pixel size. */
+    x[N] = w / 2.0, y[N] = h / 2.0;
+    x[N + 1] = w / 2.0 + 1, y[N + 1] = h / 2.0;
+    x[N + 2] = w / 2.0, y[N + 2] = h / 2.0 + 1;
+    z[N] = z[N + 1] = z[N + 2] = 0;
+    CPLErrorReset();
+    GDALGenImgProjTransform(ll, FALSE, N + 3, x, y, z, ok);
+
+    GEOSContextHandle_t gh = ctx->geos;
+    GEOSCoordSequence *seq = GEOSCoordSeq_create_r(gh, N + 1, 2);
+    if (!seq)
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    unsigned kept = 0;
+    double lon_min = INFINITY, lon_max = -INFINITY;
+    for (int i = 0; i < N; i++) {
+        if (!ok[i] || !isfinite(x[i]) || !isfinite(y[i]) || fabs(y[i]) > 90.000001)
+            continue;
+        GEOSCoordSeq_setXY_r(gh, seq, kept++, x[i], y[i]);
+        lon_min = fmin(lon_min, x[i]);
+        lon_max = fmax(lon_max, x[i]);
+    }
+    if (kept < 3) {
+        GEOSCoordSeq_destroy_r(gh, seq);
+        char what[1100];
+        snprintf(what, sizeof what, "%s: its outline cannot be carried to "
+                 "EPSG:4326", path);
+        return sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, what);
+    }
+    if (kept < N)
+        sinspace__log(ctx, SINSPACE_LOG_WARNING,
+                      "%s: %d of %d outline points could not be carried to "
+                      "EPSG:4326; footprint made from the rest",
+                      path, N - (int)kept, N);
+    if (lon_max - lon_min > 180.0 && lon_max - lon_min < 359.999)
+        sinspace__log(ctx, SINSPACE_LOG_WARNING,
+                      "%s: the footprint spans %.1f degrees of longitude; if "
+                      "the raster crosses the antimeridian it is not handled",
+                      path, lon_max - lon_min);
+    /* Close the ring on its first kept point; shrink the sequence when
+     * points were dropped by copying into an exact-size one. */
+    double x0, y0;
+    GEOSCoordSeq_getXY_r(gh, seq, 0, &x0, &y0);
+    GEOSCoordSequence *ring_seq = seq;
+    if (kept < N) {
+        ring_seq = GEOSCoordSeq_create_r(gh, kept + 1, 2);
+        for (unsigned i = 0; ring_seq && i < kept; i++) {
+            double a, b;
+            GEOSCoordSeq_getXY_r(gh, seq, i, &a, &b);
+            GEOSCoordSeq_setXY_r(gh, ring_seq, i, a, b);
+        }
+        GEOSCoordSeq_destroy_r(gh, seq);
+        if (!ring_seq)
+            return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    }
+    GEOSCoordSeq_setXY_r(gh, ring_seq, kept, x0, y0);
+    GEOSGeometry *ring = GEOSGeom_createLinearRing_r(gh, ring_seq);
+    GEOSGeometry *poly = ring ? GEOSGeom_createPolygon_r(gh, ring, NULL, 0) : NULL;
+    if (!poly) {
+        if (ring)
+            GEOSGeom_destroy_r(gh, ring);
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                               "%s: cannot make a footprint polygon: %s", path,
+                               ctx->geos_message);
+    }
+    if (GEOSisValid_r(gh, poly) != 1) {
+        GEOSGeometry *fixed = GEOSMakeValid_r(gh, poly);
+        GEOSGeom_destroy_r(gh, poly);
+        poly = fixed;
+        int type = poly ? GEOSGeomTypeId_r(gh, poly) : -1;
+        if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON) {
+            if (poly)
+                GEOSGeom_destroy_r(gh, poly);
+            return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                                   "%s: the raster's outline in EPSG:4326 is "
+                                   "not a valid polygon", path);
+        }
+        sinspace__log(ctx, SINSPACE_LOG_WARNING,
+                      "%s: the outline in EPSG:4326 crossed itself; repaired",
+                      path);
+    }
+    if (GEOSGeomTypeId_r(gh, poly) == GEOS_POLYGON) {
+        GEOSGeometry *parts[1] = {poly};
+        GEOSGeometry *multi = GEOSGeom_createCollection_r(gh, GEOS_MULTIPOLYGON,
+                                                          parts, 1);
+        if (!multi) {
+            GEOSGeom_destroy_r(gh, poly);
+            return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        }
+        poly = multi;
+    }
+    GEOSWKBWriter *wr = GEOSWKBWriter_create_r(gh);
+    if (wr) {
+        GEOSWKBWriter_setByteOrder_r(gh, wr, GEOS_WKB_NDR);
+        GEOSWKBWriter_setOutputDimension_r(gh, wr, 2);
+        t->wkb = GEOSWKBWriter_write_r(gh, wr, poly, &t->wkb_size);
+        GEOSWKBWriter_destroy_r(gh, wr);
+    }
+    GEOSGeom_destroy_r(gh, poly);
+    if (!t->wkb)
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+
+    if (ok[N] && ok[N + 1] && ok[N + 2]) {
+        struct geod_geodesic g;
+        geod_init(&g, 6378137.0, 1 / 298.257223563);
+        double dx = geodesic_m(&g, x[N], y[N], x[N + 1], y[N + 1]);
+        double dy = geodesic_m(&g, x[N], y[N], x[N + 2], y[N + 2]);
+        t->pixel_size_m = (dx + dy) / 2;
+    } else {
+        t->pixel_size_m = NAN;
+    }
+    return SINSPACE_OK;
+}
+
+/* Opens and measures one raster; writes nothing. */
+static sinspace_status
+analyse(sinspace_context *ctx, const char *given, tile_info *t)
+{
+    sinspace_status st = resolve_readable(ctx, given, &t->path);
+    if (st)
+        return st;
+    CPLErrorReset();
+    GDALDatasetH ds = GDALOpenEx(t->path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                 NULL, NULL, NULL);
+    if (!ds) {
+        char what[1100];
+        snprintf(what, sizeof what, "%s: not a raster GDAL can read", given);
+        return sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, what);
+    }
+    void *ll = NULL;
+    t->width = GDALGetRasterXSize(ds);
+    t->height = GDALGetRasterYSize(ds);
+    t->bands = GDALGetRasterCount(ds);
+    snprintf(t->driver, sizeof t->driver, "%s",
+             GDALGetDriverShortName(GDALGetDatasetDriver(ds)));
+    if (t->width <= 0 || t->height <= 0 || t->bands <= 0) {
+        st = sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                             "%s: a raster with no pixels or no bands", given);
+        goto done;
+    }
+    double gt[6];
+    int has_gt = GDALGetGeoTransform(ds, gt) == CE_None;
+    OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
+    int use_gcps = 0;
+    if (!has_gt || !srs) {
+        if (GDALGetGCPCount(ds) > 0 && GDALGetGCPSpatialRef(ds)) {
+            use_gcps = 1;
+            srs = GDALGetGCPSpatialRef(ds);
+        } else {
+            st = sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                                 "%s: not georeferenced (%s)", given,
+                                 has_gt ? "a geotransform but no CRS"
+                                        : "no geotransform and no GCPs");
+            goto done;
+        }
+    }
+    if (!(t->crs = crs_text(srs))) {
+        st = sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                             "%s: its CRS cannot be written as WKT", given);
+        goto done;
+    }
+    CPLErrorReset();
+    if (probe_pixels(ds, 0, 0) || probe_pixels(ds, t->width - 1, t->height - 1)) {
+        char what[1100];
+        snprintf(what, sizeof what, "%s: cannot read its pixels (truncated or "
+                 "corrupt file?)", given);
+        st = sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, what);
+        goto done;
+    }
+    metadata_date(ds, t->acquired);
+
+    /* Pixel/line to lon/lat.  GenImgProj goes through the geotransform and
+     * PROJ, or the GCP polynomial for GCP-only rasters (GDAL_OF_RASTER
+     * rasters with RPCs use them too). */
+    const char *const to_ll[] = {"DST_SRS=EPSG:4326", NULL};
+    CPLErrorReset();
+    ll = GDALCreateGenImgProjTransformer2(ds, NULL, (char **)to_ll);
+    if (!ll) {
+        char what[1100];
+        snprintf(what, sizeof what, "%s: cannot transform its pixel grid to "
+                 "EPSG:4326", given);
+        st = sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, what);
+        goto done;
+    }
+    if ((st = footprint_from(ctx, given, ll, t->width, t->height, t)))
+        goto done;
+
+    if (!use_gcps) {
+        t->pixel_size = (hypot(gt[1], gt[4]) + hypot(gt[2], gt[5])) / 2;
+    } else {
+        /* No geotransform: measure the central pixel in the GCPs' CRS. */
+        void *nat = GDALCreateGenImgProjTransformer2(ds, NULL, NULL);
+        double px[3] = {t->width / 2.0, t->width / 2.0 + 1, t->width / 2.0};
+        double py[3] = {t->height / 2.0, t->height / 2.0, t->height / 2.0 + 1};
+        double pz[3] = {0, 0, 0};
+        int pok[3] = {0, 0, 0};
+        t->pixel_size = NAN;
+        if (nat && GDALGenImgProjTransform(nat, FALSE, 3, px, py, pz, pok) &&
+            pok[0] && pok[1] && pok[2])
+            t->pixel_size = (hypot(px[1] - px[0], py[1] - py[0]) +
+                             hypot(px[2] - px[0], py[2] - py[0])) / 2;
+        if (nat)
+            GDALDestroyGenImgProjTransformer(nat);
+    }
+done:
+    if (ll)
+        GDALDestroyGenImgProjTransformer(ll);
+    GDALClose(ds);
+    return st;
+}
+
+static void
+bind_double_or_null(sqlite3_stmt *stmt, int i, double v)
+{
+    if (isfinite(v))
+        sqlite3_bind_double(stmt, i, v);
+    else
+        sqlite3_bind_null(stmt, i);
+}
+
+static sinspace_status
+check_option_text(sinspace_context *ctx, const char *what, const char *s)
+{
+    char err[128];
+    if (s && sinspace__check_text(s, 0, 1000, err, sizeof err) < 0)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "%s: %s", what, err);
+    return SINSPACE_OK;
+}
+
+/* Inserts or updates one analysed tile; *inserted says which. */
+static sinspace_status
+write_tile(sinspace_store *store, const tile_info *t,
+           const sinspace_tiles_add_options *o, const char *now, int *inserted)
+{
+    long long existing = 0;
+    sinspace_status st = sinspace__query_int(store,
+        "SELECT id FROM tiles WHERE path = ?1", &existing, 1, t->path);
+    if (st)
+        return st;
+    const char *date = o->acquired ? o->acquired
+                                   : (t->acquired[0] ? t->acquired : NULL);
+    sqlite3_stmt *stmt;
+    /* An update keeps date, source and attribution the call does not give. */
+    st = sinspace__prepare(store, existing
+        ? "UPDATE tiles SET driver = ?2, crs = ?3, width = ?4, height = ?5,"
+          " bands = ?6, pixel_size = ?7, pixel_size_m = ?8,"
+          " acquired = coalesce(?9, acquired), source = coalesce(?10, source),"
+          " attribution = coalesce(?11, attribution), added = ?12,"
+          " footprint = CastToMultiPolygon(GeomFromWKB(?13, 4326))"
+          " WHERE path = ?1"
+        : "INSERT INTO tiles(path, driver, crs, width, height, bands,"
+          " pixel_size, pixel_size_m, acquired, source, attribution, added,"
+          " footprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+          " ?12, CastToMultiPolygon(GeomFromWKB(?13, 4326)))", &stmt);
+    if (st)
+        return st;
+    sinspace__bind_text(stmt, 1, t->path);
+    sinspace__bind_text(stmt, 2, t->driver);
+    sinspace__bind_text(stmt, 3, t->crs);
+    sqlite3_bind_int(stmt, 4, t->width);
+    sqlite3_bind_int(stmt, 5, t->height);
+    sqlite3_bind_int(stmt, 6, t->bands);
+    bind_double_or_null(stmt, 7, t->pixel_size);
+    bind_double_or_null(stmt, 8, t->pixel_size_m);
+    sinspace__bind_text(stmt, 9, date);
+    sinspace__bind_text(stmt, 10, o->source);
+    sinspace__bind_text(stmt, 11, o->attribution);
+    sinspace__bind_text(stmt, 12, now);
+    sqlite3_bind_blob(stmt, 13, t->wkb, (int)t->wkb_size, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        st = sinspace__db_error(store, t->path);
+    sqlite3_finalize(stmt);
+    if (!st) {
+        /* GeomFromWKB yields NULL for WKB SpatiaLite refuses; the NOT NULL
+         * constraint catches it, but say so plainly. */
+        *inserted = !existing;
+    }
+    return st;
+}
+
+sinspace_status
+sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
+                   const sinspace_tiles_add_options *opts,
+                   sinspace_tiles_add_result *result)
+{
+    if (!store || !paths || n == 0)
+        return sinspace__error(store ? store->ctx : NULL,
+                               SINSPACE_INVALID_ARGUMENT,
+                               "tiles_add: store and at least one path are required");
+    sinspace_context *ctx = store->ctx;
+    sinspace_tiles_add_options o;
+    sinspace_tiles_add_options_init(&o);
+    if (opts)
+        o = *opts;
+    char date[11];
+    if (o.acquired) {
+        char err[128];
+        if (sinspace__parse_date(o.acquired, date, err, sizeof err) < 0)
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "acquisition %s", err);
+        o.acquired = date;
+    }
+    sinspace_status st;
+    if ((st = check_option_text(ctx, "source", o.source)) ||
+        (st = check_option_text(ctx, "attribution", o.attribution)))
+        return st;
+    if (!store->writable)
+        return sinspace__error(ctx, SINSPACE_PERMISSION,
+                               "%s: opened read-only", store->path);
+
+    tile_info *infos = calloc(n, sizeof *infos);
+    if (!infos)
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    /* Read every raster first: one bad file writes nothing. */
+    for (size_t i = 0; i < n && !st; i++) {
+        if (!paths[i] || !*paths[i])
+            st = sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                 "tiles_add: empty path");
+        else if (!(st = sinspace__progress(ctx, "tiles", (double)i, (double)n)))
+            st = analyse(ctx, paths[i], &infos[i]);
+    }
+    sinspace_tiles_add_result r = {0, 0};
+    char *target = NULL;
+    if (!st) {
+        /* The audit target: the resolved paths. */
+        size_t len = 1;
+        for (size_t i = 0; i < n; i++)
+            len += strlen(infos[i].path) + 2;
+        if (!(target = malloc(len)))
+            st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        else
+            target[0] = '\0';
+        for (size_t i = 0; target && i < n; i++) {
+            if (i)
+                strcat(target, "; ");
+            strcat(target, infos[i].path);
+        }
+    }
+    if (!st)
+        st = sinspace__begin(store);
+    if (!st) {
+        char now[32];
+        sinspace__now_iso(now);
+        for (size_t i = 0; i < n && !st; i++) {
+            int inserted = 0;
+            st = write_tile(store, &infos[i], &o, now, &inserted);
+            if (!st && inserted)
+                r.inserted++;
+            else if (!st)
+                r.updated++;
+        }
+        if (!st) {
+            sinspace_audit_entry e = {0};
+            e.command = "tiles add";
+            e.target = target;
+            e.rows = (long long)n;
+            st = sinspace__audit_write(store, &e);
+        }
+        if (st)
+            sinspace__rollback(store);
+        else
+            st = sinspace__commit(store);
+    }
+    if (!st)
+        sinspace__progress(ctx, "tiles", (double)n, (double)n);
+    free(target);
+    for (size_t i = 0; i < n; i++)
+        tile_info_clear(&infos[i]);
+    free(infos);
+    if (!st && result)
+        *result = r;
+    return st;
+}
+
+/* Columns every tile query selects, in the order read_tile expects. */
+#define TILE_COLUMNS \
+    "id, path, driver, crs, width, height, bands, pixel_size, pixel_size_m," \
+    " acquired, source, attribution, added, MbrMinX(footprint)," \
+    " MbrMinY(footprint), MbrMaxX(footprint), MbrMaxY(footprint)," \
+    " AsBinary(footprint)"
+
+static double
+column_double(sqlite3_stmt *stmt, int i)
+{
+    return sqlite3_column_type(stmt, i) == SQLITE_NULL
+               ? NAN : sqlite3_column_double(stmt, i);
+}
+
+static void
+read_tile(sqlite3_stmt *stmt, int c, sinspace_tile *t)
+{
+    memset(t, 0, sizeof *t);
+    t->id = sqlite3_column_int64(stmt, c);
+    t->path = (const char *)sqlite3_column_text(stmt, c + 1);
+    t->driver = (const char *)sqlite3_column_text(stmt, c + 2);
+    t->crs = (const char *)sqlite3_column_text(stmt, c + 3);
+    t->width = sqlite3_column_int(stmt, c + 4);
+    t->height = sqlite3_column_int(stmt, c + 5);
+    t->bands = sqlite3_column_int(stmt, c + 6);
+    t->pixel_size = column_double(stmt, c + 7);
+    t->pixel_size_m = column_double(stmt, c + 8);
+    t->acquired = (const char *)sqlite3_column_text(stmt, c + 9);
+    t->source = (const char *)sqlite3_column_text(stmt, c + 10);
+    t->attribution = (const char *)sqlite3_column_text(stmt, c + 11);
+    t->added = (const char *)sqlite3_column_text(stmt, c + 12);
+    t->west = column_double(stmt, c + 13);
+    t->south = column_double(stmt, c + 14);
+    t->east = column_double(stmt, c + 15);
+    t->north = column_double(stmt, c + 16);
+    t->footprint_wkb = sqlite3_column_blob(stmt, c + 17);
+    t->footprint_wkb_size = (size_t)sqlite3_column_bytes(stmt, c + 17);
+}
+
+static int
+file_missing(const char *path)
+{
+    struct stat sb;
+    return !path || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+           access(path, R_OK) != 0;
+}
+
+/* Steps a tile query to its end, calling fn per row. */
+static sinspace_status
+each_tile(sinspace_store *store, sqlite3_stmt *stmt, int check_missing,
+          int (*fn)(void *, const sinspace_tile *), void *user_data,
+          const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace_tile t;
+        read_tile(stmt, 0, &t);
+        if (check_missing)
+            t.missing = file_missing(t.path);
+        if (fn(user_data, &t))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sinspace__db_error(store, what);
+    return SINSPACE_OK;
+}
+
+sinspace_status
+sinspace_tiles_list(sinspace_store *store,
+                    int (*fn)(void *, const sinspace_tile *), void *user_data)
+{
+    if (!store || !fn)
+        return sinspace__error(store ? store->ctx : NULL,
+                               SINSPACE_INVALID_ARGUMENT, "tiles_list: no store");
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT " TILE_COLUMNS " FROM tiles ORDER BY id", &stmt);
+    if (st)
+        return st;
+    st = each_tile(store, stmt, 1, fn, user_data, "listing tiles");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static int
+all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+sinspace_status
+sinspace_tiles_remove(sinspace_store *store, const char *id_or_path,
+                      long long *removed_id)
+{
+    if (!store || !id_or_path || !*id_or_path)
+        return sinspace__error(store ? store->ctx : NULL,
+                               SINSPACE_INVALID_ARGUMENT,
+                               "tiles_remove: a tile id or path is required");
+    sinspace_context *ctx = store->ctx;
+    long long id = 0;
+    sinspace_status st;
+    if (all_digits(id_or_path)) {
+        if (strlen(id_or_path) > 18)
+            return sinspace__error(ctx, SINSPACE_NOT_FOUND, "no tile %s", id_or_path);
+        st = sinspace__query_int(store, "SELECT id FROM tiles WHERE id = CAST(?1 AS INTEGER)",
+                                 &id, 1, id_or_path);
+    } else {
+        /* The file may be gone: then match the path as stored, made
+         * absolute against the working directory. */
+        char *real = realpath(id_or_path, NULL);
+        char *abs = NULL;
+        if (!real && id_or_path[0] != '/') {
+            char cwd[PATH_MAX];
+            if (getcwd(cwd, sizeof cwd)) {
+                size_t len = strlen(cwd) + strlen(id_or_path) + 2;
+                if ((abs = malloc(len)))
+                    snprintf(abs, len, "%s/%s", cwd, id_or_path);
+            }
+        }
+        const char *key = real ? real : abs ? abs : id_or_path;
+        st = sinspace__query_int(store, "SELECT id FROM tiles WHERE path = ?1",
+                                 &id, 1, key);
+        if (!st && !id && key != id_or_path)
+            st = sinspace__query_int(store, "SELECT id FROM tiles WHERE path = ?1",
+                                     &id, 1, id_or_path);
+        free(real);
+        free(abs);
+    }
+    if (st)
+        return st;
+    if (!id)
+        return sinspace__error(ctx, SINSPACE_NOT_FOUND, "no tile %s in %s",
+                               id_or_path, store->path);
+    if ((st = sinspace__begin(store)))
+        return st;
+    sqlite3_stmt *stmt;
+    char *path = NULL;
+    st = sinspace__prepare(store, "SELECT path FROM tiles WHERE id = ?1", &stmt);
+    if (!st) {
+        sqlite3_bind_int64(stmt, 1, id);
+        if (sqlite3_step(stmt) == SQLITE_ROW)
+            path = sinspace__strdup((const char *)sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
+        st = sinspace__prepare(store, "DELETE FROM tiles WHERE id = ?1", &stmt);
+    }
+    if (!st) {
+        sqlite3_bind_int64(stmt, 1, id);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            st = sinspace__db_error(store, "removing a tile");
+        sqlite3_finalize(stmt);
+    }
+    if (!st) {
+        sinspace_audit_entry e = {0};
+        e.command = "tiles rm";
+        e.target = path ? path : id_or_path;
+        e.rows = 1;
+        st = sinspace__audit_write(store, &e);
+    }
+    free(path);
+    if (st) {
+        sinspace__rollback(store);
+        return st;
+    }
+    if ((st = sinspace__commit(store)))
+        return st;
+    if (removed_id)
+        *removed_id = id;
+    return SINSPACE_OK;
+}
+
+/* Finest first, then newest, undated last, then the latest registered. */
+#define TILE_ORDER \
+    " pixel_size_m IS NULL, pixel_size_m, acquired IS NULL, acquired DESC," \
+    " added DESC, id DESC"
+
+sinspace_status
+sinspace_tiles_covering(sinspace_store *store, const double bbox[4],
+                        int (*fn)(void *, const sinspace_tile *),
+                        void *user_data)
+{
+    if (!store || !bbox || !fn)
+        return sinspace__error(store ? store->ctx : NULL,
+                               SINSPACE_INVALID_ARGUMENT,
+                               "tiles_covering: store, bbox and fn are required");
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(bbox[i]))
+            return sinspace__error(store->ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "tiles_covering: bbox is not finite");
+    if (bbox[0] > bbox[2] || bbox[1] > bbox[3])
+        return sinspace__error(store->ctx, SINSPACE_INVALID_ARGUMENT,
+                               "tiles_covering: bbox west > east or south > north");
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT " TILE_COLUMNS " FROM tiles"
+        " WHERE id IN (SELECT pkid FROM idx_tiles_footprint"
+        "  WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
+        " AND ST_Intersects(footprint, BuildMbr(?1, ?2, ?3, ?4, 4326)) = 1"
+        " ORDER BY" TILE_ORDER, &stmt);
+    if (st)
+        return st;
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_double(stmt, i + 1, bbox[i]);
+    st = each_tile(store, stmt, 0, fn, user_data, "finding tiles");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+sinspace_status
+sinspace_tiles_cover(sinspace_store *store,
+                     int (*fn)(void *, const sinspace_tile_cover *),
+                     void *user_data, sinspace_tiles_cover_stats *stats)
+{
+    if (!store || !fn)
+        return sinspace__error(store ? store->ctx : NULL,
+                               SINSPACE_INVALID_ARGUMENT, "tiles_cover: no store");
+    sqlite3_stmt *stmt;
+    /* The R*Tree gives the candidates; ST_Covers decides, so a workplace
+     * on the footprint's edge counts and one in a corner of the bounding
+     * box outside a rotated footprint does not. */
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT w.id, w.ext_id, w.name, w.sector, ST_X(w.geom), ST_Y(w.geom),"
+        " t.id, t.path, t.driver, t.crs, t.pixel_size, t.pixel_size_m,"
+        " t.acquired, t.source, t.attribution"
+        " FROM workplaces AS w LEFT JOIN tiles AS t ON t.id = ("
+        "  SELECT c.id FROM tiles AS c"
+        "  WHERE c.id IN (SELECT pkid FROM idx_tiles_footprint"
+        "   WHERE xmin <= ST_X(w.geom) AND xmax >= ST_X(w.geom)"
+        "   AND ymin <= ST_Y(w.geom) AND ymax >= ST_Y(w.geom))"
+        "  AND ST_Covers(c.footprint, w.geom) = 1"
+        "  ORDER BY c.pixel_size_m IS NULL, c.pixel_size_m,"
+        "  c.acquired IS NULL, c.acquired DESC, c.added DESC, c.id DESC"
+        "  LIMIT 1)"
+        " ORDER BY w.id", &stmt);
+    if (st)
+        return st;
+    sinspace_tiles_cover_stats s = {0, 0};
+    int rc, stopped = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace_tile_cover row;
+        sinspace_tile t;
+        memset(&t, 0, sizeof t);
+        row.workplace_id = sqlite3_column_int64(stmt, 0);
+        row.ext_id = (const char *)sqlite3_column_text(stmt, 1);
+        row.name = (const char *)sqlite3_column_text(stmt, 2);
+        row.sector = (const char *)sqlite3_column_text(stmt, 3);
+        row.lon = column_double(stmt, 4);
+        row.lat = column_double(stmt, 5);
+        row.tile = NULL;
+        s.workplaces++;
+        if (sqlite3_column_type(stmt, 6) != SQLITE_NULL) {
+            t.id = sqlite3_column_int64(stmt, 6);
+            t.path = (const char *)sqlite3_column_text(stmt, 7);
+            t.driver = (const char *)sqlite3_column_text(stmt, 8);
+            t.crs = (const char *)sqlite3_column_text(stmt, 9);
+            t.pixel_size = column_double(stmt, 10);
+            t.pixel_size_m = column_double(stmt, 11);
+            t.acquired = (const char *)sqlite3_column_text(stmt, 12);
+            t.source = (const char *)sqlite3_column_text(stmt, 13);
+            t.attribution = (const char *)sqlite3_column_text(stmt, 14);
+            t.west = t.south = t.east = t.north = NAN;
+            row.tile = &t;
+            s.covered++;
+        }
+        if (!stopped && fn(user_data, &row))
+            stopped = 1; /* keep counting for the summary */
+    }
+    if (rc != SQLITE_DONE)
+        st = sinspace__db_error(store, "matching workplaces to tiles");
+    sqlite3_finalize(stmt);
+    if (!st && stats)
+        *stats = s;
+    return st;
+}

@@ -1,0 +1,56 @@
+/* serve_int.h: what serve.c (HTTP, API) and serve_tiles.c (XYZ tiles and
+ * their cache) share. */
+#ifndef SINSPACE_SERVE_INT_H
+#define SINSPACE_SERVE_INT_H
+
+#include "render/render_int.h"
+
+#include <sinspace/serve.h>
+
+#include <ogr_srs_api.h>
+
+/* Layers a tile may draw (bits of the tile request's "layers"). */
+enum {
+    SERVE_LAYER_IMAGERY = 1u << 0,
+    SERVE_LAYER_AREAS = 1u << 1,
+    SERVE_LAYER_ZONES = 1u << 2,
+    SERVE_LAYER_WORKPLACES = 1u << 3,
+    SERVE_LAYER_ALL = 0xfu
+};
+
+/* What one worker thread owns: contexts are single-threaded, so each
+ * worker has its own context, read-only store, symbology and transforms. */
+typedef struct serve_worker {
+    sinspace_context *ctx;
+    sinspace_store *store;
+    render_symbology *sym;
+    OGRCoordinateTransformationH to_merc; /* EPSG:4326 (lon, lat) -> 3857 */
+    OGRCoordinateTransformationH to_ll;   /* and back */
+    char *merc_wkt;
+    char version[256];                    /* the data's last change */
+    double version_at;                    /* monotonic seconds it was read */
+} serve_worker;
+
+typedef struct serve_cache serve_cache;
+
+serve_cache *sinspace__serve_cache_create(size_t max_bytes);
+void sinspace__serve_cache_destroy(serve_cache *cache);
+/* Hits and misses so far (for the log and the tests). */
+void sinspace__serve_cache_stats(serve_cache *cache, long long *hits,
+                                 long long *misses, size_t *bytes);
+
+/* Sets up w's transforms and symbology (style_path NULL: built-in). */
+sinspace_status sinspace__serve_worker_tiles(serve_worker *w,
+                                             const char *style_path);
+
+/* Reads the data version (workplaces, tiles, zones, areas) into
+ * w->version, at most once a second. */
+sinspace_status sinspace__serve_version(serve_worker *w);
+
+/* The PNG of tile z/x/y with the layers given, from the cache or drawn.
+ * *png is the caller's (free()). */
+sinspace_status sinspace__serve_tile(serve_worker *w, serve_cache *cache,
+                                     int z, int x, int y, unsigned layers,
+                                     unsigned char **png, size_t *size);
+
+#endif
