@@ -20,6 +20,7 @@
 
 #include <sinspace/api.h>
 
+#include <sinspace/query.h>
 #include <sinspace/store.h>
 
 #ifdef __cplusplus
@@ -56,6 +57,9 @@ typedef struct sinspace_map_options {
     int has_bbox;
     double bbox[4];
     const char *within;
+    /* Instead of within: a region the caller holds (the web API's drawn
+     * polygon, read by sinspace_region_from_text); not owned. */
+    sinspace_region *within_region;
     double margin;                 /* fraction of the extent added on each
                                       side; default 0.05 */
     sinspace_paper paper;          /* default A4 */
@@ -102,6 +106,15 @@ typedef struct sinspace_map_result {
  * be open for writing. */
 SINSPACE_API sinspace_status sinspace_map_render(sinspace_store *store,
                                     const sinspace_map_options *opts,
+                                    sinspace_map_result *result);
+
+/* As sinspace_map_render, into memory: on success *data (free() it) and
+ * *size hold the page.  opts->output is ignored and opts->format must be
+ * PDF, SVG or PNG; a PNG gets no sidecar files.  Writes the same audit row
+ * (output "(memory)").  Writes no file, temporary or not. */
+SINSPACE_API sinspace_status sinspace_map_render_memory(sinspace_store *store,
+                                    const sinspace_map_options *opts,
+                                    unsigned char **data, size_t *size,
                                     sinspace_map_result *result);
 
 typedef struct sinspace_atlas_options {
