@@ -12,7 +12,7 @@ libcairo2-dev libpng-dev libpango1.0-dev libxml2-dev libmicrohttpd-dev
 libcriterion-dev clang libclang-rt-14-dev time
 nettle-dev
 postgresql-15 postgresql-15-postgis-3
-chromium wrk
+chromium wrk curl
 fonts-noto-core fonts-noto-cjk fonts-noto-extra fonts-dejavu-core
 "
 # Node.js and npm (the test validators, the web map's vendored libraries):
