@@ -6,7 +6,11 @@
 # is always stopped.
 set -eu
 . "$(dirname "$0")/lib.sh"
-command -v curl >/dev/null || { echo "SKIP: needs curl"; exit 77; }
+command -v curl >/dev/null || skip "needs curl"
+# The page's vendored Leaflet comes from npm at set-up; without it the
+# vendor checks below would fail as bare 404s.
+[ -f "$top/web/vendor-src/node_modules/leaflet/dist/leaflet.js" ] ||
+  skip "needs Leaflet in web/vendor-src/node_modules (scripts/deps-npm.sh)"
 make_db
 start_server
 pass=0

@@ -3,15 +3,14 @@
 # playwright-core from npm): drawing a polygon lists exactly the workplaces
 # `sinspace query --within` that polygon lists.  The screenshot is kept in
 # SINSPACE_WEB_SHOTS when set (for a person to look at).
-# Exit 77 (meson: skipped) when Chromium or playwright-core is missing.
+# Exit 77 (meson: skipped) when Chromium or playwright-core is missing;
+# under CI=true that is a failure naming what is missing.
 set -eu
 . "$(dirname "$0")/lib.sh"
 vendor=$top/web/vendor-src/node_modules
-if [ ! -x /usr/bin/chromium ] || [ ! -d "$vendor/playwright-core" ] ||
-   ! command -v node >/dev/null; then
-  echo "SKIP: needs chromium (scripts/deps-debian.sh) and playwright-core (scripts/deps-npm.sh)"
-  exit 77
-fi
+[ -x /usr/bin/chromium ] || skip "needs /usr/bin/chromium (Debian package chromium)"
+[ -d "$vendor/playwright-core" ] || skip "needs playwright-core in $vendor (scripts/deps-npm.sh)"
+command -v node >/dev/null || skip "needs node (Debian package nodejs)"
 make_db
 start_server
 echo "server at $base"

@@ -1,6 +1,18 @@
 # lib.sh: what the serve tests share: a temporary folder, the test database
 # and a server on a free loopback port that is always stopped.
 # Sourced by tests/web/*.sh; sets work, db, base, server_pid.
+
+# skip WHAT: what the test needs is missing.  A skip (exit 77) for a
+# developer; under CI=true (.ci/run) a failure naming what is missing, so a
+# green CI never hides a test that did not run.
+skip() {
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL: $* (CI=true: required; see scripts/deps-debian.sh and scripts/deps-npm.sh)"
+    exit 1
+  fi
+  echo "SKIP: $*"
+  exit 77
+}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${SINSPACE_BIN:-$top/build/src/cli/sinspace}
 work=$(mktemp -d "${TMPDIR:-/tmp}/sinspace-web.XXXXXX")
