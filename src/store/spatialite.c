@@ -2,6 +2,7 @@
  * Each domain's operations are in store/spatialite_<domain>.c. */
 #include "store/store_int.h"
 #include "store/areas.h"
+#include "store/zones.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -18,7 +19,7 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     /* .export */
 
-    /* .zones */
+    .zones = &sinspace__spatialite_zone_ops,
 
     /* .tiles */
 
