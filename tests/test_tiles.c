@@ -4,6 +4,8 @@
 #include <criterion/criterion.h>
 
 #include "core/sinspaceInt.h"
+#include "store/store_int.h" /* sinspace__query_int, for counts */
+#include "store/tiles.h"
 
 #include <gdal.h>
 #include <gdal_utils.h>
@@ -669,4 +671,39 @@ Test(tiles, cli_exit_statuses_and_output)
     cr_assert_eq(run(args, "o8"), 1);
     snprintf(args, sizeof args, "tiles frobnicate '%s'", dbpath);
     cr_assert_eq(run(args, "o9"), 2);
+}
+
+/* --- the engine's tile operations -------------------------------------- */
+
+static int
+stop_at_first(void *user, const sinspace_tile_cover *r)
+{
+    (void)r;
+    ++*(int *)user;
+    return 1;
+}
+
+Test(tiles, engine_find_and_cover_stats_after_a_stop)
+{
+    const sinspace__tile_ops *ops = sinspace__store_engine(store)->tiles;
+    cr_assert_not_null(ops);
+    cr_assert_eq(ops->writable(store), 1);
+    cr_assert_eq(add1(raster("world.rgb.tif"), NULL, NULL), SINSPACE_OK);
+    long long id = -1;
+    cr_assert_eq(ops->find(store, 0, raster("world.rgb.tif"), &id), SINSPACE_OK);
+    cr_assert_eq(id, 1);
+    cr_assert_eq(ops->find(store, 1, NULL, &id), SINSPACE_OK);
+    cr_assert_eq(id, 1);
+    cr_assert_eq(ops->find(store, 2, NULL, &id), SINSPACE_OK);
+    cr_assert_eq(id, 0);
+    cr_assert_eq(ops->find(store, 0, "/no/such/file.tif", &id), SINSPACE_OK);
+    cr_assert_eq(id, 0);
+    /* A callback that stops still leaves every workplace counted. */
+    import_workplaces();
+    int calls = 0;
+    sinspace_tiles_cover_stats s;
+    cr_assert_eq(sinspace_tiles_cover(store, stop_at_first, &calls, &s), SINSPACE_OK);
+    cr_assert_eq(calls, 1);
+    cr_assert_eq(s.workplaces, 4);
+    cr_assert_eq(s.covered, 4);
 }

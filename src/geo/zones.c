@@ -8,7 +8,8 @@
  * transaction.  Memory is bounded by the grid (capped) and the
  * workplaces read (about 50 bytes each). */
 #include "core/sinspaceInt.h"
-#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "store/areas.h"
+#include "store/zones.h"
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -48,12 +49,10 @@ typedef struct zzone {
 typedef struct zrun {
     sinspace_store *store;
     sinspace_context *ctx;
+    const sinspace__zone_ops *ops;
     sinspace_zones_options o;
-    /* the area */
-    long long area_id;
-    char *area_code;
-    unsigned char *area_wkb;
-    int area_wkb_size;
+    /* the area (NULL: everywhere) */
+    sinspace__area *area;
     /* the sector catalogue, sorted by code */
     char **sectors;
     int n_sectors;
@@ -131,87 +130,53 @@ check_options(sinspace_context *ctx, const sinspace_zones_options *o)
  * Reading
  */
 
-static sinspace_status
-resolve_area(zrun *z)
-{
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(z->store,
-        "SELECT id, code, AsBinary(geom), code = ?1 FROM areas"
-        " WHERE code = ?1 OR name_latin = ?1 COLLATE NOCASE OR name_local = ?1"
-        " ORDER BY code = ?1 DESC, code LIMIT 6", &stmt);
-    if (st)
-        return st;
-    sinspace__bind_text(stmt, 1, z->o.area);
-    int rc, n = 0, exact = 0;
-    char codes[400] = "";
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const char *code = (const char *)sqlite3_column_text(stmt, 1);
-        if (n == 0) {
-            exact = sqlite3_column_int(stmt, 3);
-            z->area_id = sqlite3_column_int64(stmt, 0);
-            z->area_code = sinspace__strdup(code);
-            z->area_wkb_size = sqlite3_column_bytes(stmt, 2);
-            z->area_wkb = malloc(z->area_wkb_size > 0 ? (size_t)z->area_wkb_size : 1);
-            if (!z->area_code || !z->area_wkb) {
-                sqlite3_finalize(stmt);
-                return sinspace__error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
-            }
-            if (z->area_wkb_size > 0)
-                memcpy(z->area_wkb, sqlite3_column_blob(stmt, 2),
-                       (size_t)z->area_wkb_size);
-        }
-        size_t len = strlen(codes);
-        snprintf(codes + len, sizeof codes - len, "%s%s", n ? ", " : "", code);
-        n++;
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return sinspace__db_error(z->store, "finding the area");
-    if (n == 0)
-        return sinspace__error(z->ctx, SINSPACE_NOT_FOUND,
-                               "zones: no area with code or name '%s'", z->o.area);
-    if (n > 1 && !exact)
-        return sinspace__error(z->ctx, SINSPACE_INVALID_ARGUMENT,
-                               "zones: '%s' names several areas (%s%s); give a code",
-                               z->o.area, codes, n > 5 ? ", ..." : "");
-    if (z->area_wkb_size <= 0)
-        return sinspace__error(z->ctx, SINSPACE_INVALID_INPUT,
-                               "zones: area %s has no geometry", z->area_code);
-    return SINSPACE_OK;
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct sector_load {
+    zrun *z;
+    size_t cap;
+    sinspace_status st;
+} sector_load;
+
+static int
+on_sector(void *user, const char *code)
+{
+    sector_load *sl = user;
+    zrun *z = sl->z;
+    if ((size_t)z->n_sectors + 1 >= sl->cap) {
+        size_t cap = sl->cap ? sl->cap * 2 : 64;
+        char **p = realloc(z->sectors, cap * sizeof *p);
+        if (!p)
+            goto nomem;
+        z->sectors = p;
+        sl->cap = cap;
+    }
+    char *s = sinspace__strdup(code);
+    if (!s)
+        goto nomem;
+    z->sectors[z->n_sectors++] = s;
+    return 0;
+nomem:
+    sl->st = sinspace__error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
+    return 1;
+}
+
+/* The catalogue, sorted as strcmp sorts (the engine's order), for
+ * sector_index's bsearch. */
 static sinspace_status
 load_sectors(zrun *z)
 {
-    long long n = 0;
-    sinspace_status st = sinspace__query_int(z->store,
-        "SELECT count(*) FROM sectors", &n, 0);
-    if (st)
-        return st;
-    z->sectors = calloc((size_t)n + 1, sizeof *z->sectors);
-    if (!z->sectors)
-        return sinspace__error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
-    sqlite3_stmt *stmt;
-    if ((st = sinspace__prepare(z->store, "SELECT code FROM sectors ORDER BY code",
-                                &stmt)))
-        return st;
-    while (z->n_sectors < n && sqlite3_step(stmt) == SQLITE_ROW) {
-        char *s = sinspace__strdup((const char *)sqlite3_column_text(stmt, 0));
-        if (!s) {
-            sqlite3_finalize(stmt);
-            return sinspace__error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
-        }
-        z->sectors[z->n_sectors++] = s;
-    }
-    sqlite3_finalize(stmt);
-    /* SQLite's ORDER BY uses BINARY collation, the same as strcmp. */
-    return SINSPACE_OK;
+    sector_load sl = {z, 0, SINSPACE_OK};
+    sinspace_status st = z->ops->sectors(z->store, on_sector, &sl);
+    if (!st)
+        st = sl.st;
+    if (!st && !z->sectors && !(z->sectors = calloc(1, sizeof *z->sectors)))
+        st = sinspace__error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
+    return st;
 }
 
 static int
@@ -224,67 +189,61 @@ sector_index(const zrun *z, const char *code)
     return hit ? (int)(hit - z->sectors) : -1;
 }
 
+typedef struct point_load {
+    zrun *z;
+    long long total;
+    sinspace_status st;
+} point_load;
+
+static int
+on_workplace(void *user, const sinspace__zone_workplace *w)
+{
+    point_load *pl = user;
+    zrun *z = pl->z;
+    if (z->n == z->cap) {
+        /* Rows added since the count: grow. */
+        size_t cap = z->cap * 2;
+        zpoint *p = realloc(z->pts, cap * sizeof *p);
+        if (!p) {
+            pl->st = sinspace__error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            return 1;
+        }
+        z->pts = p;
+        z->cap = cap;
+    }
+    zpoint *p = &z->pts[z->n++];
+    p->lon = w->lon;
+    p->lat = w->lat;
+    p->risk = w->risk;
+    p->sector = sector_index(z, w->sector);
+    if (z->n % PROGRESS_EVERY == 0 &&
+        (pl->st = sinspace__progress(z->ctx, "reading", (double)z->n,
+                                     (double)pl->total)))
+        return 1;
+    return 0;
+}
+
 /* Workplaces that are not closed (active or unknown, as the areas_risk
  * layer counts them) and have a risk score. */
 static sinspace_status
 read_points(zrun *z)
 {
     long long total = 0;
-    sinspace_status st;
-    const char *count_sql = z->area_code
-        ? "SELECT count(*) FROM workplaces WHERE status <> 'closed'"
-          " AND risk IS NOT NULL AND id IN (SELECT workplace_id FROM area_members"
-          " WHERE area_id = CAST(?1 AS INTEGER))"
-        : "SELECT count(*) FROM workplaces WHERE status <> 'closed'"
-          " AND risk IS NOT NULL";
-    char idbuf[32];
-    snprintf(idbuf, sizeof idbuf, "%lld", z->area_id);
-    if ((st = sinspace__query_int(z->store, count_sql, &total, z->area_code ? 1 : 0,
-                                  idbuf)))
+    const long long *area_id = z->area ? &z->area->id : NULL;
+    sinspace_status st = z->ops->count_workplaces(z->store, area_id, &total);
+    if (st)
         return st;
     z->cap = total > 0 ? (size_t)total : 1;
     z->pts = malloc(z->cap * sizeof *z->pts);
     if (!z->pts)
         return sinspace__error(z->ctx, SINSPACE_NO_MEMORY,
                                "out of memory for %lld workplaces", total);
-    sqlite3_stmt *stmt;
-    if ((st = sinspace__prepare(z->store,
-            "SELECT ST_X(geom), ST_Y(geom), risk, sector FROM workplaces"
-            " WHERE status <> 'closed' AND risk IS NOT NULL AND geom IS NOT NULL"
-            " AND (?1 IS NULL OR id IN (SELECT workplace_id FROM area_members"
-            "  WHERE area_id = ?1))", &stmt)))
+    point_load pl = {z, total, SINSPACE_OK};
+    st = z->ops->workplaces(z->store, area_id, on_workplace, &pl);
+    if (!st)
+        st = pl.st;
+    if (st)
         return st;
-    if (z->area_code)
-        sqlite3_bind_int64(stmt, 1, z->area_id);
-    else
-        sqlite3_bind_null(stmt, 1);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (z->n == z->cap) {
-            /* Rows added since the count: grow. */
-            size_t cap = z->cap * 2;
-            zpoint *p = realloc(z->pts, cap * sizeof *p);
-            if (!p) {
-                sqlite3_finalize(stmt);
-                return sinspace__error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
-            }
-            z->pts = p;
-            z->cap = cap;
-        }
-        zpoint *p = &z->pts[z->n++];
-        p->lon = sqlite3_column_double(stmt, 0);
-        p->lat = sqlite3_column_double(stmt, 1);
-        p->risk = sqlite3_column_double(stmt, 2);
-        p->sector = sector_index(z, (const char *)sqlite3_column_text(stmt, 3));
-        if (z->n % PROGRESS_EVERY == 0 &&
-            (st = sinspace__progress(z->ctx, "reading", (double)z->n, (double)total))) {
-            sqlite3_finalize(stmt);
-            return st;
-        }
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE)
-        return sinspace__db_error(z->store, "reading workplaces");
     z->res.workplaces = (long long)z->n;
     return sinspace__progress(z->ctx, "reading", (double)z->n, (double)z->n);
 }
@@ -1032,9 +991,10 @@ zone_polygons(zrun *z)
                                   "zones: cannot set up EPSG:4326 <-> UTM");
         goto done;
     }
-    if (z->area_wkb) {
+    if (z->area) {
         OGRGeometryH ag = NULL;
-        if (OGR_G_CreateFromWkb(z->area_wkb, NULL, &ag, z->area_wkb_size) != OGRERR_NONE ||
+        if (OGR_G_CreateFromWkb(z->area->wkb, NULL, &ag, (int)z->area->wkb_size) !=
+                OGRERR_NONE ||
             OGR_G_Transform(ag, to_utm) != OGRERR_NONE) {
             OGR_G_DestroyGeometry(ag);
             st = sinspace__gdal_error(z->ctx, SINSPACE_ERROR,
@@ -1178,105 +1138,63 @@ done:
 
 /* Deletes the zones of the previous run over the same area, writes the new
  * ones with ids never used before (an id a user noted keeps meaning the
- * zone it meant, or nothing), and the audit row. */
+ * zone it meant, or nothing), and the audit row, in one transaction. */
 static sinspace_status
 write_zones(zrun *z)
 {
-    sinspace_store *store = z->store;
+    GEOSContextHandle_t gh = z->ctx->geos;
     char now[32], scope[300];
     sinspace__now_iso(now);
-    snprintf(scope, sizeof scope, "area=%s ", z->area_code ? z->area_code : "*");
-    sqlite3_stmt *stmt = NULL;
-    GEOSWKBWriter *w = NULL;
-    long long next = 0;
-    sinspace_status st = sinspace__begin(store);
-    if (st)
-        return st;
-    if ((st = sinspace__prepare(store,
-            "DELETE FROM zones WHERE substr(params, 1, length(?1)) = ?1", &stmt)))
-        goto fail;
-    sinspace__bind_text(stmt, 1, scope);
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
-        st = sinspace__db_error(store, "replacing zones");
-        goto fail;
-    }
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-    if ((st = sinspace__query_int(store,
-            "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM sinspace_meta"
-            " WHERE key = 'zones_last_id'), 0), coalesce((SELECT max(id) FROM zones), 0))",
-            &next, 0)))
-        goto fail;
-    if ((st = sinspace__prepare(store,
-            "INSERT INTO zones(id, computed_at, params, workplaces, mean_risk,"
-            " max_risk, peak_density, sectors, geom) VALUES (?1, ?2, ?3, ?4, ?5,"
-            " ?6, ?7, ?8, CastToMultiPolygon(GeomFromWKB(?9, 4326)))", &stmt)))
-        goto fail;
-    w = GEOSWKBWriter_create_r(z->ctx->geos);
-    if (!w) {
+    const char *code = z->area ? z->area->code : NULL;
+    snprintf(scope, sizeof scope, "area=%s ", code ? code : "*");
+    sinspace_status st = SINSPACE_OK;
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(gh);
+    sinspace__zone_new *rows = calloc(z->nz + 1, sizeof *rows);
+    unsigned char **wkbs = calloc(z->nz + 1, sizeof *wkbs);
+    if (!w || !rows || !wkbs) {
         st = sinspace__error(z->ctx, SINSPACE_NO_MEMORY, "out of memory");
-        goto fail;
+        goto done;
     }
     for (size_t i = 0; i < z->nz; i++) {
-        zzone *zz = &z->zones[i];
+        const zzone *zz = &z->zones[i];
+        sinspace__zone_new *r = &rows[i];
         size_t size;
-        unsigned char *wkb = GEOSWKBWriter_write_r(z->ctx->geos, w, zz->geom, &size);
-        if (!wkb) {
+        if (!(wkbs[i] = GEOSWKBWriter_write_r(gh, w, zz->geom, &size))) {
             st = sinspace__error(z->ctx, SINSPACE_ERROR, "zones: GEOS: %s",
                                  z->ctx->geos_message);
-            goto fail;
+            goto done;
         }
-        sqlite3_reset(stmt);
-        zz->id = ++next;
-        sqlite3_bind_int64(stmt, 1, zz->id);
-        sinspace__bind_text(stmt, 2, now);
-        sinspace__bind_text(stmt, 3, z->params);
-        sqlite3_bind_int64(stmt, 4, zz->n);
-        if (zz->n > 0) {
-            sqlite3_bind_double(stmt, 5, zz->sum / (double)zz->n);
-            sqlite3_bind_double(stmt, 6, zz->max);
-        } else {
-            sqlite3_bind_null(stmt, 5);
-            sqlite3_bind_null(stmt, 6);
-        }
-        sqlite3_bind_double(stmt, 7, zz->peak);
-        sinspace__bind_text(stmt, 8, zz->sectors[0] ? zz->sectors : NULL);
-        sqlite3_bind_blob(stmt, 9, wkb, (int)size, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(stmt);
-        GEOSFree_r(z->ctx->geos, wkb);
-        if (rc != SQLITE_DONE) {
-            st = sinspace__db_error(store, "writing a zone");
-            goto fail;
-        }
+        r->workplaces = zz->n;
+        r->mean_risk = zz->n > 0 ? zz->sum / (double)zz->n : NAN;
+        r->max_risk = zz->n > 0 ? zz->max : NAN;
+        r->peak_density = zz->peak;
+        r->sectors = zz->sectors[0] ? zz->sectors : NULL;
+        r->wkb = wkbs[i];
+        r->wkb_size = size;
     }
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-    if ((st = sinspace__prepare(store,
-            "INSERT INTO sinspace_meta(key, value) VALUES ('zones_last_id', ?1)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &stmt)))
-        goto fail;
-    sqlite3_bind_int64(stmt, 1, next);
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
-        st = sinspace__db_error(store, "writing zones");
-        goto fail;
-    }
-    sqlite3_finalize(stmt);
-    stmt = NULL;
     sinspace_audit_entry e = {0};
     e.command = "zones";
-    e.target = z->area_code ? z->area_code : "all";
+    e.target = code ? code : "all";
     e.filters = z->params;
     e.rows = (long long)z->nz;
-    if ((st = sinspace__audit_write(store, &e)))
-        goto fail;
-    GEOSWKBWriter_destroy_r(z->ctx->geos, w);
-    return sinspace__commit(store);
-
-fail:
+    sinspace__zone_run run = {
+        .scope = scope,
+        .params = z->params,
+        .computed_at = now,
+        .audit = &e,
+    };
+    if ((st = z->ops->replace(z->store, &run, rows, z->nz)))
+        goto done;
+    for (size_t i = 0; i < z->nz; i++)
+        z->zones[i].id = rows[i].id;
+done:
+    for (size_t i = 0; wkbs && i < z->nz; i++)
+        if (wkbs[i])
+            GEOSFree_r(gh, wkbs[i]);
+    free(wkbs);
+    free(rows);
     if (w)
-        GEOSWKBWriter_destroy_r(z->ctx->geos, w);
-    sqlite3_finalize(stmt);
-    sinspace__rollback(store);
+        GEOSWKBWriter_destroy_r(gh, w);
     return st;
 }
 
@@ -1293,8 +1211,7 @@ zrun_free(zrun *z)
     free(z->xs);
     free(z->ys);
     free(z->pts);
-    free(z->area_code);
-    free(z->area_wkb);
+    sinspace__area_free(z->area);
 }
 
 sinspace_status
@@ -1307,7 +1224,8 @@ sinspace_zones_compute(sinspace_store *store, const sinspace_zones_options *opts
     zrun z;
     memset(&z, 0, sizeof z);
     z.store = store;
-    z.ctx = store->ctx;
+    z.ctx = sinspace_store_context(store);
+    z.ops = sinspace__store_engine(store)->zones;
     if (opts)
         z.o = *opts;
     else
@@ -1315,11 +1233,11 @@ sinspace_zones_compute(sinspace_store *store, const sinspace_zones_options *opts
     sinspace_status st = check_options(z.ctx, &z.o);
     if (st)
         return st;
-    if (!store->writable)
+    if (!z.ops->writable(store))
         return sinspace__error(z.ctx, SINSPACE_INVALID_ARGUMENT,
                                "%s: zones need the database open for writing",
-                               store->path);
-    if (z.o.area && (st = resolve_area(&z)))
+                               sinspace_store_path(store));
+    if (z.o.area && (st = sinspace__area_resolve(store, z.o.area, &z.area)))
         goto done;
     double t0 = cpu_seconds(), t1;
     if ((st = load_sectors(&z)) || (st = read_points(&z)))
@@ -1351,7 +1269,7 @@ sinspace_zones_compute(sinspace_store *store, const sinspace_zones_options *opts
     snprintf(z.params, sizeof z.params,
              "area=%s cell=%g bandwidth=%g threshold=%.6g (%s) epsg=%d kernel=quartic "
              "weight=risk-1",
-             z.area_code ? z.area_code : "*", z.o.cell_m, z.o.bandwidth_m,
+             z.area ? z.area->code : "*", z.o.cell_m, z.o.bandwidth_m,
              z.threshold, z.threshold_kind, z.epsg);
     t1 = cpu_seconds();
     if ((st = write_zones(&z)))
@@ -1383,43 +1301,53 @@ done:
     return st;
 }
 
+/* Hands the engine's zones on with "" for no sectors, as the API says. */
+typedef struct list_state {
+    int (*fn)(void *, const sinspace_zone *);
+    void *user_data;
+} list_state;
+
+static int
+on_zone(void *user, const sinspace_zone *zone)
+{
+    list_state *ls = user;
+    sinspace_zone zz = *zone;
+    if (!zz.sectors)
+        zz.sectors = "";
+    return ls->fn(ls->user_data, &zz);
+}
+
 sinspace_status
 sinspace_zones_list(sinspace_store *store,
                     int (*fn)(void *, const sinspace_zone *), void *user_data)
 {
     if (!store || !fn)
-        return sinspace__error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
-                               "zones_list: no store");
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT id, workplaces, mean_risk, max_risk, peak_density, sectors,"
-        " ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)), ST_Area(geom, 1) / 1e6"
-        " FROM zones ORDER BY id", &stmt);
-    if (st)
-        return st;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace_zone zz;
-        zz.id = sqlite3_column_int64(stmt, 0);
-        zz.workplaces = sqlite3_column_int64(stmt, 1);
-        zz.mean_risk = sqlite3_column_type(stmt, 2) == SQLITE_NULL
-                           ? NAN : sqlite3_column_double(stmt, 2);
-        zz.max_risk = sqlite3_column_type(stmt, 3) == SQLITE_NULL
-                          ? NAN : sqlite3_column_double(stmt, 3);
-        zz.peak_density = sqlite3_column_double(stmt, 4);
-        zz.sectors = (const char *)sqlite3_column_text(stmt, 5);
-        zz.centroid_lon = sqlite3_column_double(stmt, 6);
-        zz.centroid_lat = sqlite3_column_double(stmt, 7);
-        zz.area_km2 = sqlite3_column_double(stmt, 8);
-        if (!zz.sectors)
-            zz.sectors = "";
-        if (fn(user_data, &zz))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "listing zones");
-    sqlite3_finalize(stmt);
-    return st;
+        return sinspace__error(store ? sinspace_store_context(store) : NULL,
+                               SINSPACE_INVALID_ARGUMENT, "zones_list: no store");
+    list_state ls = {fn, user_data};
+    return sinspace__store_engine(store)->zones->list(store, on_zone, &ls);
+}
+
+/* Numbers the areas in the engine's order; every row is counted, also
+ * after fn asked to stop, for *rows. */
+typedef struct rank_state {
+    int (*fn)(void *, const sinspace_area_rank *);
+    void *user_data;
+    long long n;
+    int stop;
+} rank_state;
+
+static int
+on_rank(void *user, const sinspace_area_rank *area)
+{
+    rank_state *rs = user;
+    rs->n++;
+    if (rs->stop || !rs->fn)
+        return 0;
+    sinspace_area_rank a = *area;
+    a.rank = rs->n;
+    rs->stop = rs->fn(rs->user_data, &a) != 0;
+    return 0;
 }
 
 sinspace_status
@@ -1431,41 +1359,15 @@ sinspace_zones_by_area(sinspace_store *store, sinspace_area_level level,
         return sinspace__error(NULL, SINSPACE_INVALID_ARGUMENT, "zones: no store");
     const char *lname = sinspace_area_level_name(level);
     if (!lname)
-        return sinspace__error(store->ctx, SINSPACE_INVALID_ARGUMENT,
+        return sinspace__error(sinspace_store_context(store),
+                               SINSPACE_INVALID_ARGUMENT,
                                "zones: unknown area level %d", (int)level);
-    /* The areas_risk layer is the choropleth; rank by its density. */
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT code, name_latin, name_local, workplaces, mean_risk,"
-        " risk_density, area_km2 FROM areas_risk WHERE level = ?1"
-        " ORDER BY risk_density IS NULL, risk_density DESC, code", &stmt);
+    rank_state rs = {fn, user_data, 0, 0};
+    sinspace_status st =
+        sinspace__store_engine(store)->zones->ranks(store, lname, on_rank, &rs);
     if (st)
         return st;
-    sinspace__bind_text(stmt, 1, lname);
-    long long n = 0;
-    int rc, stop = 0;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        n++;
-        if (stop || !fn)
-            continue;
-        sinspace_area_rank a;
-        a.rank = n;
-        a.code = (const char *)sqlite3_column_text(stmt, 0);
-        a.name_latin = (const char *)sqlite3_column_text(stmt, 1);
-        a.name_local = (const char *)sqlite3_column_text(stmt, 2);
-        a.workplaces = sqlite3_column_int64(stmt, 3);
-        a.mean_risk = sqlite3_column_type(stmt, 4) == SQLITE_NULL
-                          ? NAN : sqlite3_column_double(stmt, 4);
-        a.risk_density = sqlite3_column_type(stmt, 5) == SQLITE_NULL
-                             ? NAN : sqlite3_column_double(stmt, 5);
-        a.area_km2 = sqlite3_column_type(stmt, 6) == SQLITE_NULL
-                         ? NAN : sqlite3_column_double(stmt, 6);
-        stop = fn(user_data, &a) != 0;
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE)
-        return sinspace__db_error(store, "ranking areas");
     if (rows)
-        *rows = n;
+        *rows = rs.n;
     return SINSPACE_OK;
 }

@@ -7,7 +7,7 @@
  * GCP polynomial for GCP-only ones, so the stored footprint is the true
  * outline, not a box.  Queries then work on the stored footprint only. */
 #include "core/sinspaceInt.h"
-#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "store/tiles.h"
 #include "core/parse.h"
 
 #include <cpl_conv.h>
@@ -386,15 +386,6 @@ done:
     return st;
 }
 
-static void
-bind_double_or_null(sqlite3_stmt *stmt, int i, double v)
-{
-    if (isfinite(v))
-        sqlite3_bind_double(stmt, i, v);
-    else
-        sqlite3_bind_null(stmt, i);
-}
-
 static sinspace_status
 check_option_text(sinspace_context *ctx, const char *what, const char *s)
 {
@@ -404,67 +395,17 @@ check_option_text(sinspace_context *ctx, const char *what, const char *s)
     return SINSPACE_OK;
 }
 
-/* Inserts or updates one analysed tile; *inserted says which. */
-static sinspace_status
-write_tile(sinspace_store *store, const tile_info *t,
-           const sinspace_tiles_add_options *o, const char *now, int *inserted)
-{
-    long long existing = 0;
-    sinspace_status st = sinspace__query_int(store,
-        "SELECT id FROM tiles WHERE path = ?1", &existing, 1, t->path);
-    if (st)
-        return st;
-    const char *date = o->acquired ? o->acquired
-                                   : (t->acquired[0] ? t->acquired : NULL);
-    sqlite3_stmt *stmt;
-    /* An update keeps date, source and attribution the call does not give. */
-    st = sinspace__prepare(store, existing
-        ? "UPDATE tiles SET driver = ?2, crs = ?3, width = ?4, height = ?5,"
-          " bands = ?6, pixel_size = ?7, pixel_size_m = ?8,"
-          " acquired = coalesce(?9, acquired), source = coalesce(?10, source),"
-          " attribution = coalesce(?11, attribution), added = ?12,"
-          " footprint = CastToMultiPolygon(GeomFromWKB(?13, 4326))"
-          " WHERE path = ?1"
-        : "INSERT INTO tiles(path, driver, crs, width, height, bands,"
-          " pixel_size, pixel_size_m, acquired, source, attribution, added,"
-          " footprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-          " ?12, CastToMultiPolygon(GeomFromWKB(?13, 4326)))", &stmt);
-    if (st)
-        return st;
-    sinspace__bind_text(stmt, 1, t->path);
-    sinspace__bind_text(stmt, 2, t->driver);
-    sinspace__bind_text(stmt, 3, t->crs);
-    sqlite3_bind_int(stmt, 4, t->width);
-    sqlite3_bind_int(stmt, 5, t->height);
-    sqlite3_bind_int(stmt, 6, t->bands);
-    bind_double_or_null(stmt, 7, t->pixel_size);
-    bind_double_or_null(stmt, 8, t->pixel_size_m);
-    sinspace__bind_text(stmt, 9, date);
-    sinspace__bind_text(stmt, 10, o->source);
-    sinspace__bind_text(stmt, 11, o->attribution);
-    sinspace__bind_text(stmt, 12, now);
-    sqlite3_bind_blob(stmt, 13, t->wkb, (int)t->wkb_size, SQLITE_STATIC);
-    if (sqlite3_step(stmt) != SQLITE_DONE)
-        st = sinspace__db_error(store, t->path);
-    sqlite3_finalize(stmt);
-    if (!st) {
-        /* GeomFromWKB yields NULL for WKB SpatiaLite refuses; the NOT NULL
-         * constraint catches it, but say so plainly. */
-        *inserted = !existing;
-    }
-    return st;
-}
-
 sinspace_status
 sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
                    const sinspace_tiles_add_options *opts,
                    sinspace_tiles_add_result *result)
 {
     if (!store || !paths || n == 0)
-        return sinspace__error(store ? store->ctx : NULL,
+        return sinspace__error(store ? sinspace_store_context(store) : NULL,
                                SINSPACE_INVALID_ARGUMENT,
                                "tiles_add: store and at least one path are required");
-    sinspace_context *ctx = store->ctx;
+    sinspace_context *ctx = sinspace_store_context(store);
+    const sinspace__tile_ops *ops = sinspace__store_engine(store)->tiles;
     sinspace_tiles_add_options o;
     sinspace_tiles_add_options_init(&o);
     if (opts)
@@ -481,9 +422,9 @@ sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
     if ((st = check_option_text(ctx, "source", o.source)) ||
         (st = check_option_text(ctx, "attribution", o.attribution)))
         return st;
-    if (!store->writable)
+    if (!ops->writable(store))
         return sinspace__error(ctx, SINSPACE_PERMISSION,
-                               "%s: opened read-only", store->path);
+                               "%s: opened read-only", sinspace_store_path(store));
 
     tile_info *infos = calloc(n, sizeof *infos);
     if (!infos)
@@ -513,31 +454,39 @@ sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
             strcat(target, infos[i].path);
         }
     }
-    if (!st)
-        st = sinspace__begin(store);
+    sinspace_tile *rows = NULL;
+    if (!st && !(rows = calloc(n, sizeof *rows)))
+        st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
     if (!st) {
         char now[32];
         sinspace__now_iso(now);
-        for (size_t i = 0; i < n && !st; i++) {
-            int inserted = 0;
-            st = write_tile(store, &infos[i], &o, now, &inserted);
-            if (!st && inserted)
-                r.inserted++;
-            else if (!st)
-                r.updated++;
+        for (size_t i = 0; i < n; i++) {
+            const tile_info *t = &infos[i];
+            sinspace_tile *row = &rows[i];
+            row->path = t->path;
+            row->driver = t->driver;
+            row->crs = t->crs;
+            row->width = t->width;
+            row->height = t->height;
+            row->bands = t->bands;
+            row->pixel_size = t->pixel_size;
+            row->pixel_size_m = t->pixel_size_m;
+            /* The date given wins over the raster's own. */
+            row->acquired = o.acquired ? o.acquired
+                                       : (t->acquired[0] ? t->acquired : NULL);
+            row->source = o.source;
+            row->attribution = o.attribution;
+            row->added = now;
+            row->footprint_wkb = t->wkb;
+            row->footprint_wkb_size = t->wkb_size;
         }
-        if (!st) {
-            sinspace_audit_entry e = {0};
-            e.command = "tiles add";
-            e.target = target;
-            e.rows = (long long)n;
-            st = sinspace__audit_write(store, &e);
-        }
-        if (st)
-            sinspace__rollback(store);
-        else
-            st = sinspace__commit(store);
+        sinspace_audit_entry e = {0};
+        e.command = "tiles add";
+        e.target = target;
+        e.rows = (long long)n;
+        st = ops->add(store, rows, n, &e, &r.inserted, &r.updated);
     }
+    free(rows);
     if (!st)
         sinspace__progress(ctx, "tiles", (double)n, (double)n);
     free(target);
@@ -549,45 +498,6 @@ sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
     return st;
 }
 
-/* Columns every tile query selects, in the order read_tile expects. */
-#define TILE_COLUMNS \
-    "id, path, driver, crs, width, height, bands, pixel_size, pixel_size_m," \
-    " acquired, source, attribution, added, MbrMinX(footprint)," \
-    " MbrMinY(footprint), MbrMaxX(footprint), MbrMaxY(footprint)," \
-    " AsBinary(footprint)"
-
-static double
-column_double(sqlite3_stmt *stmt, int i)
-{
-    return sqlite3_column_type(stmt, i) == SQLITE_NULL
-               ? NAN : sqlite3_column_double(stmt, i);
-}
-
-static void
-read_tile(sqlite3_stmt *stmt, int c, sinspace_tile *t)
-{
-    memset(t, 0, sizeof *t);
-    t->id = sqlite3_column_int64(stmt, c);
-    t->path = (const char *)sqlite3_column_text(stmt, c + 1);
-    t->driver = (const char *)sqlite3_column_text(stmt, c + 2);
-    t->crs = (const char *)sqlite3_column_text(stmt, c + 3);
-    t->width = sqlite3_column_int(stmt, c + 4);
-    t->height = sqlite3_column_int(stmt, c + 5);
-    t->bands = sqlite3_column_int(stmt, c + 6);
-    t->pixel_size = column_double(stmt, c + 7);
-    t->pixel_size_m = column_double(stmt, c + 8);
-    t->acquired = (const char *)sqlite3_column_text(stmt, c + 9);
-    t->source = (const char *)sqlite3_column_text(stmt, c + 10);
-    t->attribution = (const char *)sqlite3_column_text(stmt, c + 11);
-    t->added = (const char *)sqlite3_column_text(stmt, c + 12);
-    t->west = column_double(stmt, c + 13);
-    t->south = column_double(stmt, c + 14);
-    t->east = column_double(stmt, c + 15);
-    t->north = column_double(stmt, c + 16);
-    t->footprint_wkb = sqlite3_column_blob(stmt, c + 17);
-    t->footprint_wkb_size = (size_t)sqlite3_column_bytes(stmt, c + 17);
-}
-
 static int
 file_missing(const char *path)
 {
@@ -596,24 +506,19 @@ file_missing(const char *path)
            access(path, R_OK) != 0;
 }
 
-/* Steps a tile query to its end, calling fn per row. */
-static sinspace_status
-each_tile(sinspace_store *store, sqlite3_stmt *stmt, int check_missing,
-          int (*fn)(void *, const sinspace_tile *), void *user_data,
-          const char *what)
+/* Hands the engine's tiles on, marking files that are gone. */
+typedef struct list_state {
+    int (*fn)(void *, const sinspace_tile *);
+    void *user_data;
+} list_state;
+
+static int
+on_listed(void *user, const sinspace_tile *tile)
 {
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace_tile t;
-        read_tile(stmt, 0, &t);
-        if (check_missing)
-            t.missing = file_missing(t.path);
-        if (fn(user_data, &t))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return sinspace__db_error(store, what);
-    return SINSPACE_OK;
+    list_state *ls = user;
+    sinspace_tile t = *tile;
+    t.missing = file_missing(t.path);
+    return ls->fn(ls->user_data, &t);
 }
 
 sinspace_status
@@ -621,16 +526,10 @@ sinspace_tiles_list(sinspace_store *store,
                     int (*fn)(void *, const sinspace_tile *), void *user_data)
 {
     if (!store || !fn)
-        return sinspace__error(store ? store->ctx : NULL,
+        return sinspace__error(store ? sinspace_store_context(store) : NULL,
                                SINSPACE_INVALID_ARGUMENT, "tiles_list: no store");
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT " TILE_COLUMNS " FROM tiles ORDER BY id", &stmt);
-    if (st)
-        return st;
-    st = each_tile(store, stmt, 1, fn, user_data, "listing tiles");
-    sqlite3_finalize(stmt);
-    return st;
+    list_state ls = {fn, user_data};
+    return sinspace__store_engine(store)->tiles->list(store, on_listed, &ls);
 }
 
 static int
@@ -649,17 +548,18 @@ sinspace_tiles_remove(sinspace_store *store, const char *id_or_path,
                       long long *removed_id)
 {
     if (!store || !id_or_path || !*id_or_path)
-        return sinspace__error(store ? store->ctx : NULL,
+        return sinspace__error(store ? sinspace_store_context(store) : NULL,
                                SINSPACE_INVALID_ARGUMENT,
                                "tiles_remove: a tile id or path is required");
-    sinspace_context *ctx = store->ctx;
+    sinspace_context *ctx = sinspace_store_context(store);
+    const sinspace__tile_ops *ops = sinspace__store_engine(store)->tiles;
     long long id = 0;
     sinspace_status st;
     if (all_digits(id_or_path)) {
+        /* 18 digits always fit in a long long. */
         if (strlen(id_or_path) > 18)
             return sinspace__error(ctx, SINSPACE_NOT_FOUND, "no tile %s", id_or_path);
-        st = sinspace__query_int(store, "SELECT id FROM tiles WHERE id = CAST(?1 AS INTEGER)",
-                                 &id, 1, id_or_path);
+        st = ops->find(store, strtoll(id_or_path, NULL, 10), NULL, &id);
     } else {
         /* The file may be gone: then match the path as stored, made
          * absolute against the working directory. */
@@ -674,11 +574,9 @@ sinspace_tiles_remove(sinspace_store *store, const char *id_or_path,
             }
         }
         const char *key = real ? real : abs ? abs : id_or_path;
-        st = sinspace__query_int(store, "SELECT id FROM tiles WHERE path = ?1",
-                                 &id, 1, key);
+        st = ops->find(store, 0, key, &id);
         if (!st && !id && key != id_or_path)
-            st = sinspace__query_int(store, "SELECT id FROM tiles WHERE path = ?1",
-                                     &id, 1, id_or_path);
+            st = ops->find(store, 0, id_or_path, &id);
         free(real);
         free(abs);
     }
@@ -686,79 +584,57 @@ sinspace_tiles_remove(sinspace_store *store, const char *id_or_path,
         return st;
     if (!id)
         return sinspace__error(ctx, SINSPACE_NOT_FOUND, "no tile %s in %s",
-                               id_or_path, store->path);
-    if ((st = sinspace__begin(store)))
-        return st;
-    sqlite3_stmt *stmt;
-    char *path = NULL;
-    st = sinspace__prepare(store, "SELECT path FROM tiles WHERE id = ?1", &stmt);
-    if (!st) {
-        sqlite3_bind_int64(stmt, 1, id);
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            path = sinspace__strdup((const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-        st = sinspace__prepare(store, "DELETE FROM tiles WHERE id = ?1", &stmt);
-    }
-    if (!st) {
-        sqlite3_bind_int64(stmt, 1, id);
-        if (sqlite3_step(stmt) != SQLITE_DONE)
-            st = sinspace__db_error(store, "removing a tile");
-        sqlite3_finalize(stmt);
-    }
-    if (!st) {
-        sinspace_audit_entry e = {0};
-        e.command = "tiles rm";
-        e.target = path ? path : id_or_path;
-        e.rows = 1;
-        st = sinspace__audit_write(store, &e);
-    }
-    free(path);
-    if (st) {
-        sinspace__rollback(store);
-        return st;
-    }
-    if ((st = sinspace__commit(store)))
+                               id_or_path, sinspace_store_path(store));
+    /* The engine names the removed file in the audit row. */
+    sinspace_audit_entry e = {0};
+    e.command = "tiles rm";
+    e.target = id_or_path;
+    e.rows = 1;
+    if ((st = ops->remove(store, id, &e)))
         return st;
     if (removed_id)
         *removed_id = id;
     return SINSPACE_OK;
 }
 
-/* Finest first, then newest, undated last, then the latest registered. */
-#define TILE_ORDER \
-    " pixel_size_m IS NULL, pixel_size_m, acquired IS NULL, acquired DESC," \
-    " added DESC, id DESC"
-
 sinspace_status
 sinspace_tiles_covering(sinspace_store *store, const double bbox[4],
                         int (*fn)(void *, const sinspace_tile *),
                         void *user_data)
 {
+    sinspace_context *ctx = store ? sinspace_store_context(store) : NULL;
     if (!store || !bbox || !fn)
-        return sinspace__error(store ? store->ctx : NULL,
-                               SINSPACE_INVALID_ARGUMENT,
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "tiles_covering: store, bbox and fn are required");
     for (int i = 0; i < 4; i++)
         if (!isfinite(bbox[i]))
-            return sinspace__error(store->ctx, SINSPACE_INVALID_ARGUMENT,
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                    "tiles_covering: bbox is not finite");
     if (bbox[0] > bbox[2] || bbox[1] > bbox[3])
-        return sinspace__error(store->ctx, SINSPACE_INVALID_ARGUMENT,
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "tiles_covering: bbox west > east or south > north");
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT " TILE_COLUMNS " FROM tiles"
-        " WHERE id IN (SELECT pkid FROM idx_tiles_footprint"
-        "  WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
-        " AND ST_Intersects(footprint, BuildMbr(?1, ?2, ?3, ?4, 4326)) = 1"
-        " ORDER BY" TILE_ORDER, &stmt);
-    if (st)
-        return st;
-    for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(stmt, i + 1, bbox[i]);
-    st = each_tile(store, stmt, 0, fn, user_data, "finding tiles");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__store_engine(store)->tiles->covering(store, bbox, fn,
+                                                          user_data);
+}
+
+/* Counts every workplace for the summary, also after fn asked to stop. */
+typedef struct cover_state {
+    int (*fn)(void *, const sinspace_tile_cover *);
+    void *user_data;
+    sinspace_tiles_cover_stats stats;
+    int stopped;
+} cover_state;
+
+static int
+on_cover(void *user, const sinspace_tile_cover *row)
+{
+    cover_state *cs = user;
+    cs->stats.workplaces++;
+    if (row->tile)
+        cs->stats.covered++;
+    if (!cs->stopped && cs->fn(cs->user_data, row))
+        cs->stopped = 1;
+    return 0;
 }
 
 sinspace_status
@@ -767,63 +643,12 @@ sinspace_tiles_cover(sinspace_store *store,
                      void *user_data, sinspace_tiles_cover_stats *stats)
 {
     if (!store || !fn)
-        return sinspace__error(store ? store->ctx : NULL,
+        return sinspace__error(store ? sinspace_store_context(store) : NULL,
                                SINSPACE_INVALID_ARGUMENT, "tiles_cover: no store");
-    sqlite3_stmt *stmt;
-    /* The R*Tree gives the candidates; ST_Covers decides, so a workplace
-     * on the footprint's edge counts and one in a corner of the bounding
-     * box outside a rotated footprint does not. */
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT w.id, w.ext_id, w.name, w.sector, ST_X(w.geom), ST_Y(w.geom),"
-        " t.id, t.path, t.driver, t.crs, t.pixel_size, t.pixel_size_m,"
-        " t.acquired, t.source, t.attribution"
-        " FROM workplaces AS w LEFT JOIN tiles AS t ON t.id = ("
-        "  SELECT c.id FROM tiles AS c"
-        "  WHERE c.id IN (SELECT pkid FROM idx_tiles_footprint"
-        "   WHERE xmin <= ST_X(w.geom) AND xmax >= ST_X(w.geom)"
-        "   AND ymin <= ST_Y(w.geom) AND ymax >= ST_Y(w.geom))"
-        "  AND ST_Covers(c.footprint, w.geom) = 1"
-        "  ORDER BY c.pixel_size_m IS NULL, c.pixel_size_m,"
-        "  c.acquired IS NULL, c.acquired DESC, c.added DESC, c.id DESC"
-        "  LIMIT 1)"
-        " ORDER BY w.id", &stmt);
-    if (st)
-        return st;
-    sinspace_tiles_cover_stats s = {0, 0};
-    int rc, stopped = 0;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace_tile_cover row;
-        sinspace_tile t;
-        memset(&t, 0, sizeof t);
-        row.workplace_id = sqlite3_column_int64(stmt, 0);
-        row.ext_id = (const char *)sqlite3_column_text(stmt, 1);
-        row.name = (const char *)sqlite3_column_text(stmt, 2);
-        row.sector = (const char *)sqlite3_column_text(stmt, 3);
-        row.lon = column_double(stmt, 4);
-        row.lat = column_double(stmt, 5);
-        row.tile = NULL;
-        s.workplaces++;
-        if (sqlite3_column_type(stmt, 6) != SQLITE_NULL) {
-            t.id = sqlite3_column_int64(stmt, 6);
-            t.path = (const char *)sqlite3_column_text(stmt, 7);
-            t.driver = (const char *)sqlite3_column_text(stmt, 8);
-            t.crs = (const char *)sqlite3_column_text(stmt, 9);
-            t.pixel_size = column_double(stmt, 10);
-            t.pixel_size_m = column_double(stmt, 11);
-            t.acquired = (const char *)sqlite3_column_text(stmt, 12);
-            t.source = (const char *)sqlite3_column_text(stmt, 13);
-            t.attribution = (const char *)sqlite3_column_text(stmt, 14);
-            t.west = t.south = t.east = t.north = NAN;
-            row.tile = &t;
-            s.covered++;
-        }
-        if (!stopped && fn(user_data, &row))
-            stopped = 1; /* keep counting for the summary */
-    }
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "matching workplaces to tiles");
-    sqlite3_finalize(stmt);
+    cover_state cs = {fn, user_data, {0, 0}, 0};
+    sinspace_status st =
+        sinspace__store_engine(store)->tiles->cover(store, on_cover, &cs);
     if (!st && stats)
-        *stats = s;
+        *stats = cs.stats;
     return st;
 }

@@ -2,6 +2,8 @@
  * Each domain's operations are in store/spatialite_<domain>.c. */
 #include "store/store_int.h"
 #include "store/areas.h"
+#include "store/tiles.h"
+#include "store/zones.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -18,9 +20,9 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     /* .export */
 
-    /* .zones */
+    .zones = &sinspace__spatialite_zone_ops,
 
-    /* .tiles */
+    .tiles = &sinspace__spatialite_tile_ops,
 
     /* .serve */
 };

@@ -1,0 +1,275 @@
+/* spatialite_zones.c: the zones domain of the SpatiaLite engine (see
+ * store/zones.h): the workplaces a run weighs, the replacement of a run's
+ * zones, the stored zones and the ranking of areas by risk density. */
+#include "store/zones.h"
+#include "store/store_int.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static double
+column_double_or_nan(sqlite3_stmt *stmt, int i)
+{
+    return sqlite3_column_type(stmt, i) == SQLITE_NULL
+               ? NAN : sqlite3_column_double(stmt, i);
+}
+
+static void
+bind_double_or_null(sqlite3_stmt *stmt, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(stmt, i);
+    else
+        sqlite3_bind_double(stmt, i, v);
+}
+
+static int
+sl_writable(const sinspace_store *store)
+{
+    return store && store->writable;
+}
+
+static sinspace_status
+sl_sectors(sinspace_store *store, sinspace__zone_sector_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    /* ORDER BY uses BINARY collation, the same order as strcmp. */
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT code FROM sectors ORDER BY code", &stmt);
+    if (st)
+        return st;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (fn(user, (const char *)sqlite3_column_text(stmt, 0))) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    if (rc != SQLITE_DONE)
+        st = sinspace__db_error(store, "reading sectors");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static sinspace_status
+sl_count_workplaces(sinspace_store *store, const long long *area_id,
+                    long long *out)
+{
+    if (!area_id)
+        return sinspace__query_int(store,
+            "SELECT count(*) FROM workplaces WHERE status <> 'closed'"
+            " AND risk IS NOT NULL", out, 0);
+    char idbuf[32];
+    snprintf(idbuf, sizeof idbuf, "%lld", *area_id);
+    return sinspace__query_int(store,
+        "SELECT count(*) FROM workplaces WHERE status <> 'closed'"
+        " AND risk IS NOT NULL AND id IN (SELECT workplace_id FROM area_members"
+        " WHERE area_id = CAST(?1 AS INTEGER))", out, 1, idbuf);
+}
+
+static sinspace_status
+sl_workplaces(sinspace_store *store, const long long *area_id,
+              sinspace__zone_workplace_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT ST_X(geom), ST_Y(geom), risk, sector FROM workplaces"
+        " WHERE status <> 'closed' AND risk IS NOT NULL AND geom IS NOT NULL"
+        " AND (?1 IS NULL OR id IN (SELECT workplace_id FROM area_members"
+        "  WHERE area_id = ?1))", &stmt);
+    if (st)
+        return st;
+    if (area_id)
+        sqlite3_bind_int64(stmt, 1, *area_id);
+    else
+        sqlite3_bind_null(stmt, 1);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace__zone_workplace w = {
+            .lon = sqlite3_column_double(stmt, 0),
+            .lat = sqlite3_column_double(stmt, 1),
+            .risk = sqlite3_column_double(stmt, 2),
+            .sector = (const char *)sqlite3_column_text(stmt, 3),
+        };
+        if (fn(user, &w)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    /* A stop from fn carries its own status in the caller's state. */
+    if (rc != SQLITE_DONE)
+        st = sinspace__db_error(store, "reading workplaces");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static sinspace_status
+sl_replace(sinspace_store *store, const sinspace__zone_run *run,
+           sinspace__zone_new *zones, size_t n)
+{
+    sqlite3_stmt *stmt = NULL;
+    long long next = 0;
+    sinspace_status st = sinspace__begin(store);
+    if (st)
+        return st;
+    if ((st = sinspace__prepare(store,
+            "DELETE FROM zones WHERE substr(params, 1, length(?1)) = ?1", &stmt)))
+        goto fail;
+    sinspace__bind_text(stmt, 1, run->scope);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        st = sinspace__db_error(store, "replacing zones");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    /* Ids are never reused: above both the last id given and any kept. */
+    if ((st = sinspace__query_int(store,
+            "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM sinspace_meta"
+            " WHERE key = 'zones_last_id'), 0), coalesce((SELECT max(id) FROM zones), 0))",
+            &next, 0)))
+        goto fail;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO zones(id, computed_at, params, workplaces, mean_risk,"
+            " max_risk, peak_density, sectors, geom) VALUES (?1, ?2, ?3, ?4, ?5,"
+            " ?6, ?7, ?8, CastToMultiPolygon(GeomFromWKB(?9, 4326)))", &stmt)))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        sinspace__zone_new *zz = &zones[i];
+        sqlite3_reset(stmt);
+        zz->id = ++next;
+        sqlite3_bind_int64(stmt, 1, zz->id);
+        sinspace__bind_text(stmt, 2, run->computed_at);
+        sinspace__bind_text(stmt, 3, run->params);
+        sqlite3_bind_int64(stmt, 4, zz->workplaces);
+        bind_double_or_null(stmt, 5, zz->mean_risk);
+        bind_double_or_null(stmt, 6, zz->max_risk);
+        sqlite3_bind_double(stmt, 7, zz->peak_density);
+        sinspace__bind_text(stmt, 8, zz->sectors);
+        sqlite3_bind_blob(stmt, 9, zz->wkb, (int)zz->wkb_size, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            st = sinspace__db_error(store, "writing a zone");
+            goto fail;
+        }
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO sinspace_meta(key, value) VALUES ('zones_last_id', ?1)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &stmt)))
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, next);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        st = sinspace__db_error(store, "writing zones");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (run->audit && (st = sinspace__audit_write(store, run->audit)))
+        goto fail;
+    return sinspace__commit(store);
+
+fail:
+    sqlite3_finalize(stmt);
+    sinspace__rollback(store);
+    return st;
+}
+
+static sinspace_status
+sl_list(sinspace_store *store, sinspace__zone_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT id, workplaces, mean_risk, max_risk, peak_density, sectors,"
+        " ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)), ST_Area(geom, 1) / 1e6"
+        " FROM zones ORDER BY id", &stmt);
+    if (st)
+        return st;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace_zone zz;
+        zz.id = sqlite3_column_int64(stmt, 0);
+        zz.workplaces = sqlite3_column_int64(stmt, 1);
+        zz.mean_risk = column_double_or_nan(stmt, 2);
+        zz.max_risk = column_double_or_nan(stmt, 3);
+        zz.peak_density = sqlite3_column_double(stmt, 4);
+        zz.sectors = (const char *)sqlite3_column_text(stmt, 5);
+        zz.centroid_lon = sqlite3_column_double(stmt, 6);
+        zz.centroid_lat = sqlite3_column_double(stmt, 7);
+        zz.area_km2 = sqlite3_column_double(stmt, 8);
+        if (fn(user, &zz))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = sinspace__db_error(store, "listing zones");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static sinspace_status
+sl_geometry(sinspace_store *store, long long id,
+            int (*fn)(void *user, const unsigned char *wkb, size_t size),
+            void *user, int *found)
+{
+    sqlite3_stmt *stmt;
+    *found = 0;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT AsBinary(geom) FROM zones WHERE id = ?1", &stmt);
+    if (st)
+        return st;
+    sqlite3_bind_int64(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *found = 1;
+        fn(user, sqlite3_column_blob(stmt, 0),
+           (size_t)sqlite3_column_bytes(stmt, 0));
+    } else if (rc != SQLITE_DONE) {
+        st = sinspace__db_error(store, "reading a zone");
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static sinspace_status
+sl_ranks(sinspace_store *store, const char *level, sinspace__zone_rank_fn fn,
+         void *user)
+{
+    /* The areas_risk layer is the choropleth; rank by its density. */
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT code, name_latin, name_local, workplaces, mean_risk,"
+        " risk_density, area_km2 FROM areas_risk WHERE level = ?1"
+        " ORDER BY risk_density IS NULL, risk_density DESC, code", &stmt);
+    if (st)
+        return st;
+    sinspace__bind_text(stmt, 1, level);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace_area_rank a;
+        a.rank = 0;
+        a.code = (const char *)sqlite3_column_text(stmt, 0);
+        a.name_latin = (const char *)sqlite3_column_text(stmt, 1);
+        a.name_local = (const char *)sqlite3_column_text(stmt, 2);
+        a.workplaces = sqlite3_column_int64(stmt, 3);
+        a.mean_risk = column_double_or_nan(stmt, 4);
+        a.risk_density = column_double_or_nan(stmt, 5);
+        a.area_km2 = column_double_or_nan(stmt, 6);
+        if (fn(user, &a)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return sinspace__db_error(store, "ranking areas");
+    return SINSPACE_OK;
+}
+
+const sinspace__zone_ops sinspace__spatialite_zone_ops = {
+    .writable = sl_writable,
+    .sectors = sl_sectors,
+    .count_workplaces = sl_count_workplaces,
+    .workplaces = sl_workplaces,
+    .replace = sl_replace,
+    .list = sl_list,
+    .geometry = sl_geometry,
+    .ranks = sl_ranks,
+};

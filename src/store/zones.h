@@ -1,0 +1,107 @@
+/* zones.h: the zones domain of the engine seam (see store/engine.h).
+ *
+ * What geo/zones.c asks of a store: the sector catalogue, the workplaces a
+ * run weighs (everywhere or in one area), the atomic replacement of a run's
+ * zones with its audit row, the stored zones, one zone's geometry, and the
+ * areas of a level ranked by risk density.  The kernel density, the
+ * contouring and the statistics stay in geo/zones.c. */
+#ifndef SINSPACE_STORE_ZONES_H
+#define SINSPACE_STORE_ZONES_H
+
+#include "core/sinspaceInt.h"
+#include "store/engine.h"
+
+#include <sinspace/audit.h>
+#include <sinspace/zones.h>
+
+#include <stddef.h>
+
+/* A workplace a zones run weighs; valid while the callback runs. */
+typedef struct sinspace__zone_workplace {
+    double lon, lat;    /* EPSG:4326 */
+    double risk;
+    const char *sector; /* NULL when none */
+} sinspace__zone_workplace;
+
+/* A zone to write. */
+typedef struct sinspace__zone_new {
+    long long id;             /* out: the id the engine gave it */
+    long long workplaces;
+    double mean_risk;         /* NaN when workplaces is 0: stored as NULL */
+    double max_risk;          /* NaN when workplaces is 0: stored as NULL */
+    double peak_density;
+    const char *sectors;      /* NULL when none */
+    const unsigned char *wkb; /* (multi)polygon, EPSG:4326 */
+    size_t wkb_size;
+} sinspace__zone_new;
+
+/* The run a replacement writes. */
+typedef struct sinspace__zone_run {
+    /* The zones of the previous run over the same area are those whose
+     * params begin with scope ("area=CODE " or "area=* "). */
+    const char *scope;
+    const char *params;      /* the run's parameters, stored with each zone */
+    const char *computed_at; /* ISO 8601 UTC */
+    const sinspace_audit_entry *audit; /* written in the same transaction */
+} sinspace__zone_run;
+
+typedef int (*sinspace__zone_sector_fn)(void *user, const char *code);
+typedef int (*sinspace__zone_workplace_fn)(void *user,
+                                           const sinspace__zone_workplace *w);
+/* Zones as sinspace_zone; sectors is NULL when none, mean and max risk NaN
+ * when NULL. */
+typedef int (*sinspace__zone_fn)(void *user, const sinspace_zone *zone);
+/* Areas as sinspace_area_rank (rank left 0: the caller numbers them);
+ * numbers NaN when NULL. */
+typedef int (*sinspace__zone_rank_fn)(void *user, const sinspace_area_rank *a);
+
+struct sinspace__zone_ops {
+    /* 1 when the store was opened for writing (a run is refused before
+     * any work otherwise). */
+    int (*writable)(const sinspace_store *store);
+
+    /* The sector codes of the catalogue, sorted bytewise (as strcmp). */
+    sinspace_status (*sectors)(sinspace_store *store,
+                               sinspace__zone_sector_fn fn, void *user);
+
+    /* How many workplaces a run over area_id (NULL: everywhere) is about
+     * to read: not closed and with a risk score.  An estimate for memory
+     * and progress; the read may hand out fewer (no point) or more (rows
+     * added since). */
+    sinspace_status (*count_workplaces)(sinspace_store *store,
+                                        const long long *area_id,
+                                        long long *out);
+    /* The workplaces not closed, with a risk score and a point, that are
+     * members of area_id (NULL: everywhere); in no particular order. */
+    sinspace_status (*workplaces)(sinspace_store *store,
+                                  const long long *area_id,
+                                  sinspace__zone_workplace_fn fn, void *user);
+
+    /* In one transaction: deletes the zones of run->scope, writes the n
+     * zones with ids never given before (above every id a zone had, even
+     * deleted ones; zones[i].id is set), and run->audit.  Nothing is
+     * written on failure. */
+    sinspace_status (*replace)(sinspace_store *store,
+                               const sinspace__zone_run *run,
+                               sinspace__zone_new *zones, size_t n);
+
+    /* The stored zones by id, with centroid and geodesic area. */
+    sinspace_status (*list)(sinspace_store *store, sinspace__zone_fn fn,
+                            void *user);
+
+    /* Zone id's geometry (ISO WKB, EPSG:4326) to fn; *found says whether
+     * there is such a zone. */
+    sinspace_status (*geometry)(sinspace_store *store, long long id,
+                                int (*fn)(void *user, const unsigned char *wkb,
+                                          size_t size),
+                                void *user, int *found);
+
+    /* The areas of level (its name: "district", ...) from the areas_risk
+     * layer, densest first, those with no density last, then by code. */
+    sinspace_status (*ranks)(sinspace_store *store, const char *level,
+                             sinspace__zone_rank_fn fn, void *user);
+};
+
+extern const sinspace__zone_ops sinspace__spatialite_zone_ops;
+
+#endif
