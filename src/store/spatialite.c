@@ -2,13 +2,14 @@
  * Each domain's operations are in store/spatialite_<domain>.c. */
 #include "store/store_int.h"
 #include "store/areas.h"
+#include "store/features.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
 
     .areas = &sinspace__spatialite_area_ops,
 
-    /* .features: render's readers */
+    .features = &sinspace__spatialite_feature_ops,
 
     /* .query */
 
