@@ -60,7 +60,7 @@ sl_areas_in(sinspace_store *store, const double box[4], int level,
         : "SELECT code, name_latin, name_local, level_rank,"
           " AsBinary(CASE WHEN ?6 > 0 THEN SimplifyPreserveTopology(geom, ?6)"
           " ELSE geom END) FROM areas WHERE ?5 < 0 AND"
-          IN_BOX("areas", "geom") " ORDER BY level_rank DESC, code", &stmt);
+          IN_BOX("areas", "geom") " ORDER BY level_rank DESC", &stmt);
     if (st)
         return st;
     bind_box(stmt, box);
