@@ -42,23 +42,43 @@ typedef struct load_state {
     size_t cap;
 } load_state;
 
+/* arr (n elements of size bytes) grown by one zeroed element, or NULL
+ * (ls->st set); arr is then unchanged. */
+static void *
+grow(load_state *ls, void *arr, size_t n, size_t size)
+{
+    unsigned char *a = realloc(arr, (n + 1) * size);
+    if (!a) {
+        ls->st = sinspace__error(ls->m->ctx, SINSPACE_NO_MEMORY, "out of memory");
+        return NULL;
+    }
+    memset(a + n * size, 0, size);
+    return a;
+}
+
+/* A row's geometry in the map CRS; non-zero (ls->st set) when unreadable. */
+static int
+read_projected(load_state *ls, const unsigned char *wkb, size_t size,
+               OGRGeometryH *g)
+{
+    if ((ls->st = sinspace__geom_from_wkb(ls->m->ctx, wkb, size, g)))
+        return 1;
+    OGR_G_Transform(*g, ls->m->to_map);
+    return 0;
+}
+
 static int
 on_area(void *user, const sinspace__feature_area *row)
 {
     load_state *ls = user;
     render_map *m = ls->m;
-    area_geom *n = realloc(m->areas, (m->n_areas + 1) * sizeof *n);
-    if (!n) {
-        ls->st = sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
+    area_geom *n = grow(ls, m->areas, m->n_areas, sizeof *n);
+    if (!n)
         return 1;
-    }
     m->areas = n;
-    area_geom *a = &m->areas[m->n_areas];
-    memset(a, 0, sizeof *a);
-    if ((ls->st = sinspace__geom_from_wkb(m->ctx, row->wkb, row->wkb_size,
-                                          &a->geom)))
+    area_geom *a = &n[m->n_areas];
+    if (read_projected(ls, row->wkb, row->wkb_size, &a->geom))
         return 1;
-    OGR_G_Transform(a->geom, m->to_map);
     a->code = dup_or_null(row->code);
     a->name_latin = dup_or_null(row->name_latin);
     a->name_local = dup_or_null(row->name_local);
@@ -75,18 +95,13 @@ on_zone(void *user, const sinspace__feature_zone *row)
 {
     load_state *ls = user;
     render_map *m = ls->m;
-    zone_geom *n = realloc(m->zones, (m->n_zones + 1) * sizeof *n);
-    if (!n) {
-        ls->st = sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
+    zone_geom *n = grow(ls, m->zones, m->n_zones, sizeof *n);
+    if (!n)
         return 1;
-    }
     m->zones = n;
-    zone_geom *z = &m->zones[m->n_zones];
-    memset(z, 0, sizeof *z);
-    if ((ls->st = sinspace__geom_from_wkb(m->ctx, row->wkb, row->wkb_size,
-                                          &z->geom)))
+    zone_geom *z = &n[m->n_zones];
+    if (read_projected(ls, row->wkb, row->wkb_size, &z->geom))
         return 1;
-    OGR_G_Transform(z->geom, m->to_map);
     z->f.id = row->id;
     z->f.workplaces = row->workplaces;
     z->f.mean_risk = row->mean_risk;

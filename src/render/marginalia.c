@@ -182,6 +182,22 @@ draw_north_and_scale(cairo_t *cr, render_map *m, PangoLayout *layout, double y)
     return y + 20 * m->px_mm;
 }
 
+/* A legend row's title and count beside its sample; returns the row's
+ * height (row at least). */
+static double
+legend_text(cairo_t *cr, render_map *m, PangoLayout *layout, const char *title,
+            long long count, double x, double y, double row)
+{
+    double th = sinspace__text_at(cr, layout, title, x + 7 * m->px_mm, y + 0.4 * m->px_mm,
+                                  7.5 * m->px_pt, 0, 0, INK,
+                                  m->panel[2] - x - 19 * m->px_mm);
+    char c[32];
+    snprintf(c, sizeof c, "%lld", count);
+    sinspace__text_at(cr, layout, c, m->panel[2], y + 0.4 * m->px_mm, 7.5 * m->px_pt,
+                      0, 2, INK, 0);
+    return fmax(row, th + 0.9 * m->px_mm);
+}
+
 /* The zones section: a swatch per rule that drew a zone, and how to list
  * a zone's workplaces. */
 static double
@@ -206,14 +222,7 @@ draw_zone_legend(cairo_t *cr, render_map *m, PangoLayout *layout, double y)
                         row - 1.4 * m->px_mm);
         sinspace__polygon_paint(cr, sample, m->px_sld);
         cairo_new_path(cr);
-        double th = sinspace__text_at(cr, layout, title, x + 7 * m->px_mm, y + 0.4 * m->px_mm,
-                            7.5 * m->px_pt, 0, 0, INK,
-                            m->panel[2] - x - 19 * m->px_mm);
-        char c[32];
-        snprintf(c, sizeof c, "%lld", count);
-        sinspace__text_at(cr, layout, c, m->panel[2], y + 0.4 * m->px_mm, 7.5 * m->px_pt,
-                0, 2, INK, 0);
-        y += fmax(row, th + 0.9 * m->px_mm);
+        y += legend_text(cr, m, layout, title, count, x, y, row);
     }
     char note[128];
     snprintf(note, sizeof note,
@@ -253,14 +262,7 @@ draw_legend(cairo_t *cr, render_map *m, PangoLayout *layout, render_symbology *s
         double row = 4.2 * m->px_mm;
         sinspace__symbolizer_draw(cr, sample, x + 3 * m->px_mm, y + row / 2,
                                   m->px_sld);
-        double th = sinspace__text_at(cr, layout, title, x + 7 * m->px_mm, y + 0.4 * m->px_mm,
-                            7.5 * m->px_pt, 0, 0, INK,
-                            m->panel[2] - x - 19 * m->px_mm);
-        char c[32];
-        snprintf(c, sizeof c, "%lld", count);
-        sinspace__text_at(cr, layout, c, m->panel[2], y + 0.4 * m->px_mm, 7.5 * m->px_pt,
-                0, 2, INK, 0);
-        y += fmax(row, th + 0.9 * m->px_mm);
+        y += legend_text(cr, m, layout, title, count, x, y, row);
     }
     char total[64];
     snprintf(total, sizeof total, "%zu workplaces on this map", m->n_wp);

@@ -45,6 +45,46 @@ finish(sinspace_store *store, sqlite3_stmt *stmt, int rc, const char *what)
     return st;
 }
 
+/* The caller's callback, kept as a generic function pointer and cast back
+ * to its own type by the emitter of its rows. */
+typedef struct callback {
+    void (*fn)(void);
+    void *user;
+} callback;
+
+/* Builds the row struct from the statement's current row and hands it to
+ * the callback; returns what the callback returns. */
+typedef int (*row_emitter)(sqlite3_stmt *stmt, const callback *cb);
+
+/* Steps stmt, emitting each row until the callback stops; finalizes. */
+static sinspace_status
+each_row(sinspace_store *store, sqlite3_stmt *stmt, row_emitter emit,
+         const callback *cb, const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (emit(stmt, cb)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    return finish(store, stmt, rc, what);
+}
+
+/* code, name_latin, name_local, level_rank, WKB */
+static int
+emit_area(sqlite3_stmt *stmt, const callback *cb)
+{
+    sinspace__feature_area row = {
+        .code = col_text(stmt, 0),
+        .name_latin = col_text(stmt, 1),
+        .name_local = col_text(stmt, 2),
+        .level_rank = sqlite3_column_int(stmt, 3),
+        .wkb = sqlite3_column_blob(stmt, 4),
+        .wkb_size = (size_t)sqlite3_column_bytes(stmt, 4),
+    };
+    return ((sinspace__feature_area_fn)cb->fn)(cb->user, &row);
+}
+
 static sinspace_status
 sl_areas_in(sinspace_store *store, const double box[4], int level,
             double tolerance, sinspace__feature_area_fn fn, void *user)
@@ -66,22 +106,24 @@ sl_areas_in(sinspace_store *store, const double box[4], int level,
     bind_box(stmt, box);
     sqlite3_bind_int(stmt, 5, level);
     sqlite3_bind_double(stmt, 6, tolerance > 0 ? tolerance : 0);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace__feature_area row = {
-            .code = col_text(stmt, 0),
-            .name_latin = col_text(stmt, 1),
-            .name_local = col_text(stmt, 2),
-            .level_rank = sqlite3_column_int(stmt, 3),
-            .wkb = sqlite3_column_blob(stmt, 4),
-            .wkb_size = (size_t)sqlite3_column_bytes(stmt, 4),
-        };
-        if (fn(user, &row)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    return finish(store, stmt, rc, "reading areas");
+    callback cb = {(void (*)(void))fn, user};
+    return each_row(store, stmt, emit_area, &cb, "reading areas");
+}
+
+static int
+emit_zone(sqlite3_stmt *stmt, const callback *cb)
+{
+    sinspace__feature_zone row = {
+        .id = sqlite3_column_int64(stmt, 0),
+        .workplaces = sqlite3_column_int64(stmt, 1),
+        .mean_risk = col_double_or_nan(stmt, 2),
+        .max_risk = col_double_or_nan(stmt, 3),
+        .peak_density = col_double_or_nan(stmt, 4),
+        .sectors = col_text(stmt, 5),
+        .wkb = sqlite3_column_blob(stmt, 6),
+        .wkb_size = (size_t)sqlite3_column_bytes(stmt, 6),
+    };
+    return ((sinspace__feature_zone_fn)cb->fn)(cb->user, &row);
 }
 
 static sinspace_status
@@ -99,24 +141,27 @@ sl_zones_in(sinspace_store *store, const double box[4], double tolerance,
         return st;
     bind_box(stmt, box);
     sqlite3_bind_double(stmt, 5, tolerance > 0 ? tolerance : 0);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace__feature_zone row = {
-            .id = sqlite3_column_int64(stmt, 0),
-            .workplaces = sqlite3_column_int64(stmt, 1),
-            .mean_risk = col_double_or_nan(stmt, 2),
-            .max_risk = col_double_or_nan(stmt, 3),
-            .peak_density = col_double_or_nan(stmt, 4),
-            .sectors = col_text(stmt, 5),
-            .wkb = sqlite3_column_blob(stmt, 6),
-            .wkb_size = (size_t)sqlite3_column_bytes(stmt, 6),
-        };
-        if (fn(user, &row)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    return finish(store, stmt, rc, "map: reading zones");
+    callback cb = {(void (*)(void))fn, user};
+    return each_row(store, stmt, emit_zone, &cb, "map: reading zones");
+}
+
+static int
+emit_workplace(sqlite3_stmt *stmt, const callback *cb)
+{
+    sinspace__feature_workplace row = {
+        .id = sqlite3_column_int64(stmt, 0),
+        .ext_id = col_text(stmt, 1),
+        .name = col_text(stmt, 2),
+        .name_local = col_text(stmt, 3),
+        .sector = col_text(stmt, 4),
+        .status = col_text(stmt, 5),
+        .risk = col_double_or_nan(stmt, 6),
+        .risk_class = col_text(stmt, 7),
+        .lon = sqlite3_column_double(stmt, 8),
+        .lat = sqlite3_column_double(stmt, 9),
+        .last_seen = col_text(stmt, 10),
+    };
+    return ((sinspace__feature_workplace_fn)cb->fn)(cb->user, &row);
 }
 
 static sinspace_status
@@ -132,27 +177,20 @@ sl_workplaces_in(sinspace_store *store, const double box[4],
     if (st)
         return st;
     bind_box(stmt, box);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace__feature_workplace row = {
-            .id = sqlite3_column_int64(stmt, 0),
-            .ext_id = col_text(stmt, 1),
-            .name = col_text(stmt, 2),
-            .name_local = col_text(stmt, 3),
-            .sector = col_text(stmt, 4),
-            .status = col_text(stmt, 5),
-            .risk = col_double_or_nan(stmt, 6),
-            .risk_class = col_text(stmt, 7),
-            .lon = sqlite3_column_double(stmt, 8),
-            .lat = sqlite3_column_double(stmt, 9),
-            .last_seen = col_text(stmt, 10),
-        };
-        if (fn(user, &row)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    return finish(store, stmt, rc, "map: reading workplaces");
+    callback cb = {(void (*)(void))fn, user};
+    return each_row(store, stmt, emit_workplace, &cb, "map: reading workplaces");
+}
+
+static int
+emit_imagery(sqlite3_stmt *stmt, const callback *cb)
+{
+    sinspace__feature_imagery row = {
+        .path = col_text(stmt, 0),
+        .acquired = col_text(stmt, 1),
+        .source = col_text(stmt, 2),
+        .attribution = col_text(stmt, 3),
+    };
+    return ((sinspace__feature_imagery_fn)cb->fn)(cb->user, &row);
 }
 
 static sinspace_status
@@ -168,20 +206,8 @@ sl_imagery_in(sinspace_store *store, const double box[4],
     if (st)
         return st;
     bind_box(stmt, box);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace__feature_imagery row = {
-            .path = col_text(stmt, 0),
-            .acquired = col_text(stmt, 1),
-            .source = col_text(stmt, 2),
-            .attribution = col_text(stmt, 3),
-        };
-        if (fn(user, &row)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    return finish(store, stmt, rc, "reading the imagery catalogue");
+    callback cb = {(void (*)(void))fn, user};
+    return each_row(store, stmt, emit_imagery, &cb, "reading the imagery catalogue");
 }
 
 static sinspace_status
@@ -200,20 +226,24 @@ sl_area_at(sinspace_store *store, double lon, double lat, int level,
     sqlite3_bind_double(stmt, 1, lon);
     sqlite3_bind_double(stmt, 2, lat);
     sqlite3_bind_int(stmt, 3, level);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        sinspace__feature_area row = {
-            .code = col_text(stmt, 0),
-            .name_latin = col_text(stmt, 1),
-            .name_local = col_text(stmt, 2),
-            .level_rank = sqlite3_column_int(stmt, 3),
-            .wkb = sqlite3_column_blob(stmt, 4),
-            .wkb_size = (size_t)sqlite3_column_bytes(stmt, 4),
-        };
-        fn(user, &row);
-        rc = SQLITE_DONE;
-    }
-    return finish(store, stmt, rc, "looking up an area at a point");
+    callback cb = {(void (*)(void))fn, user};
+    return each_row(store, stmt, emit_area, &cb, "looking up an area at a point");
+}
+
+static int
+emit_atlas_area(sqlite3_stmt *stmt, const callback *cb)
+{
+    sinspace__feature_atlas_area row = {
+        .code = col_text(stmt, 0),
+        .name_latin = col_text(stmt, 1),
+        .name_local = col_text(stmt, 2),
+        .density = col_double_or_nan(stmt, 3),
+        .workplaces = sqlite3_column_int64(stmt, 4),
+        .high = sqlite3_column_int64(stmt, 5),
+        .wkb = sqlite3_column_blob(stmt, 6),
+        .wkb_size = (size_t)sqlite3_column_bytes(stmt, 6),
+    };
+    return ((sinspace__feature_atlas_area_fn)cb->fn)(cb->user, &row);
 }
 
 static sinspace_status
@@ -231,24 +261,21 @@ sl_atlas_areas(sinspace_store *store, int level, const char *parent_code,
         return st;
     sqlite3_bind_int(stmt, 1, level);
     sinspace__bind_text(stmt, 2, parent_code);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace__feature_atlas_area row = {
-            .code = col_text(stmt, 0),
-            .name_latin = col_text(stmt, 1),
-            .name_local = col_text(stmt, 2),
-            .density = col_double_or_nan(stmt, 3),
-            .workplaces = sqlite3_column_int64(stmt, 4),
-            .high = sqlite3_column_int64(stmt, 5),
-            .wkb = sqlite3_column_blob(stmt, 6),
-            .wkb_size = (size_t)sqlite3_column_bytes(stmt, 6),
-        };
-        if (fn(user, &row)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    return finish(store, stmt, rc, "atlas: reading areas");
+    callback cb = {(void (*)(void))fn, user};
+    return each_row(store, stmt, emit_atlas_area, &cb, "atlas: reading areas");
+}
+
+static int
+emit_high_risk(sqlite3_stmt *stmt, const callback *cb)
+{
+    sinspace__feature_high_risk row = {
+        .ext_id = col_text(stmt, 0),
+        .name = col_text(stmt, 1),
+        .sector_label = col_text(stmt, 2),
+        .risk = sqlite3_column_double(stmt, 3),
+        .total = sqlite3_column_int64(stmt, 4),
+    };
+    return ((sinspace__feature_high_risk_fn)cb->fn)(cb->user, &row);
 }
 
 static sinspace_status
@@ -267,21 +294,20 @@ sl_high_risk_in_area(sinspace_store *store, const char *code, int max,
         return st;
     sinspace__bind_text(stmt, 1, code);
     sqlite3_bind_int(stmt, 2, max);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace__feature_high_risk row = {
-            .ext_id = col_text(stmt, 0),
-            .name = col_text(stmt, 1),
-            .sector_label = col_text(stmt, 2),
-            .risk = sqlite3_column_double(stmt, 3),
-            .total = sqlite3_column_int64(stmt, 4),
-        };
-        if (fn(user, &row)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    return finish(store, stmt, rc, "atlas: high-risk workplaces");
+    callback cb = {(void (*)(void))fn, user};
+    return each_row(store, stmt, emit_high_risk, &cb, "atlas: high-risk workplaces");
+}
+
+static int
+emit_year(sqlite3_stmt *stmt, const callback *cb)
+{
+    sinspace__feature_year row = {
+        .year = col_text(stmt, 0),
+        .mean_risk = sqlite3_column_double(stmt, 1),
+        .observations = sqlite3_column_int64(stmt, 2),
+        .high = sqlite3_column_int64(stmt, 3),
+    };
+    return ((sinspace__feature_year_fn)cb->fn)(cb->user, &row);
 }
 
 static sinspace_status
@@ -298,20 +324,8 @@ sl_risk_by_year(sinspace_store *store, const char *code,
     if (st)
         return st;
     sinspace__bind_text(stmt, 1, code);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace__feature_year row = {
-            .year = col_text(stmt, 0),
-            .mean_risk = sqlite3_column_double(stmt, 1),
-            .observations = sqlite3_column_int64(stmt, 2),
-            .high = sqlite3_column_int64(stmt, 3),
-        };
-        if (fn(user, &row)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    return finish(store, stmt, rc, "atlas: observations by year");
+    callback cb = {(void (*)(void))fn, user};
+    return each_row(store, stmt, emit_year, &cb, "atlas: observations by year");
 }
 
 static sinspace_status
