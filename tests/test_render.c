@@ -383,6 +383,61 @@ Test(render, within_file_extent)
     sinspace_store_close(store);
 }
 
+/* A page in memory: the same bytes' worth of map, no file (the output
+ * option is ignored, no sidecar), and an audit row saying "(memory)"; the
+ * extent may be a region the caller holds (the web API's drawn polygon). */
+Test(render, page_in_memory_from_a_held_region)
+{
+    sinspace_store *store = make_store("memory.db", 1, 1, 0);
+    const char *gj = "{\"type\":\"Polygon\",\"coordinates\":"
+        "[[[100.56,13.71],[100.58,13.71],[100.58,13.73],[100.56,13.73],[100.56,13.71]]]}";
+    sinspace_region *region = NULL;
+    cr_assert_eq(sinspace_region_from_text(ctx, gj, strlen(gj), NULL, 0, &region),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    char out[512], side[600];
+    path_in(out, sizeof out, "never.png");
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out; /* ignored */
+    o.format = SINSPACE_RENDER_PNG;
+    o.within_region = region;
+    o.margin = 0;
+    o.dpi = 50;
+    o.crs = "EPSG:32647";
+    unsigned char *page = NULL;
+    size_t size = 0;
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render_memory(store, &o, &page, &size, &r), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_gt(size, 8);
+    cr_assert_eq(memcmp(page, "\x89PNG\r\n\x1a\n", 8), 0);
+    free(page);
+    cr_assert_gt(r.workplaces, 0);
+    cr_assert_lt(r.workplaces, 40);
+    struct stat sb;
+    cr_assert_neq(stat(out, &sb), 0, "a file was written");
+    snprintf(side, sizeof side, "%s/never.pgw", dir);
+    cr_assert_neq(stat(side, &sb), 0, "a sidecar was written");
+    long long n = -1;
+    cr_assert_eq(sinspace__query_int(store,
+        "SELECT count(*) FROM audit WHERE command = 'map'"
+        " AND filters LIKE 'output=(memory) %'", &n, 0), SINSPACE_OK);
+    cr_assert_eq(n, 1);
+
+    /* Both a region and a file: refused, as two extents are. */
+    o.within = "fence.geojson";
+    cr_assert_eq(sinspace_map_render_memory(store, &o, &page, &size, &r),
+                 SINSPACE_INVALID_ARGUMENT);
+    o.within = NULL;
+    /* A page in memory needs its format. */
+    o.format = SINSPACE_RENDER_AUTO;
+    cr_assert_eq(sinspace_map_render_memory(store, &o, &page, &size, &r),
+                 SINSPACE_INVALID_ARGUMENT);
+    sinspace_region_destroy(region);
+    sinspace_store_close(store);
+}
+
+
 /* ---- imagery pixels are gdalwarp's ---- */
 
 Test(render, basemap_matches_gdalwarp)
