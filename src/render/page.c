@@ -153,8 +153,6 @@ sinspace__layout_page(render_map *m, sinspace_paper paper, int landscape, double
 }
 
 /* ------------------------------------------------------------------ */
-
-/* ------------------------------------------------------------------ */
 /* Extent */
 
 /* The area to map, by the one resolver: its geometry in lon/lat, its
@@ -283,8 +281,6 @@ sinspace__fit_extent(render_map *m, OGRGeometryH ll_geom, const double *bbox, co
 }
 
 /* ------------------------------------------------------------------ */
-
-/* ------------------------------------------------------------------ */
 /* The page */
 
 /* What a page's frame shows. */
@@ -368,7 +364,6 @@ sinspace__prepare_map(render_map *m, const page_opts *o)
         return sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
     return SINSPACE_OK;
 }
-
 
 sinspace_status
 sinspace__draw_map(cairo_t *cr, render_map *m, const page_opts *o,
