@@ -10,6 +10,7 @@
  * SINSPACE_UPDATE_GOLDEN=1 rewrites the golden image instead of comparing. */
 #include "store/store_int.h"
 #include "render/render_int.h"
+#include "serve/serve_int.h"
 
 #include <criterion/criterion.h>
 
@@ -382,6 +383,61 @@ Test(render, within_file_extent)
     sinspace_store_close(store);
 }
 
+/* A page in memory: the same bytes' worth of map, no file (the output
+ * option is ignored, no sidecar), and an audit row saying "(memory)"; the
+ * extent may be a region the caller holds (the web API's drawn polygon). */
+Test(render, page_in_memory_from_a_held_region)
+{
+    sinspace_store *store = make_store("memory.db", 1, 1, 0);
+    const char *gj = "{\"type\":\"Polygon\",\"coordinates\":"
+        "[[[100.56,13.71],[100.58,13.71],[100.58,13.73],[100.56,13.73],[100.56,13.71]]]}";
+    sinspace_region *region = NULL;
+    cr_assert_eq(sinspace_region_from_text(ctx, gj, strlen(gj), NULL, 0, &region),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    char out[512], side[600];
+    path_in(out, sizeof out, "never.png");
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.output = out; /* ignored */
+    o.format = SINSPACE_RENDER_PNG;
+    o.within_region = region;
+    o.margin = 0;
+    o.dpi = 50;
+    o.crs = "EPSG:32647";
+    unsigned char *page = NULL;
+    size_t size = 0;
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render_memory(store, &o, &page, &size, &r), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_gt(size, 8);
+    cr_assert_eq(memcmp(page, "\x89PNG\r\n\x1a\n", 8), 0);
+    free(page);
+    cr_assert_gt(r.workplaces, 0);
+    cr_assert_lt(r.workplaces, 40);
+    struct stat sb;
+    cr_assert_neq(stat(out, &sb), 0, "a file was written");
+    snprintf(side, sizeof side, "%s/never.pgw", dir);
+    cr_assert_neq(stat(side, &sb), 0, "a sidecar was written");
+    long long n = -1;
+    cr_assert_eq(sinspace__query_int(store,
+        "SELECT count(*) FROM audit WHERE command = 'map'"
+        " AND filters LIKE 'output=(memory) %'", &n, 0), SINSPACE_OK);
+    cr_assert_eq(n, 1);
+
+    /* Both a region and a file: refused, as two extents are. */
+    o.within = "fence.geojson";
+    cr_assert_eq(sinspace_map_render_memory(store, &o, &page, &size, &r),
+                 SINSPACE_INVALID_ARGUMENT);
+    o.within = NULL;
+    /* A page in memory needs its format. */
+    o.format = SINSPACE_RENDER_AUTO;
+    cr_assert_eq(sinspace_map_render_memory(store, &o, &page, &size, &r),
+                 SINSPACE_INVALID_ARGUMENT);
+    sinspace_region_destroy(region);
+    sinspace_store_close(store);
+}
+
+
 /* ---- imagery pixels are gdalwarp's ---- */
 
 Test(render, basemap_matches_gdalwarp)
@@ -469,6 +525,146 @@ Test(render, basemap_matches_gdalwarp)
     cairo_surface_destroy(s);
     free(rgb);
     cr_assert_eq(coloured, 0);
+}
+
+/* ---- a web tile is the map's frame for the tile's extent ---- */
+
+/* Tile 14/12769/7561 (twelve of the workplaces, part of the scene) drawn
+ * by the server's tile function equals the same extent drawn by the map
+ * renderer in EPSG:3857: a map at 0.28 mm pixels (one SLD pixel a pixel,
+ * as tiles draw) whose frame's shorter side spans the tile at the tile's
+ * resolution, so the tile is a 256-pixel square in the middle of the
+ * frame.  The tile is transparent where the map shows its frame
+ * background, so it is laid over that colour first. */
+Test(render, web_tile_is_the_map_frame)
+{
+    sinspace_store *store = make_store("webtile.db", 0, 1, 1);
+    const int z = 14, tx = 12769, ty = 7561;
+    const double half = 20037508.342789244, span = 2 * half / (1 << z);
+    double te[4] = {-half + tx * span, half - (ty + 1) * span,
+                    -half + (tx + 1) * span, half - ty * span};
+
+    /* The tile, through the server's worker. */
+    serve_worker w = {0};
+    w.ctx = ctx;
+    w.store = store;
+    cr_assert_eq(sinspace__serve_worker_tiles(&w, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cairo_surface_t *tile = NULL, *bare = NULL;
+    cr_assert_eq(sinspace__serve_tile_draw(&w, z, tx, ty,
+                                           SERVE_LAYER_IMAGERY | SERVE_LAYER_WORKPLACES,
+                                           &tile), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(sinspace__serve_tile_draw(&w, z, tx, ty, SERVE_LAYER_IMAGERY, &bare),
+                 SINSPACE_OK);
+    /* The tile holds markers: without them it differs. */
+    long marked = 0;
+    for (int y = 0; y < 256; y++)
+        for (int x = 0; x < 256; x++)
+            marked += pixel(tile, x, y) != pixel(bare, x, y);
+    cr_assert_gt(marked, 200, "the tile shows no workplaces (%ld px)", marked);
+    cairo_surface_destroy(bare);
+
+    /* The same extent as a map page, in memory. */
+    double ll[4] = {te[0], te[1], te[2], te[3]};
+    OGRSpatialReferenceH merc = OSRNewSpatialReference(NULL);
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(merc, 3857);
+    OSRImportFromEPSG(wgs, 4326);
+    OSRSetAxisMappingStrategy(merc, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(merc, wgs);
+    double xs[2] = {te[0], te[2]}, ys[2] = {te[1], te[3]};
+    cr_assert(OCTTransform(ct, 2, xs, ys, NULL));
+    ll[0] = xs[0]; ll[1] = ys[0]; ll[2] = xs[1]; ll[3] = ys[1];
+    OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(merc);
+    OSRDestroySpatialReference(wgs);
+    sinspace_map_options o;
+    sinspace_map_options_init(&o);
+    o.format = SINSPACE_RENDER_PNG;
+    o.has_bbox = 1;
+    memcpy(o.bbox, ll, sizeof ll);
+    o.crs = "EPSG:3857";
+    o.dpi = 90.7142857; /* the 0.28 mm pixel: one SLD pixel a pixel */
+    o.margin = 0;
+    o.no_labels = 1;
+    o.generated_at = "2026-01-01 00:00:00 UTC";
+    unsigned char *page = NULL;
+    size_t size = 0;
+    sinspace_map_result r;
+    cr_assert_eq(sinspace_map_render_memory(store, &o, &page, &size, &r), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    free(page);
+    /* A margin that makes the frame's shorter side the tile's 256 pixels. */
+    int shorter = r.frame[2] < r.frame[3] ? r.frame[2] : r.frame[3];
+    cr_assert_eq(r.frame[2] % 2, 0);
+    cr_assert_eq(r.frame[3] % 2, 0);
+    o.margin = (shorter / 256.0 - 1) / 2;
+    cr_assert_eq(sinspace_map_render_memory(store, &o, &page, &size, &r), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_str_eq(r.crs, "EPSG:3857");
+    cr_assert_float_eq(r.geotransform[1], span / 256, span / 256 * 1e-9);
+    double fx = (te[0] - r.geotransform[0]) / r.geotransform[1];
+    double fy = (te[3] - r.geotransform[3]) / r.geotransform[5];
+    int x0 = (int)lround(fx), y0 = (int)lround(fy);
+    cr_assert_float_eq(fx, x0, 1e-6, "tile not on the page's pixel grid: %f", fx);
+    cr_assert_float_eq(fy, y0, 1e-6, "tile not on the page's pixel grid: %f", fy);
+    cr_assert(x0 >= r.frame[0] && x0 + 256 <= r.frame[0] + r.frame[2]);
+    cr_assert(y0 >= r.frame[1] && y0 + 256 <= r.frame[1] + r.frame[3]);
+    char png[512];
+    path_in(png, sizeof png, "webtile-map.png");
+    FILE *f = fopen(png, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(page, 1, size, f), size);
+    fclose(f);
+    free(page);
+    cairo_surface_t *map = cairo_image_surface_create_from_png(png);
+    cr_assert_eq(cairo_surface_status(map), CAIRO_STATUS_SUCCESS);
+
+    /* The tile over the frame's background, against the map's pixels. */
+    cairo_surface_t *flat = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 256, 256);
+    cairo_t *cr = cairo_create(flat);
+    cairo_set_source_rgb(cr, 0.93, 0.92, 0.89);
+    cairo_paint(cr);
+    cairo_set_source_surface(cr, tile, 0, 0);
+    cairo_paint(cr);
+    cairo_destroy(cr);
+    cairo_surface_flush(flat);
+    double sum[3] = {0};
+    long differing = 0, visible = 0;
+    int worst = 0;
+    for (int y = 0; y < 256; y++)
+        for (int x = 0; x < 256; x++) {
+            uint32_t a = pixel(flat, x, y), b = pixel(map, x0 + x, y0 + y);
+            int most = 0;
+            for (int c = 0; c < 3; c++) {
+                int d = abs((int)((a >> (8 * c)) & 255) - (int)((b >> (8 * c)) & 255));
+                sum[c] += d;
+                if (d > most)
+                    most = d;
+            }
+            differing += most != 0;
+            visible += most > 2; /* beyond the warps' rounding */
+            if (most > worst)
+                worst = most;
+        }
+    cairo_surface_destroy(flat);
+    cairo_surface_destroy(map);
+    cairo_surface_destroy(tile);
+    for (int c = 0; c < 3; c++)
+        cr_assert_lt(sum[c] / (256.0 * 256.0), 1.0,
+                     "tile and map differ: mean %f in channel %d (%ld pixels, max %d)",
+                     sum[c] / (256.0 * 256.0), c, differing, worst);
+    /* A marker missing, moved or resized changes dozens of pixels. */
+    cr_assert_lt(visible, 40, "%ld pixels differ by more than 2 (max %d)", visible,
+                 worst);
+    cr_log_info("web tile vs map frame: %ld differing pixels, max %d", differing, worst);
+    sinspace__symbology_destroy(w.sym);
+    OCTDestroyCoordinateTransformation(w.to_merc);
+    OCTDestroyCoordinateTransformation(w.to_ll);
+    free(w.merc_wkt);
+    sinspace_store_close(store);
 }
 
 /* ---- Thai (and GMS) names shape from installed fonts ---- */

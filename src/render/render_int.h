@@ -1,5 +1,7 @@
-/* render_int.h: what the renderer's files share (render.c, render_basemap.c,
- * render_label.c, render_symbology.c) and the tests may call.
+/* render_int.h: what the renderer's files share (page.c, frame.c,
+ * marginalia.c, atlas.c, output.c, basemap.c, label.c, symbology.c,
+ * zone_style.c), what serve/tiles.c draws a web tile with, and what the
+ * tests may call.
  *
  * All drawing is in device pixels of the page at its dpi: a PNG pixel is one
  * unit, and a PDF page is scaled by 72/dpi so the same coordinates apply. */
@@ -12,7 +14,11 @@
 #include <sinspace/style.h>
 
 #include <cairo.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
 #include <pango/pangocairo.h>
+
+#include <stdio.h>
 
 /* The font families labels use; fontconfig falls back along the list, so
  * Thai, Lao, Khmer, Burmese, Vietnamese and Chinese names all find glyphs. */
@@ -169,5 +175,227 @@ void sinspace__zone_style_reset(render_zone_style *zs);
  * a polygon symbolizer; k converts SLD pixels.  The path is kept. */
 void sinspace__polygon_paint(cairo_t *cr, const sinspace_symbolizer *s,
                              double k);
+
+/* ---- the map: one page, or one web tile (page.c, frame.c) ---- */
+
+#define DEFAULT_MARKING "CONFIDENTIAL \xe2\x80\x94 for authorised use"
+
+static const sinspace_rgba INK = {0.1, 0.1, 0.12, 1};
+static const sinspace_rgba MUTED = {0.35, 0.35, 0.38, 1};
+static const sinspace_rgba WHITE = {1, 1, 1, 1};
+static const sinspace_rgba MARK_RED = {0.75, 0.05, 0.05, 1};
+
+typedef struct workplace {
+    double x, y;           /* page pixels */
+    double risk;           /* NaN when unscored */
+    long long id;
+    char *ext_id, *name, *name_local, *sector, *status, *risk_class;
+} workplace;
+
+/* A zone of the `zones` table that meets the frame. */
+typedef struct zone_geom {
+    OGRGeometryH geom;     /* in the map CRS */
+    render_zone_feature f;
+    char *sectors;
+} zone_geom;
+
+typedef struct area_geom {
+    OGRGeometryH geom;     /* in the map CRS */
+    char *code, *name_latin, *name_local;
+    int level_rank;
+    int selected;
+} area_geom;
+
+/* The overview page's classes of risk-weighted density. */
+#define CHORO_CLASSES 5
+typedef struct choro {
+    double lo[CHORO_CLASSES], hi[CHORO_CLASSES];
+    int counts[CHORO_CLASSES + 1]; /* the last: no data */
+    int n_classes;
+} choro;
+
+static const sinspace_rgba choro_fill[CHORO_CLASSES + 1] = {
+    {1.00, 0.96, 0.80, 1}, {0.99, 0.80, 0.50, 1}, {0.99, 0.55, 0.30, 1},
+    {0.89, 0.26, 0.17, 1}, {0.65, 0.06, 0.12, 1}, {0.85, 0.85, 0.85, 1}};
+
+/* A map: the page layout, its georeferencing and what the frame shows.  A
+ * web tile is a map whose page is its frame (serve/tiles.c). */
+typedef struct render_map {
+    const choro *choro;        /* overview page: its key replaces the legend */
+    sinspace_store *store;
+    sinspace_context *ctx;
+    /* Page layout (pixels). */
+    double dpi, px_mm, px_pt, px_sld;
+    int W, H;
+    int frame[4];              /* x, y, w, h */
+    double panel[4];           /* x0, y0, x1, y1 */
+    double foot_y;             /* top of the foot band */
+    double extra[4];           /* atlas: table and chart box, or zeros */
+    /* Georeferencing. */
+    OGRSpatialReferenceH srs, wgs;
+    OGRCoordinateTransformationH to_map, to_wgs;
+    char *wkt;
+    char crs_name[64];
+    double gt[6];
+    double ext[4];             /* frame in map CRS: xmin, ymin, xmax, ymax */
+    double ll[4];              /* the box read, in lon/lat: the frame's */
+    double scale;
+    /* Content. */
+    char *title, *subtitle, *target;
+    OGRGeometryH selected;     /* the selected area in the map CRS, or NULL */
+    char *selected_code;
+    int level;                 /* level rank of the areas drawn; -1: all */
+    area_geom *areas;
+    size_t n_areas;
+    workplace *wp;
+    size_t n_wp;
+    render_zone_style *zstyle; /* borrowed; NULL: no zones layer */
+    zone_geom *zones;
+    size_t n_zones;
+    char data_date[11];
+    char **attributions;
+    int n_attr;
+    int tiles;
+    long long labels;
+    int is_raster;
+    int is_pdf;     /* PDF pages (and atlases) paint markers from recording
+                       surfaces; SVG draws each (cairo 1.16's SVG backend
+                       mishandles recording-surface sources: valgrind) */
+} render_map;
+
+static inline double
+px_x(const render_map *m, double x)
+{
+    return (x - m->gt[0]) / m->gt[1];
+}
+
+static inline double
+px_y(const render_map *m, double y)
+{
+    return (y - m->gt[3]) / m->gt[5];
+}
+
+static inline void
+set_rgba(cairo_t *cr, sinspace_rgba c)
+{
+    cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a);
+}
+
+/* ---- page (page.c) ---- */
+
+typedef struct page_opts {
+    const char *area;
+    const double *bbox;
+    const char *within;
+    sinspace_region *within_region;
+    double margin;
+    const char *crs;
+    const char *title, *subtitle, *marking, *generated_at, *label_field;
+    int no_basemap, no_labels, no_workplaces;
+    double fade, desaturate;
+    int no_zones;
+} page_opts;
+
+/* A map with WGS 84 set up and nothing else; free with
+ * sinspace__map_free(). */
+render_map sinspace__map_new(sinspace_store *store, int is_raster);
+void sinspace__map_free(render_map *m);
+void sinspace__paper_mm(sinspace_paper p, int landscape, double *w, double *h);
+/* Lays the page out: frame, panel, foot band (and the atlas's table and
+ * chart box when atlas_extra). */
+void sinspace__layout_page(render_map *m, sinspace_paper paper, int landscape,
+                           double dpi, int atlas_extra);
+/* Fits the lon/lat geometry (or bbox) into the frame: the map CRS, the
+ * resolution and the page's geotransform. */
+sinspace_status sinspace__fit_extent(render_map *m, OGRGeometryH ll_geom,
+                                     const double *bbox, const char *crs,
+                                     double margin);
+/* Resolves the extent and loads what the page shows. */
+sinspace_status sinspace__prepare_map(render_map *m, const page_opts *o);
+/* Draws the whole page: background, frame, marginalia. */
+sinspace_status sinspace__draw_map(cairo_t *cr, render_map *m,
+                                   const page_opts *o, render_symbology *sym);
+
+/* ---- frame (frame.c): the layers drawn into any extent ---- */
+
+/* What a frame reads and draws. */
+enum {
+    RENDER_LAYER_IMAGERY = 1u << 0,
+    RENDER_LAYER_AREAS = 1u << 1,
+    RENDER_LAYER_ZONES = 1u << 2,
+    RENDER_LAYER_WORKPLACES = 1u << 3
+};
+
+typedef struct render_frame_opts {
+    unsigned layers;           /* RENDER_LAYER_* */
+    /* The web tile look: every level's outline cased in white, finest
+     * first, under one zone colour drawn below them; no names or labels;
+     * imagery that cannot be read is left out with a warning. */
+    int web;
+    int no_labels;
+    const char *label_field;
+    double fade, desaturate;   /* imagery: 0 unaltered .. 1 */
+    double bleed_px;           /* workplaces kept this far outside the frame
+                                  (a tile's markers cut by its edge) */
+    double simplify;           /* polygons simplified to this many degrees;
+                                  0: as stored */
+} render_frame_opts;
+
+/* Reads the frame's areas (m->level), zones (when m->zstyle or web) and
+ * workplaces in m->ll, projected to the map CRS; frees what a previous
+ * load held. */
+sinspace_status sinspace__frame_load(render_map *m, const render_frame_opts *o);
+/* Frees what sinspace__frame_load read (not the map's CRS or page). */
+void sinspace__frame_clear(render_map *m);
+/* The catalogued imagery warped into the frame; m->tiles and
+ * m->attributions say what was used. */
+sinspace_status sinspace__frame_imagery(cairo_t *cr, render_map *m,
+                                        const render_frame_opts *o);
+/* Areas, zones, workplaces and (page maps) their names and labels;
+ * labels and layout may be NULL for a web tile. */
+sinspace_status sinspace__frame_features(cairo_t *cr, render_map *m,
+                                         const render_frame_opts *o,
+                                         render_symbology *sym,
+                                         render_labels *labels,
+                                         PangoLayout *layout);
+/* The one polygon path: a (multi)polygon's rings added to the path, x to
+ * ox + (X - ext0) k and y to oy + (ext3 - Y) k. */
+void sinspace__path_geom(cairo_t *cr, const render_map *m, OGRGeometryH g,
+                         double ox, double oy, double k);
+/* The same at the frame's own pixels. */
+void sinspace__path_frame_geom(cairo_t *cr, const render_map *m,
+                               OGRGeometryH g);
+/* A geometry from WKB; *out the caller's (OGR_G_DestroyGeometry). */
+sinspace_status sinspace__geom_from_wkb(sinspace_context *ctx, const void *wkb,
+                                        size_t size, OGRGeometryH *out);
+
+/* ---- marginalia (marginalia.c) ---- */
+
+/* Draws text with its top-left at x, y (align 0 left, 1 centre, 2 right of
+ * x), wrapped to width when > 0; returns its height. */
+double sinspace__text_at(cairo_t *cr, PangoLayout *layout, const char *text,
+                         double x, double y, double size_px, int bold,
+                         int align, sinspace_rgba color, double width);
+/* Frame border, ticks, title band, panel (north arrow, scale, legend or
+ * choropleth key, inset) and foot band. */
+void sinspace__draw_marginalia(cairo_t *cr, render_map *m, PangoLayout *layout,
+                               render_symbology *sym, const char *marking,
+                               const char *generated_at);
+
+/* ---- output (output.c) ---- */
+
+/* cairo's write function for a stdio stream. */
+cairo_status_t sinspace__render_write_fn(void *closure,
+                                         const unsigned char *data,
+                                         unsigned int length);
+/* The page surface as PNG to f (libpng, zlib level 1, for RGB24). */
+cairo_status_t sinspace__render_write_png(cairo_surface_t *surface, FILE *f);
+/* The format the caller asked for, or the output's extension's. */
+sinspace_render_format sinspace__render_format_of(const char *path,
+                                                  sinspace_render_format f);
+/* OUT.pgw, OUT.prj and OUT.png.aux.xml beside the PNG. */
+sinspace_status sinspace__render_write_georef(render_map *m, const char *png);
+/* The generation time as printed: fixed, or now in UTC. */
+void sinspace__render_now_text(char buf[64], const char *fixed);
 
 #endif

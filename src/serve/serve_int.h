@@ -1,5 +1,5 @@
-/* serve_int.h: what serve.c (HTTP, API) and serve_tiles.c (XYZ tiles and
- * their cache) share. */
+/* serve_int.h: what http.c (HTTP, API) and tiles.c (XYZ tiles and their
+ * cache) share, and the tests may call. */
 #ifndef SINSPACE_SERVE_INT_H
 #define SINSPACE_SERVE_INT_H
 
@@ -52,5 +52,11 @@ sinspace_status sinspace__serve_version(serve_worker *w);
 sinspace_status sinspace__serve_tile(serve_worker *w, serve_cache *cache,
                                      int z, int x, int y, unsigned layers,
                                      unsigned char **png, size_t *size);
+
+/* Draws tile z/x/y with the layers given, uncached: the renderer's frame
+ * for the tile's extent.  *out is the caller's (cairo_surface_destroy). */
+sinspace_status sinspace__serve_tile_draw(serve_worker *w, int z, int x, int y,
+                                          unsigned layers,
+                                          cairo_surface_t **out);
 
 #endif

@@ -1,12 +1,12 @@
-/* serve_tiles.c: XYZ map tiles for `sinspace serve`: 256-pixel PNGs in the
- * Web Mercator tile grid (EPSG:3857, the tiling every slippy map uses),
- * drawn with the renderer's pieces: the catalogued imagery warped by
- * sinspace__basemap_warp, area outlines, zones, and workplaces through the
- * same symbology (built-in or SLD) as `sinspace map`.  Tiles are kept in a
+/* tiles.c: XYZ map tiles for `sinspace serve`: 256-pixel PNGs in the
+ * Web Mercator tile grid (EPSG:3857, the tiling every slippy map uses).
+ * A tile is the map renderer's frame (render/frame.c) drawn for the tile's
+ * extent: the catalogued imagery, area outlines, zones, and workplaces
+ * through the same symbology (built-in or SLD) as `sinspace map`.  Tiles are kept in a
  * bounded LRU cache keyed by z/x/y, the layers and the data's version, so a
  * change of the data makes new keys and old entries age out. */
 #include "serve/serve_int.h"
-#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "store/features.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -241,228 +241,104 @@ sinspace__serve_version(serve_worker *w)
     double now = mono_now();
     if (w->version[0] && now - w->version_at < 1.0)
         return SINSPACE_OK;
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(w->store,
-        "SELECT (SELECT ifnull(max(updated), '') || '/' || count(*) FROM workplaces)"
-        " || '|' || (SELECT count(*) || '/' || ifnull(max(id), 0) || '/'"
-        "            || ifnull(max(added), '') FROM tiles)"
-        " || '|' || (SELECT count(*) || '/' || ifnull(max(id), 0) || '/'"
-        "            || ifnull(max(computed_at), '') FROM zones)"
-        " || '|' || (SELECT count(*) || '/' || ifnull(max(id), 0) FROM areas)",
-        &stmt);
-    if (st)
-        return st;
-    if (sqlite3_step(stmt) != SQLITE_ROW) {
-        st = sinspace__db_error(w->store, "data version");
-    } else {
-        const char *v = (const char *)sqlite3_column_text(stmt, 0);
-        snprintf(w->version, sizeof w->version, "%s", v ? v : "");
+    sinspace_status st = sinspace__store_engine(w->store)->features->data_version(
+        w->store, w->version, sizeof w->version);
+    if (!st)
         w->version_at = now;
-    }
-    sqlite3_finalize(stmt);
     return st;
 }
 
 /* ------------------------------------------------------------------ */
-/* Drawing */
+/* Drawing: a tile is the renderer's frame (render/frame.c) for the tile's
+ * extent, as MapServer draws a tile by setting the map's extent to it
+ * (msTileSetExtent) and drawing the map. */
 
-typedef struct tile {
-    serve_worker *w;
-    double te[4];        /* xmin, ymin, xmax, ymax in EPSG:3857 */
-    double res;          /* metres per pixel */
-    double ll[4];        /* lon/lat bounds (with a margin) */
-} tile;
-
-static void
-path_geom(cairo_t *cr, const tile *t, OGRGeometryH g)
-{
-    OGRwkbGeometryType type = wkbFlatten(OGR_G_GetGeometryType(g));
-    if (type == wkbPolygon || type == wkbMultiPolygon ||
-        type == wkbGeometryCollection) {
-        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
-            path_geom(cr, t, OGR_G_GetGeometryRef(g, i));
-        return;
-    }
-    int n = OGR_G_GetPointCount(g);
-    for (int i = 0; i < n; i++) {
-        double px = (OGR_G_GetX(g, i) - t->te[0]) / t->res;
-        double py = (t->te[3] - OGR_G_GetY(g, i)) / t->res;
-        if (i == 0)
-            cairo_move_to(cr, px, py);
-        else
-            cairo_line_to(cr, px, py);
-    }
-    if (n)
-        cairo_close_path(cr);
-}
-
-/* Draws the polygons a statement returns in column col as WKB. */
+/* The map of tile z/x/y: a 256-pixel frame in EPSG:3857 at the tile's
+ * resolution, one SLD pixel a pixel, reading a box 24 pixels wider so
+ * markers and lines cut by the edge are drawn on both sides of the seam.
+ * The transforms and WKT are the worker's (borrowed). */
 static sinspace_status
-draw_polygons(cairo_t *cr, const tile *t, sqlite3_stmt *stmt, int col,
-              void (*style)(cairo_t *cr, sqlite3_stmt *stmt))
+tile_map(serve_worker *w, int z, int x, int y, render_map *m)
 {
-    for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(stmt, i + 1, t->ll[i]);
-    /* Half a pixel in degrees (at worst, the equator's): vertices closer
-     * than that cannot show, so SpatiaLite drops them before PROJ and
-     * cairo see them. */
-    sqlite3_bind_double(stmt, 5, t->res / 2 / 111319.49);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const void *wkb = sqlite3_column_blob(stmt, col);
-        int n = sqlite3_column_bytes(stmt, col);
-        OGRGeometryH g = NULL;
-        if (!wkb || OGR_G_CreateFromWkb(wkb, NULL, &g, n) != OGRERR_NONE || !g)
-            continue;
-        if (OGR_G_Transform(g, t->w->to_merc) == OGRERR_NONE) {
-            cairo_new_path(cr);
-            path_geom(cr, t, g);
-            style(cr, stmt);
-        }
-        OGR_G_DestroyGeometry(g);
-    }
-    if (rc != SQLITE_DONE)
-        return sinspace__db_error(t->w->store, "tile");
+    double span = 2 * MERC_HALF / (double)(1 << z);
+    double res = span / TILE_PX;
+    memset(m, 0, sizeof *m);
+    m->store = w->store;
+    m->ctx = w->ctx;
+    m->dpi = 25.4 / 0.28; /* the 0.28 mm pixel of WebMercatorQuad */
+    m->px_sld = 1.0;      /* screen tiles: one SLD pixel is one pixel */
+    m->px_mm = 1 / 0.28;
+    m->px_pt = m->px_mm * 25.4 / 72;
+    m->W = m->H = TILE_PX;
+    m->frame[2] = m->frame[3] = TILE_PX;
+    m->ext[0] = -MERC_HALF + x * span;
+    m->ext[2] = m->ext[0] + span;
+    m->ext[3] = MERC_HALF - y * span;
+    m->ext[1] = m->ext[3] - span;
+    double gt[6] = {m->ext[0], res, 0, m->ext[3], 0, -res};
+    memcpy(m->gt, gt, sizeof gt);
+    m->scale = SCALE_Z0 / (double)(1 << z);
+    m->to_map = w->to_merc;
+    m->wkt = w->merc_wkt;
+    m->level = -1; /* every level's outline */
+    m->is_raster = 1;
+    double b = 24 * res;
+    double cx[2] = {m->ext[0] - b, m->ext[2] + b};
+    double cy[2] = {fmax(m->ext[1] - b, -MERC_HALF), fmin(m->ext[3] + b, MERC_HALF)};
+    if (!OCTTransform(w->to_ll, 2, cx, cy, NULL))
+        return sinspace__error(w->ctx, SINSPACE_ERROR, "tile %d/%d/%d: bounds",
+                               z, x, y);
+    m->ll[0] = fmax(cx[0], -180);
+    m->ll[1] = fmax(cy[0], -85.06);
+    m->ll[2] = fmin(cx[1], 180);
+    m->ll[3] = fmin(cy[1], 85.06);
     return SINSPACE_OK;
 }
 
-static void
-style_area(cairo_t *cr, sqlite3_stmt *stmt)
+/* Draws tile z/x/y with the layers given into a new 256-pixel surface
+ * (*out the caller's, cairo_surface_destroy). */
+sinspace_status
+sinspace__serve_tile_draw(serve_worker *w, int z, int x, int y,
+                          unsigned layers, cairo_surface_t **out)
 {
-    int rank = sqlite3_column_int(stmt, 1);
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    /* A white casing under a dark line reads on imagery and on white. */
-    cairo_set_source_rgba(cr, 1, 1, 1, 0.7);
-    cairo_set_line_width(cr, rank <= 1 ? 4.0 : 3.0);
-    cairo_stroke_preserve(cr);
-    cairo_set_source_rgba(cr, 0.2, 0.2, 0.35, 0.9);
-    cairo_set_line_width(cr, rank <= 1 ? 2.0 : rank == 2 ? 1.2 : 0.7);
-    if (rank >= 3) {
-        double dash[] = {4, 3};
-        cairo_set_dash(cr, dash, 2, 0);
-    }
-    cairo_stroke(cr);
-    cairo_set_dash(cr, NULL, 0, 0);
-}
-
-static void
-style_zone(cairo_t *cr, sqlite3_stmt *stmt)
-{
-    (void)stmt;
-    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
-    cairo_set_source_rgba(cr, 0.85, 0.2, 0.6, 0.22);
-    cairo_fill_preserve(cr);
-    cairo_set_source_rgba(cr, 0.6, 0.05, 0.4, 0.9);
-    cairo_set_line_width(cr, 1.5);
-    cairo_stroke(cr);
-}
-
-static sinspace_status
-draw_imagery(cairo_t *cr, const tile *t)
-{
-    serve_worker *w = t->w;
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(w->store,
-        "SELECT path FROM tiles"
-        " WHERE id IN (SELECT rowid FROM SpatialIndex"
-        "  WHERE f_table_name = 'tiles' AND f_geometry_column = 'footprint'"
-        "  AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))"
-        " AND ST_Intersects(footprint, BuildMbr(?1, ?2, ?3, ?4, 4326))"
-        " ORDER BY acquired, id", &stmt);
+    render_map m;
+    sinspace_status st = tile_map(w, z, x, y, &m);
     if (st)
         return st;
-    for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(stmt, i + 1, t->ll[i]);
-    char *paths[64];
-    int n = 0;
-    char *dir = sinspace__strdup(sinspace_store_path(w->store));
-    char *slash = dir ? strrchr(dir, '/') : NULL;
-    if (slash)
-        *slash = '\0';
-    while (n < 64 && sqlite3_step(stmt) == SQLITE_ROW) {
-        const char *p = (const char *)sqlite3_column_text(stmt, 0);
-        if (!p)
-            continue;
-        char full[4096];
-        if (p[0] == '/' || !slash)
-            snprintf(full, sizeof full, "%s", p);
-        else
-            snprintf(full, sizeof full, "%s/%s", dir, p);
-        paths[n] = sinspace__strdup(full);
-        if (paths[n])
-            n++;
-    }
-    sqlite3_finalize(stmt);
-    free(dir);
-    if (n > 0) {
-        cairo_surface_t *img = NULL;
-        st = sinspace__basemap_warp(w->ctx, (const char *const *)paths, n,
-                                    w->merc_wkt, t->te, TILE_PX, TILE_PX, &img);
-        if (st == SINSPACE_OK) {
-            cairo_set_source_surface(cr, img, 0, 0);
-            cairo_paint(cr);
-            cairo_surface_destroy(img);
-        } else {
-            /* A missing or unreadable raster must not take the map down:
-             * the tile is drawn without it and the reason logged. */
-            sinspace__log(w->ctx, SINSPACE_LOG_WARNING, "tile imagery: %s",
-                          sinspace_context_message(w->ctx));
-            sinspace_context_clear(w->ctx);
-            st = SINSPACE_OK;
-        }
-    }
-    for (int i = 0; i < n; i++)
-        free(paths[i]);
-    return st;
-}
-
-static sinspace_status
-draw_workplaces(cairo_t *cr, const tile *t, double scale)
-{
-    serve_worker *w = t->w;
-    sqlite3_stmt *stmt;
-    /* Unscored first, then by risk, so the highest lands on top. */
-    sinspace_status st = sinspace__prepare(w->store,
-        "SELECT id, ext_id, name, name_local, sector, status, risk, risk_class,"
-        " X(geom), Y(geom) FROM workplaces"
-        " WHERE id IN (SELECT rowid FROM SpatialIndex"
-        "  WHERE f_table_name = 'workplaces' AND f_geometry_column = 'geom'"
-        "  AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))"
-        " ORDER BY risk IS NOT NULL, risk, id", &stmt);
-    if (st)
+    render_frame_opts fo = {0};
+    fo.web = 1;
+    fo.no_labels = 1;
+    fo.bleed_px = 24;
+    /* Half a pixel in degrees (at worst, the equator's): vertices closer
+     * than that cannot show, so the store drops them before PROJ and cairo
+     * see them. */
+    fo.simplify = m.gt[1] / 2 / 111319.49;
+    if (layers & SERVE_LAYER_IMAGERY)
+        fo.layers |= RENDER_LAYER_IMAGERY;
+    if (layers & SERVE_LAYER_AREAS)
+        fo.layers |= RENDER_LAYER_AREAS;
+    if (layers & SERVE_LAYER_ZONES)
+        fo.layers |= RENDER_LAYER_ZONES;
+    if (layers & SERVE_LAYER_WORKPLACES)
+        fo.layers |= RENDER_LAYER_WORKPLACES;
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32,
+                                                       TILE_PX, TILE_PX);
+    cairo_t *cr = cairo_create(surf);
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_GOOD);
+    st = sinspace__frame_load(&m, &fo);
+    if (!st)
+        st = sinspace__frame_imagery(cr, &m, &fo);
+    if (!st)
+        st = sinspace__frame_features(cr, &m, &fo, w->sym, NULL, NULL);
+    cairo_destroy(cr);
+    sinspace__frame_clear(&m);
+    if (st) {
+        cairo_surface_destroy(surf);
         return st;
-    for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(stmt, i + 1, t->ll[i]);
-    int rc;
-    double px_sld = 1.0; /* screen tiles: one SLD pixel is one pixel */
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        char idbuf[32], riskbuf[32];
-        snprintf(idbuf, sizeof idbuf, "%lld", (long long)sqlite3_column_int64(stmt, 0));
-        int scored = sqlite3_column_type(stmt, 6) != SQLITE_NULL;
-        if (scored)
-            snprintf(riskbuf, sizeof riskbuf, "%.3f", sqlite3_column_double(stmt, 6));
-        render_feature f = {idbuf,
-                            (const char *)sqlite3_column_text(stmt, 1),
-                            (const char *)sqlite3_column_text(stmt, 2),
-                            (const char *)sqlite3_column_text(stmt, 3),
-                            (const char *)sqlite3_column_text(stmt, 4),
-                            (const char *)sqlite3_column_text(stmt, 5),
-                            scored ? riskbuf : NULL,
-                            (const char *)sqlite3_column_text(stmt, 7)};
-        double x = sqlite3_column_double(stmt, 8), y = sqlite3_column_double(stmt, 9);
-        if (!OCTTransform(w->to_merc, 1, &x, &y, NULL))
-            continue;
-        double px = (x - t->te[0]) / t->res, py = (t->te[3] - y) / t->res;
-        const sinspace_symbolizer *syms[8];
-        size_t n = sinspace__symbology_apply(w->sym, &f, scale, syms, 8);
-        for (size_t k = 0; k < n; k++)
-            if (syms[k]->kind == SINSPACE_SYMBOLIZER_POINT)
-                sinspace__symbolizer_draw(cr, syms[k], px, py, px_sld);
     }
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(w->store, "tile workplaces");
-    sqlite3_finalize(stmt);
-    return st;
+    cairo_surface_flush(surf);
+    *out = surf;
+    return SINSPACE_OK;
 }
 
 typedef struct png_buf {
@@ -507,63 +383,12 @@ sinspace__serve_tile(serve_worker *w, serve_cache *cache, int z, int x, int y,
         return SINSPACE_OK;
     }
 
-    tile t = {.w = w};
-    double span = 2 * MERC_HALF / (double)(1 << z);
-    t.te[0] = -MERC_HALF + x * span;
-    t.te[2] = t.te[0] + span;
-    t.te[3] = MERC_HALF - y * span;
-    t.te[1] = t.te[3] - span;
-    t.res = span / TILE_PX;
-    /* Look-ups reach 24 pixels beyond the tile so markers and lines cut
-     * by its edge are drawn on both sides of the seam. */
-    double m = 24 * t.res;
-    double cx[2] = {t.te[0] - m, t.te[2] + m};
-    double cy[2] = {fmax(t.te[1] - m, -MERC_HALF), fmin(t.te[3] + m, MERC_HALF)};
-    if (!OCTTransform(w->to_ll, 2, cx, cy, NULL))
-        return sinspace__error(w->ctx, SINSPACE_ERROR, "tile %d/%d/%d: bounds", z, x, y);
-    t.ll[0] = fmax(cx[0], -180);
-    t.ll[1] = fmax(cy[0], -85.06);
-    t.ll[2] = fmin(cx[1], 180);
-    t.ll[3] = fmin(cy[1], 85.06);
-
-    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32,
-                                                       TILE_PX, TILE_PX);
-    cairo_t *cr = cairo_create(surf);
-    cairo_set_antialias(cr, CAIRO_ANTIALIAS_GOOD);
-    if (layers & SERVE_LAYER_IMAGERY)
-        st = draw_imagery(cr, &t);
-    if (!st && (layers & SERVE_LAYER_ZONES)) {
-        sqlite3_stmt *stmt;
-        st = sinspace__prepare(w->store,
-            "SELECT AsBinary(SimplifyPreserveTopology(geom, ?5)), 0 FROM zones WHERE id IN (SELECT rowid FROM"
-            " SpatialIndex WHERE f_table_name = 'zones' AND f_geometry_column = 'geom'"
-            " AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))", &stmt);
-        if (!st) {
-            st = draw_polygons(cr, &t, stmt, 0, style_zone);
-            sqlite3_finalize(stmt);
-        }
-    }
-    if (!st && (layers & SERVE_LAYER_AREAS)) {
-        sqlite3_stmt *stmt;
-        st = sinspace__prepare(w->store,
-            "SELECT AsBinary(SimplifyPreserveTopology(geom, ?5)), level_rank FROM areas WHERE id IN (SELECT rowid"
-            " FROM SpatialIndex WHERE f_table_name = 'areas' AND f_geometry_column = 'geom'"
-            " AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))"
-            " ORDER BY level_rank DESC", &stmt);
-        if (!st) {
-            st = draw_polygons(cr, &t, stmt, 0, style_area);
-            sqlite3_finalize(stmt);
-        }
-    }
-    if (!st && (layers & SERVE_LAYER_WORKPLACES))
-        st = draw_workplaces(cr, &t, SCALE_Z0 / (double)(1 << z));
-    cairo_destroy(cr);
+    cairo_surface_t *surf = NULL;
+    if ((st = sinspace__serve_tile_draw(w, z, x, y, layers, &surf)))
+        return st;
     png_buf b = {0};
-    if (!st) {
-        cairo_surface_flush(surf);
-        if (cairo_surface_write_to_png_stream(surf, png_write, &b) != CAIRO_STATUS_SUCCESS)
-            st = sinspace__error(w->ctx, SINSPACE_NO_MEMORY, "tile %d/%d/%d: PNG", z, x, y);
-    }
+    if (cairo_surface_write_to_png_stream(surf, png_write, &b) != CAIRO_STATUS_SUCCESS)
+        st = sinspace__error(w->ctx, SINSPACE_NO_MEMORY, "tile %d/%d/%d: PNG", z, x, y);
     cairo_surface_destroy(surf);
     if (st) {
         free(b.data);

@@ -2,6 +2,7 @@
  * Each domain's operations are in store/spatialite_<domain>.c. */
 #include "store/store_int.h"
 #include "store/areas.h"
+#include "store/features.h"
 #include "store/tiles.h"
 #include "store/zones.h"
 
@@ -10,7 +11,7 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     .areas = &sinspace__spatialite_area_ops,
 
-    /* .features: render's readers */
+    .features = &sinspace__spatialite_feature_ops,
 
     /* .query */
 
