@@ -2,6 +2,8 @@
  * Each domain's operations are in store/spatialite_<domain>.c. */
 #include "store/store_int.h"
 #include "store/areas.h"
+#include "store/fences.h"
+#include "store/query.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -10,9 +12,9 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     /* .features: render's readers */
 
-    /* .query */
+    .query = &sinspace__spatialite_query_ops,
 
-    /* .fences */
+    .fences = &sinspace__spatialite_fence_ops,
 
     /* .import */
 
