@@ -7,7 +7,7 @@
  * round-robin cache, so memory is bounded by the number of areas, never by
  * the number of workplaces. */
 #include "geo/geomask.h"
-#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "store/query.h"
 
 #include <geodesic.h>
 #include <nettle/hmac.h>
@@ -38,7 +38,8 @@ struct sinspace_geomask {
     sinspace_context *ctx;
     unsigned char secret[SINSPACE_GEOMASK_SECRET_BYTES];
     struct geod_geodesic geod;
-    sqlite3_stmt *areas_of, *density_of, *polygon_of;
+    const sinspace__query_ops *ops;
+    sinspace__area_lookup *lookup; /* the store's prepared lookups */
     GEOSWKBReader *reader;
     poly_entry polys[POLY_CACHE];
     int next_poly;
@@ -59,25 +60,14 @@ static sinspace_status
 load_secret(sinspace_geomask *gm)
 {
     sinspace_store *store = gm->store;
-    sqlite3_stmt *stmt;
     sinspace_status st;
     char hex[2 * SINSPACE_GEOMASK_SECRET_BYTES + 1];
     hex[0] = '\0';
     for (int pass = 0; pass < 2; pass++) {
-        if ((st = sinspace__prepare(store,
-                "SELECT value FROM sinspace_meta WHERE key = 'geomask_secret'",
-                &stmt)))
+        if ((st = gm->ops->geomask_secret(store, hex, sizeof hex)))
             return st;
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
-            snprintf(hex, sizeof hex, "%s", (const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
         if (hex[0] || pass == 1)
             break;
-        if (!store->writable)
-            return sinspace__error(gm->ctx, SINSPACE_PERMISSION,
-                                   "%s: the geomasking secret is created on the "
-                                   "first public export, which needs the "
-                                   "database open for writing", store->path);
         unsigned char bytes[SINSPACE_GEOMASK_SECRET_BYTES];
         size_t got = 0;
         while (got < sizeof bytes) {
@@ -92,36 +82,28 @@ load_secret(sinspace_geomask *gm)
         char fresh[sizeof hex];
         for (size_t i = 0; i < sizeof bytes; i++)
             snprintf(fresh + 2 * i, 3, "%02x", bytes[i]);
-        if ((st = sinspace__begin(store)))
-            return st;
-        st = sinspace__prepare(store,
-            "INSERT OR IGNORE INTO sinspace_meta(key, value)"
-            " VALUES ('geomask_secret', ?1)", &stmt);
-        if (!st) {
-            sinspace__bind_text(stmt, 1, fresh);
-            if (sqlite3_step(stmt) != SQLITE_DONE)
-                st = sinspace__db_error(store, "storing the geomasking secret");
-            sqlite3_finalize(stmt);
-        }
-        if (st) {
-            sinspace__rollback(store);
-            return st;
-        }
-        if ((st = sinspace__commit(store)))
+        st = gm->ops->geomask_secret_create(store, fresh);
+        if (st == SINSPACE_PERMISSION)
+            return sinspace__error(gm->ctx, SINSPACE_PERMISSION,
+                                   "%s: the geomasking secret is created on the "
+                                   "first public export, which needs the "
+                                   "database open for writing",
+                                   sinspace_store_path(store));
+        if (st)
             return st;
         sinspace__log(gm->ctx, SINSPACE_LOG_INFO,
-                      "%s: created the geomasking secret", store->path);
+                      "%s: created the geomasking secret", sinspace_store_path(store));
     }
     if (strlen(hex) != 2 * SINSPACE_GEOMASK_SECRET_BYTES)
         return sinspace__error(gm->ctx, SINSPACE_SCHEMA,
                                "%s: the geomasking secret is malformed",
-                               store->path);
+                               sinspace_store_path(store));
     for (int i = 0; i < SINSPACE_GEOMASK_SECRET_BYTES; i++) {
         int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return sinspace__error(gm->ctx, SINSPACE_SCHEMA,
                                    "%s: the geomasking secret is malformed",
-                                   store->path);
+                                   sinspace_store_path(store));
         gm->secret[i] = (unsigned char)(hi * 16 + lo);
     }
     return SINSPACE_OK;
@@ -130,27 +112,17 @@ load_secret(sinspace_geomask *gm)
 sinspace_status
 sinspace__geomask_create(sinspace_store *store, sinspace_geomask **out)
 {
+    sinspace_context *ctx = sinspace_store_context(store);
     sinspace_geomask *gm = calloc(1, sizeof *gm);
     if (!gm)
-        return sinspace__error(store->ctx, SINSPACE_NO_MEMORY, "out of memory");
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
     gm->store = store;
-    gm->ctx = store->ctx;
+    gm->ctx = ctx;
+    gm->ops = sinspace__store_engine(store)->query;
     geod_init(&gm->geod, 6378137.0, 1.0 / 298.257223563);
     sinspace_status st = load_secret(gm);
     if (!st)
-        st = sinspace__prepare(store,
-            "SELECT a.id, a.level_rank, a.code FROM area_members AS m"
-            " JOIN areas AS a ON a.id = m.area_id"
-            " WHERE m.workplace_id = ?1 AND a.level_rank BETWEEN 1 AND 3",
-            &gm->areas_of);
-    if (!st)
-        st = sinspace__prepare(store,
-            "SELECT (SELECT count(*) FROM area_members WHERE area_id = a.id),"
-            " coalesce(a.area_km2, ST_Area(a.geom, 1) / 1e6)"
-            " FROM areas AS a WHERE a.id = ?1", &gm->density_of);
-    if (!st)
-        st = sinspace__prepare(store,
-            "SELECT ST_AsBinary(geom) FROM areas WHERE id = ?1", &gm->polygon_of);
+        st = gm->ops->lookup_open(store, &gm->lookup);
     if (!st && !(gm->reader = GEOSWKBReader_create_r(gm->ctx->geos)))
         st = sinspace__error(gm->ctx, SINSPACE_NO_MEMORY, "out of memory");
     if (st) {
@@ -166,9 +138,8 @@ sinspace__geomask_destroy(sinspace_geomask *gm)
 {
     if (!gm)
         return;
-    sqlite3_finalize(gm->areas_of);
-    sqlite3_finalize(gm->density_of);
-    sqlite3_finalize(gm->polygon_of);
+    if (gm->lookup)
+        gm->ops->lookup_close(gm->lookup);
     for (int i = 0; i < POLY_CACHE; i++) {
         if (gm->polys[i].prepared)
             GEOSPreparedGeom_destroy_r(gm->ctx->geos, gm->polys[i].prepared);
@@ -219,18 +190,14 @@ area_density(sinspace_geomask *gm, long long area_id, double *out)
                 break;
         }
     }
-    double density = NAN;
-    sqlite3_reset(gm->density_of);
-    sqlite3_bind_int64(gm->density_of, 1, area_id);
-    int rc = sqlite3_step(gm->density_of);
-    if (rc == SQLITE_ROW && sqlite3_column_type(gm->density_of, 1) != SQLITE_NULL) {
-        double km2 = sqlite3_column_double(gm->density_of, 1);
-        if (km2 > 0)
-            density = (double)sqlite3_column_int64(gm->density_of, 0) / km2;
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return sinspace__db_error(gm->store, "geomasking: area density");
-    }
-    sqlite3_reset(gm->density_of);
+    double density = NAN, km2;
+    long long members;
+    sinspace_status st = gm->ops->area_density(gm->store, gm->lookup, area_id,
+                                               &members, &km2);
+    if (st)
+        return st;
+    if (!isnan(km2) && km2 > 0)
+        density = (double)members / km2;
     if (2 * (gm->n_densities + 1) > gm->cap_densities) {
         size_t cap = gm->cap_densities ? 2 * gm->cap_densities : 64;
         density_entry *t = calloc(cap, sizeof *t);
@@ -258,6 +225,20 @@ area_density(sinspace_geomask *gm, long long area_id, double *out)
     return SINSPACE_OK;
 }
 
+/* An area's polygon read by GEOS as the store hands it out. */
+typedef struct polygon_read {
+    sinspace_geomask *gm;
+    GEOSGeometry *g;            /* NULL: GEOS could not read it */
+} polygon_read;
+
+static int
+read_polygon(void *user, const unsigned char *wkb, size_t size)
+{
+    polygon_read *pr = user;
+    pr->g = GEOSWKBReader_read_r(pr->gm->ctx->geos, pr->gm->reader, wkb, size);
+    return 1;
+}
+
 /* The prepared polygon of an area, from the cache or the store. */
 static sinspace_status
 area_polygon(sinspace_geomask *gm, long long area_id,
@@ -269,19 +250,20 @@ area_polygon(sinspace_geomask *gm, long long area_id,
             return SINSPACE_OK;
         }
     GEOSContextHandle_t geos = gm->ctx->geos;
-    sqlite3_reset(gm->polygon_of);
-    sqlite3_bind_int64(gm->polygon_of, 1, area_id);
-    if (sqlite3_step(gm->polygon_of) != SQLITE_ROW ||
-        sqlite3_column_type(gm->polygon_of, 0) != SQLITE_BLOB) {
-        sqlite3_reset(gm->polygon_of);
+    polygon_read pr = {gm, NULL};
+    int found = 0;
+    sinspace_status st = gm->ops->area_geometry(gm->store, gm->lookup, area_id,
+                                                read_polygon, &pr, &found);
+    if (st) {
+        if (pr.g)
+            GEOSGeom_destroy_r(geos, pr.g);
+        return st;
+    }
+    if (!found)
         return sinspace__error(gm->ctx, SINSPACE_DATABASE,
                                "%s: geomasking: area %lld has no polygon",
-                               gm->store->path, area_id);
-    }
-    GEOSGeometry *g = GEOSWKBReader_read_r(
-        geos, gm->reader, sqlite3_column_blob(gm->polygon_of, 0),
-        (size_t)sqlite3_column_bytes(gm->polygon_of, 0));
-    sqlite3_reset(gm->polygon_of);
+                               sinspace_store_path(gm->store), area_id);
+    GEOSGeometry *g = pr.g;
     if (!g)
         return sinspace__error(gm->ctx, SINSPACE_ERROR,
                                "geomasking: area %lld: GEOS: %s", area_id,
@@ -320,39 +302,49 @@ inside(sinspace_geomask *gm, const GEOSPreparedGeometry *poly, double lon,
     return r == 2 ? -1 : r;
 }
 
+/* The areas holding a workplace, as the store hands them out. */
+typedef struct holders {
+    long long keep_id, density_id;
+    int keep_rank, density_rank;
+    char keep_code[64];
+} holders;
+
+static int
+on_holder(void *user, long long id, int rank, const char *code)
+{
+    holders *hd = user;
+    if (rank <= SINSPACE_LEVEL_DISTRICT && rank > hd->keep_rank) {
+        hd->keep_rank = rank;
+        hd->keep_id = id;
+        snprintf(hd->keep_code, sizeof hd->keep_code, "%s", code ? code : "");
+    }
+    if (rank >= SINSPACE_LEVEL_DISTRICT && rank > hd->density_rank) {
+        hd->density_rank = rank;
+        hd->density_id = id;
+    }
+    return 0;
+}
+
 sinspace_status
 sinspace__geomask_point(sinspace_geomask *gm, long long workplace_id,
                         const char *ext_id, double lon, double lat,
                         sinspace_geomask_result *out)
 {
-    /* The areas holding the workplace: keep it inside the finest of
-     * district and province; judge density on subdistrict, else district. */
-    long long keep_id = 0, density_id = 0;
-    int keep_rank = -1, density_rank = -1;
-    char keep_code[64] = "";
-    sqlite3_reset(gm->areas_of);
-    sqlite3_bind_int64(gm->areas_of, 1, workplace_id);
-    int rc;
-    while ((rc = sqlite3_step(gm->areas_of)) == SQLITE_ROW) {
-        long long id = sqlite3_column_int64(gm->areas_of, 0);
-        int rank = sqlite3_column_int(gm->areas_of, 1);
-        const char *code = (const char *)sqlite3_column_text(gm->areas_of, 2);
-        if (rank <= SINSPACE_LEVEL_DISTRICT && rank > keep_rank) {
-            keep_rank = rank;
-            keep_id = id;
-            snprintf(keep_code, sizeof keep_code, "%s", code ? code : "");
-        }
-        if (rank >= SINSPACE_LEVEL_DISTRICT && rank > density_rank) {
-            density_rank = rank;
-            density_id = id;
-        }
-    }
-    sqlite3_reset(gm->areas_of);
-    if (rc != SQLITE_DONE)
-        return sinspace__db_error(gm->store, "geomasking: areas of a workplace");
+    /* The areas holding the workplace (provinces to subdistricts): keep it
+     * inside the finest of district and province; judge density on
+     * subdistrict, else district. */
+    holders hd = {0, 0, -1, -1, ""};
+    sinspace_status st = gm->ops->areas_of(gm->store, gm->lookup, workplace_id,
+                                           SINSPACE_LEVEL_PROVINCE,
+                                           SINSPACE_LEVEL_SUBDISTRICT, on_holder, &hd);
+    if (st)
+        return st;
+    long long keep_id = hd.keep_id, density_id = hd.density_id;
+    int keep_rank = hd.keep_rank;
+    char keep_code[64];
+    snprintf(keep_code, sizeof keep_code, "%s", hd.keep_code);
 
     double density = NAN;
-    sinspace_status st;
     if (density_id && (st = area_density(gm, density_id, &density)))
         return st;
     int urban = !isnan(density) && density >= SINSPACE_GEOMASK_URBAN_DENSITY;

@@ -1,20 +1,19 @@
 /* query.c: the workplaces inside a region that pass a filter (see
  * sinspace/query.h and docs/query.md).
  *
- * Two phases.  Spatial: the R*Tree of workplaces (idx_workplaces_geom) gives
- * the candidates inside the bounding box of each part of the region (parts
- * of a multipolygon are prefiltered one by one, so two far-apart islands do
- * not pull in everything between them), each with its index box; a grid of
+ * Two phases.  Spatial: the store's spatial index gives the candidates
+ * inside the bounding box of each part of the region (parts of a
+ * multipolygon are prefiltered one by one, so two far-apart islands do not
+ * pull in everything between them), each with its index box; a grid of
  * cells classed once by GEOS (or by geodesic distances for a circle)
  * decides most of them from the box alone, and the rest read their point
  * for the exact test, a GEOS prepared geometry (intersects: a point on the
- * boundary is inside) or the geodesic distance.  Filter: the hits go to a
- * temporary table and one fixed SQL statement joins them to workplaces,
- * applies the filter with bound parameters, sorts and limits; with no
- * filter, sinspace_query_ids hands out the hits' ids directly.  No
- * statement is ever built from input. */
+ * boundary is inside) or the geodesic distance.  Filter: the store hands
+ * out the rows of the hits that pass the filter, sorted and limited
+ * (store/query.h, the engine binds every value); with no filter,
+ * sinspace_query_ids hands out the hits' ids directly. */
 #include "geo/queryInt.h"
-#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "store/query.h"
 #include "core/parse.h"
 
 #include <math.h>
@@ -129,7 +128,7 @@ static sinspace_status
 check_filter(sinspace_store *store, const sinspace_region *region,
              const sinspace_filter *f, char seen[11], char changed[11])
 {
-    sinspace_context *ctx = store->ctx;
+    sinspace_context *ctx = sinspace_store_context(store);
     char err[160];
     seen[0] = changed[0] = '\0';
     if (!isnan(f->min_risk) && !(f->min_risk >= 1.0 && f->min_risk <= 3.0))
@@ -142,12 +141,12 @@ check_filter(sinspace_store *store, const sinspace_region *region,
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "filter: n_sectors without sectors");
     for (size_t i = 0; i < f->n_sectors; i++) {
-        long long n = 0;
-        sinspace_status st = sinspace__query_int(store,
-            "SELECT count(*) FROM sectors WHERE code = ?1", &n, 1, f->sectors[i]);
+        int known = 0;
+        sinspace_status st = sinspace__store_engine(store)->query->sector_exists(
+            store, f->sectors[i], &known);
         if (st)
             return st;
-        if (!n)
+        if (!known)
             return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                    "unknown sector '%.60s' (see: sinspace sectors)",
                                    f->sectors[i] ? f->sectors[i] : "");
@@ -194,36 +193,47 @@ cand_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Appends the R*Tree entries of one box.  Only the index is read: for a
- * point the entry is the point itself, rounded outward to 32-bit floats, so
- * the exact point always lies inside the entry's box. */
-static sinspace_status
-index_box(sinspace_store *store, sqlite3_stmt *stmt, const double box[4],
-          cands *c)
+/* Appends one index entry.  Only the index is read: for a point the
+ * entry is the point itself, rounded outward to 32-bit floats, so the exact
+ * point always lies inside the entry's box (the float copy is exact). */
+typedef struct cand_state {
+    cands *c;
+    int failed;
+} cand_state;
+
+static int
+add_cand(void *user, long long id, const double box[4])
 {
-    sqlite3_reset(stmt);
-    sqlite3_bind_double(stmt, 1, box[0]);
-    sqlite3_bind_double(stmt, 2, box[1]);
-    sqlite3_bind_double(stmt, 3, box[2]);
-    sqlite3_bind_double(stmt, 4, box[3]);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (c->n == c->cap) {
-            size_t cap = c->cap ? 2 * c->cap : 256;
-            cand *v = realloc(c->v, cap * sizeof *v);
-            if (!v)
-                return sinspace__error(store->ctx, SINSPACE_NO_MEMORY, "out of memory");
-            c->v = v;
-            c->cap = cap;
+    cand_state *cs = user;
+    cands *c = cs->c;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 256;
+        cand *v = realloc(c->v, cap * sizeof *v);
+        if (!v) {
+            cs->failed = 1;
+            return 1;
         }
-        c->v[c->n].id = sqlite3_column_int64(stmt, 0);
-        for (int k = 0; k < 4; k++)
-            c->v[c->n].box[k] = (float)sqlite3_column_double(stmt, 1 + k);
-        c->n++;
+        c->v = v;
+        c->cap = cap;
     }
-    if (rc != SQLITE_DONE)
-        return sinspace__db_error(store, "reading the spatial index");
-    return SINSPACE_OK;
+    c->v[c->n].id = id;
+    for (int k = 0; k < 4; k++)
+        c->v[c->n].box[k] = (float)box[k];
+    c->n++;
+    return 0;
+}
+
+/* Appends the index entries of one box (west, south, east, north). */
+static sinspace_status
+index_box(sinspace_store *store, const double box[4], cands *c)
+{
+    cand_state cs = {c, 0};
+    sinspace_status st = sinspace__store_engine(store)->query->candidates(
+        store, box, add_cand, &cs);
+    if (!st && cs.failed)
+        st = sinspace__error(sinspace_store_context(store), SINSPACE_NO_MEMORY,
+                             "out of memory");
+    return st;
 }
 
 static sinspace_status
@@ -371,17 +381,63 @@ grid_class(const cell_grid *g, const float box[4])
     return cls;
 }
 
-/* A workplace inside the region, and its distance from a circle's centre
+/* Workplaces inside the region, and their distance from a circle's centre
  * (NaN when not asked for or not a circle). */
-typedef struct hit {
-    long long id;
-    double distance;
-} hit;
-
 typedef struct hits {
-    hit *v;
+    sinspace__query_hit *v;
     size_t n;
 } hits;
+
+/* Candidates are decided a chunk at a time: the chunk's edge candidates
+ * read their points in one call to the store, and progress is reported
+ * between chunks. */
+enum { CHUNK = 16384 };
+
+/* The exact test of one chunk's edge candidates, as their points arrive
+ * (in the order asked, some perhaps missing). */
+typedef struct exact_state {
+    sinspace_context *ctx;
+    const sinspace_region *region;
+    const GEOSPreparedGeometry *prep;
+    const long long *ids;       /* the edge candidates' ids */
+    const size_t *at;           /* their indexes in the chunk */
+    size_t n, next;
+    unsigned char *cls;         /* the chunk's classes, by index */
+    double *dist;               /* the chunk's distances, by index */
+    sinspace_status st;
+} exact_state;
+
+static int
+exact_point(void *user, long long id, double x, double y)
+{
+    exact_state *es = user;
+    while (es->next < es->n && es->ids[es->next] != id)
+        es->next++;
+    if (es->next == es->n)
+        return 0;               /* not asked for: cannot happen */
+    size_t k = es->at[es->next++];
+    const sinspace_region *region = es->region;
+    if (region->is_circle) {
+        es->dist[k] = sinspace__geodesic_distance(region->lon, region->lat, x, y);
+        es->cls[k] = es->dist[k] <= region->radius_m ? CELL_IN : CELL_OUT;
+        return 0;
+    }
+    GEOSContextHandle_t h = es->ctx->geos;
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x, y);
+    if (!pt) {
+        es->st = sinspace__error(es->ctx, SINSPACE_NO_MEMORY, "out of memory");
+        return 1;
+    }
+    char r = GEOSPreparedIntersects_r(h, es->prep, pt);
+    GEOSGeom_destroy_r(h, pt);
+    if (r == 2) {
+        es->st = sinspace__error(es->ctx, SINSPACE_ERROR, "region test: %s",
+                                 es->ctx->geos_message);
+        return 1;
+    }
+    es->cls[k] = r == 1 ? CELL_IN : CELL_OUT;
+    return 0;
+}
 
 /* Finds the workplaces inside region, in id order.  need_distance: every
  * hit of a circle gets its distance (so every point is read). */
@@ -389,24 +445,24 @@ static sinspace_status
 spatial_phase(sinspace_store *store, const sinspace_region *region,
               int need_distance, hits *out, sinspace_query_stats *stats)
 {
-    sinspace_context *ctx = store->ctx;
+    sinspace_context *ctx = sinspace_store_context(store);
+    const sinspace__query_ops *ops = sinspace__store_engine(store)->query;
     GEOSContextHandle_t h = ctx->geos;
-    sqlite3_stmt *idx = NULL, *pt_stmt = NULL;
     cands c = {NULL, 0, 0};
     cell_grid grid = {0, 0, 0, 0, NULL};
     const GEOSPreparedGeometry *prep = NULL;
+    long long *edge_ids = NULL;
+    size_t *edge_at = NULL;
+    unsigned char *cls = NULL;
+    double *dist = NULL;
     out->v = NULL;
     out->n = 0;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT pkid, xmin, xmax, ymin, ymax FROM idx_workplaces_geom"
-        " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2", &idx);
-    if (st)
-        goto done;
+    sinspace_status st = SINSPACE_OK;
     double box[4], all[4];
     if (region->is_circle) {
         sinspace__circle_bounds(region, box);
         memcpy(all, box, sizeof all);
-        if ((st = index_box(store, idx, box, &c)))
+        if ((st = index_box(store, box, &c)))
             goto done;
     } else {
         if ((st = part_box(ctx, region->geom, all)))
@@ -414,7 +470,7 @@ spatial_phase(sinspace_store *store, const sinspace_region *region,
         int parts = GEOSGetNumGeometries_r(h, region->geom);
         for (int i = 0; i < parts; i++) {
             if ((st = part_box(ctx, GEOSGetGeometryN_r(h, region->geom, i), box)) ||
-                (st = index_box(store, idx, box, &c)))
+                (st = index_box(store, box, &c)))
                 goto done;
         }
     }
@@ -437,66 +493,52 @@ spatial_phase(sinspace_store *store, const sinspace_region *region,
     /* A grid pays for itself over more than a few candidates. */
     if (!(need_distance && region->is_circle) && c.n >= 64)
         grid_build(&grid, ctx, region, prep, all);
-    if (!(out->v = malloc(c.n * sizeof *out->v))) {
+    size_t chunk = c.n < CHUNK ? c.n : CHUNK;
+    if (!(out->v = malloc(c.n * sizeof *out->v)) ||
+        !(edge_ids = malloc(chunk * sizeof *edge_ids)) ||
+        !(edge_at = malloc(chunk * sizeof *edge_at)) ||
+        !(cls = malloc(chunk)) || !(dist = malloc(chunk * sizeof *dist))) {
         st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
         goto done;
     }
-    if ((st = sinspace__prepare(store,
-            "SELECT ST_X(geom), ST_Y(geom) FROM workplaces WHERE id = ?1", &pt_stmt)))
-        goto done;
-    for (size_t i = 0; i < c.n; i++) {
-        int cls = grid_class(&grid, c.v[i].box);
-        double dist = NAN;
-        if (cls == CELL_EDGE) {
-            stats->exact++;
-            sqlite3_reset(pt_stmt);
-            sqlite3_bind_int64(pt_stmt, 1, c.v[i].id);
-            int rc = sqlite3_step(pt_stmt);
-            if (rc == SQLITE_DONE || (rc == SQLITE_ROW &&
-                                      sqlite3_column_type(pt_stmt, 0) == SQLITE_NULL))
-                continue;       /* an index entry whose row has no point */
-            if (rc != SQLITE_ROW) {
-                st = sinspace__db_error(store, "reading a workplace's point");
-                goto done;
-            }
-            double x = sqlite3_column_double(pt_stmt, 0);
-            double y = sqlite3_column_double(pt_stmt, 1);
-            if (region->is_circle) {
-                dist = sinspace__geodesic_distance(region->lon, region->lat, x, y);
-                cls = dist <= region->radius_m;
-            } else {
-                GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(h, x, y);
-                if (!pt) {
-                    st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
-                    goto done;
-                }
-                char r = GEOSPreparedIntersects_r(h, prep, pt);
-                GEOSGeom_destroy_r(h, pt);
-                if (r == 2) {
-                    st = sinspace__error(ctx, SINSPACE_ERROR, "region test: %s",
-                                         ctx->geos_message);
-                    goto done;
-                }
-                cls = r == 1;
+    for (size_t i0 = 0; i0 < c.n; i0 += chunk) {
+        size_t m = c.n - i0 < chunk ? c.n - i0 : chunk;
+        exact_state es = {ctx, region, prep, edge_ids, edge_at, 0, 0, cls, dist,
+                          SINSPACE_OK};
+        for (size_t k = 0; k < m; k++) {
+            const cand *cd = &c.v[i0 + k];
+            dist[k] = NAN;
+            cls[k] = (unsigned char)grid_class(&grid, cd->box);
+            if (cls[k] == CELL_EDGE) {
+                /* Decided below by its point; out when it has none. */
+                cls[k] = CELL_OUT;
+                edge_ids[es.n] = cd->id;
+                edge_at[es.n++] = k;
             }
         }
-        if (cls == CELL_IN) {
-            out->v[out->n].id = c.v[i].id;
-            out->v[out->n].distance = dist;
-            out->n++;
-        }
-        if (i % 16384 == 0 &&
-            (st = sinspace__progress(ctx, "query", (double)i, (double)c.n)))
+        stats->exact += (long long)es.n;
+        if ((st = ops->points(store, edge_ids, es.n, exact_point, &es)) ||
+            (st = es.st))
+            goto done;
+        for (size_t k = 0; k < m; k++)
+            if (cls[k] == CELL_IN) {
+                out->v[out->n].id = c.v[i0 + k].id;
+                out->v[out->n].distance = dist[k];
+                out->n++;
+            }
+        if ((st = sinspace__progress(ctx, "query", (double)i0, (double)c.n)))
             goto done;
     }
     stats->inside = (long long)out->n;
 done:
     if (prep)
         GEOSPreparedGeom_destroy_r(h, prep);
-    sqlite3_finalize(idx);
-    sqlite3_finalize(pt_stmt);
     free(grid.cell);
     free(c.v);
+    free(edge_ids);
+    free(edge_at);
+    free(cls);
+    free(dist);
     if (st) {
         free(out->v);
         out->v = NULL;
@@ -505,133 +547,25 @@ done:
     return st;
 }
 
-/* Copies the hits into temp.query_hits for the filter phase's join. */
-static sinspace_status
-store_hits(sinspace_store *store, const hits *hs)
-{
-    sqlite3_stmt *ins;
-    sinspace_status st = sinspace__prepare(store,
-        "INSERT INTO temp.query_hits(id, distance) VALUES (?1, ?2)", &ins);
-    if (st)
-        return st;
-    for (size_t i = 0; i < hs->n && !st; i++) {
-        sqlite3_reset(ins);
-        sqlite3_bind_int64(ins, 1, hs->v[i].id);
-        if (isnan(hs->v[i].distance))
-            sqlite3_bind_null(ins, 2);
-        else
-            sqlite3_bind_double(ins, 2, hs->v[i].distance);
-        if (sqlite3_step(ins) != SQLITE_DONE)
-            st = sinspace__db_error(store, "collecting the workplaces inside");
-    }
-    sqlite3_finalize(ins);
-    return st;
-}
-
 /* -------------------------------------------------------------------------
  * Filter phase
  */
 
-static const char select_sql[] =
-    "SELECT w.id, w.ext_id, w.name, w.name_local, w.sector, w.status, w.risk,"
-    " w.risk_class, ST_X(w.geom), ST_Y(w.geom), w.area_code, w.first_seen,"
-    " w.last_seen, w.address, w.source_type, w.source_note, %s AS distance,"
-    " CASE WHEN ?6 IS NULL THEN NULL ELSE"
-    " (SELECT o.risk FROM observations AS o WHERE o.workplace_id = w.id"
-    "  AND o.observed <= ?6 ORDER BY o.observed DESC, o.id DESC LIMIT 1) END AS prior"
-    " FROM %s"
-    " WHERE (?1 IS NULL OR w.risk >= ?1)"
-    " AND (?2 = 0"
-    "  OR (w.risk_class IS NULL AND (?2 & 1))"
-    "  OR (w.risk_class = 'low' AND (?2 & 2))"
-    "  OR (w.risk_class = 'medium' AND (?2 & 4))"
-    "  OR (w.risk_class = 'high' AND (?2 & 8)))"
-    " AND (?3 = 0 OR w.sector IN (SELECT code FROM temp.query_sectors))"
-    " AND (?4 IS NULL OR w.status = ?4)"
-    " AND (?5 IS NULL OR w.last_seen >= ?5)"
-    " AND (?6 IS NULL OR (prior IS NOT NULL AND w.risk > prior))"
-    " ORDER BY %s"
-    " LIMIT ?7";
+typedef struct rows_state {
+    int (*fn)(void *, const sinspace_workplace_row *);
+    void *user;
+    int changed;
+    sinspace_query_stats *stats;
+} rows_state;
 
-static const char *
-order_sql(sinspace_sort s)
+static int
+on_row(void *user, const sinspace__query_row *q)
 {
-    switch (s) {
-    case SINSPACE_SORT_RISK: return "w.risk IS NULL, w.risk DESC, w.id";
-    case SINSPACE_SORT_NAME: return "w.name COLLATE NOCASE, w.id";
-    case SINSPACE_SORT_DISTANCE: return "distance, w.id";
-    default: return "w.id";
-    }
-}
-
-static const char *
-col_text(sqlite3_stmt *s, int i)
-{
-    return (const char *)sqlite3_column_text(s, i);
-}
-
-static double
-col_double(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
-}
-
-static sinspace_status
-filter_phase(sinspace_store *store, const sinspace_region *region,
-             const sinspace_filter *f, const char *seen, const char *changed,
-             int (*fn)(void *, const sinspace_workplace_row *), void *user_data,
-             sinspace_query_stats *stats)
-{
-    /* Only fixed fragments are formatted in: the choice of FROM and ORDER BY
-     * depends on the region's kind and the sort enum, never on input text. */
-    char sql[sizeof select_sql + 256];
-    snprintf(sql, sizeof sql, select_sql, region ? "h.distance" : "NULL",
-             region ? "temp.query_hits AS h CROSS JOIN workplaces AS w ON w.id = h.id"
-                    : "workplaces AS w",
-             order_sql(f->sort));
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store, sql, &stmt);
-    if (st)
-        return st;
-    if (isnan(f->min_risk))
-        sqlite3_bind_null(stmt, 1);
-    else
-        sqlite3_bind_double(stmt, 1, f->min_risk);
-    sqlite3_bind_int(stmt, 2, (int)f->classes);
-    sqlite3_bind_int(stmt, 3, f->n_sectors > 0);
-    sinspace__bind_text(stmt, 4, f->status);
-    sinspace__bind_text(stmt, 5, *seen ? seen : NULL);
-    sinspace__bind_text(stmt, 6, *changed ? changed : NULL);
-    sqlite3_bind_int64(stmt, 7, f->limit > 0 ? f->limit : -1);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sinspace_workplace_row r;
-        r.id = sqlite3_column_int64(stmt, 0);
-        r.ext_id = col_text(stmt, 1);
-        r.name = col_text(stmt, 2);
-        r.name_local = col_text(stmt, 3);
-        r.sector = col_text(stmt, 4);
-        r.status = col_text(stmt, 5);
-        r.risk = col_double(stmt, 6);
-        r.risk_class = col_text(stmt, 7);
-        r.lon = col_double(stmt, 8);
-        r.lat = col_double(stmt, 9);
-        r.area_code = col_text(stmt, 10);
-        r.first_seen = col_text(stmt, 11);
-        r.last_seen = col_text(stmt, 12);
-        r.address = col_text(stmt, 13);
-        r.source_type = col_text(stmt, 14);
-        r.source_note = col_text(stmt, 15);
-        r.distance_m = col_double(stmt, 16);
-        r.risk_change = *changed ? r.risk - col_double(stmt, 17) : NAN;
-        stats->matched++;
-        if (fn(user_data, &r))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "querying workplaces");
-    sqlite3_finalize(stmt);
-    return st;
+    rows_state *rs = user;
+    sinspace_workplace_row r = q->w;
+    r.risk_change = rs->changed ? r.risk - q->prior_risk : NAN;
+    rs->stats->matched++;
+    return rs->fn(rs->user, &r);
 }
 
 /* The checks both query functions start with: store, callback (has_fn),
@@ -642,11 +576,12 @@ start_query(sinspace_store *store, const sinspace_region *region, int has_fn,
             const sinspace_filter **filter, sinspace_filter *none, char seen[11],
             char changed[11])
 {
+    sinspace_context *ctx = sinspace_store_context(store);
     if (!store || !has_fn)
-        return sinspace__error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "query: store and callback are required");
-    if (region && region->ctx != store->ctx)
-        return sinspace__error(store->ctx, SINSPACE_INVALID_ARGUMENT,
+    if (region && region->ctx != ctx)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "query: region made in another context");
     if (!*filter) {
         sinspace_filter_init(none);
@@ -668,49 +603,30 @@ sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
     if (st)
         return st;
     sinspace_query_stats s = {region ? 0 : -1, 0, region ? 0 : -1, region ? 0 : -1};
-    if ((st = sinspace__exec(store,
-            "CREATE TEMP TABLE IF NOT EXISTS query_hits"
-            " (id INTEGER PRIMARY KEY, distance REAL);"
-            "CREATE TEMP TABLE IF NOT EXISTS query_sectors (code TEXT PRIMARY KEY);")))
+    const sinspace__query_ops *ops = sinspace__store_engine(store)->query;
+    sinspace__query_filter qf = {
+        .min_risk = filter->min_risk,
+        .classes = filter->classes,
+        .sectors = filter->sectors,
+        .n_sectors = filter->n_sectors,
+        .status = filter->status,
+        .seen_since = *seen ? seen : NULL,
+        .changed_since = *changed ? changed : NULL,
+        .limit = filter->limit,
+        .sort = filter->sort,
+    };
+    /* One snapshot for the index, the points and the rows. */
+    if ((st = ops->read_begin(store)))
         return st;
-    /* One transaction for the hits and the read: a consistent snapshot, and
-     * thousands of temp inserts without a commit each. */
-    if ((st = sinspace__exec(store, "SAVEPOINT sinspace_query")))
-        return st;
-    if ((st = sinspace__exec(store,
-            "DELETE FROM temp.query_hits; DELETE FROM temp.query_sectors;")))
-        goto done;
-    if (filter->n_sectors) {
-        sqlite3_stmt *ins;
-        if ((st = sinspace__prepare(store,
-                "INSERT OR IGNORE INTO temp.query_sectors(code) VALUES (?1)", &ins)))
-            goto done;
-        for (size_t i = 0; i < filter->n_sectors && !st; i++) {
-            sqlite3_reset(ins);
-            sinspace__bind_text(ins, 1, filter->sectors[i]);
-            if (sqlite3_step(ins) != SQLITE_DONE)
-                st = sinspace__db_error(store, "filtering sectors");
-        }
-        sqlite3_finalize(ins);
-        if (st)
-            goto done;
+    hits hs = {NULL, 0};
+    if (region)
+        st = spatial_phase(store, region, 1, &hs, &s);
+    if (!st) {
+        rows_state rs = {fn, user_data, *changed != '\0', &s};
+        st = ops->rows(store, region != NULL, hs.v, hs.n, &qf, on_row, &rs);
     }
-    if (region) {
-        hits hs;
-        if ((st = spatial_phase(store, region, 1, &hs, &s)))
-            goto done;
-        st = store_hits(store, &hs);
-        free(hs.v);
-        if (st)
-            goto done;
-    }
-    st = filter_phase(store, region, filter, seen, changed, fn, user_data, &s);
-done:
-    /* The temporary rows are working state only: release and empty them,
-     * whatever happened, keeping the first error's message. */
-    sqlite3_exec(store->db, "RELEASE sinspace_query;"
-                 "DELETE FROM temp.query_hits; DELETE FROM temp.query_sectors;",
-                 NULL, NULL, NULL);
+    free(hs.v);
+    ops->read_end(store);
     if (!st && stats)
         *stats = s;
     return st;
@@ -760,11 +676,12 @@ sinspace_query_ids(sinspace_store *store, const sinspace_region *region,
     id_list l = {NULL, 0, 0, 0};
     if (spatial_only) {
         s.candidates = s.inside = s.exact = 0;
-        /* A read transaction: one snapshot for the index and the points. */
-        if ((st = sinspace__exec(store, "SAVEPOINT sinspace_query")))
+        /* A read snapshot: one state for the index and the points. */
+        const sinspace__query_ops *ops = sinspace__store_engine(store)->query;
+        if ((st = ops->read_begin(store)))
             return st;
         st = spatial_phase(store, region, 0, &hs, &s);
-        sqlite3_exec(store->db, "RELEASE sinspace_query", NULL, NULL, NULL);
+        ops->read_end(store);
         if (st)
             return st;
         for (size_t i = 0; i < hs.n; i++) {
@@ -779,7 +696,8 @@ sinspace_query_ids(sinspace_store *store, const sinspace_region *region,
         /* The callback may write: gather the ids, then hand them out. */
         st = sinspace_query_workplaces(store, region, filter, collect_id, &l, &s);
         if (!st && l.failed)
-            st = sinspace__error(store->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            st = sinspace__error(sinspace_store_context(store), SINSPACE_NO_MEMORY,
+                                 "out of memory");
         if (!st) {
             s.matched = 0;
             for (size_t i = 0; i < l.n; i++) {

@@ -10,7 +10,10 @@
  * routines (GeographicLib).  No projection or predicate is computed here by
  * hand. */
 #include "geo/queryInt.h"
-#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "geo/srs.h"
+#include "store/areas.h"
+#include "store/fences.h"
+#include "store/query.h"
 #include "core/parse.h"
 
 #include <cpl_conv.h>
@@ -337,40 +340,6 @@ make_operation(sinspace_context *ctx, const char *src, const char *dst,
     return SINSPACE_OK;
 }
 
-/* Text PROJ reads for an OGR SRS: its authority code if it has one, else
- * WKT2.  *out freed with CPLFree(). */
-static char *
-srs_text(OGRSpatialReferenceH srs)
-{
-    const char *auth = OSRGetAuthorityName(srs, NULL);
-    const char *code = OSRGetAuthorityCode(srs, NULL);
-    if (auth && code) {
-        size_t n = strlen(auth) + strlen(code) + 2;
-        char *s = CPLMalloc(n);
-        snprintf(s, n, "%s:%s", auth, code);
-        return s;
-    }
-    char *wkt = NULL;
-    const char *opts[] = {"FORMAT=WKT2_2019", NULL};
-    if (OSRExportToWktEx(srs, &wkt, opts) != OGRERR_NONE) {
-        CPLFree(wkt);
-        return NULL;
-    }
-    return wkt;
-}
-
-static int
-srs_is_wgs84(OGRSpatialReferenceH srs)
-{
-    OGRSpatialReferenceH w = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(w, 4326);
-    const char *opts[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
-                          "CRITERION=EQUIVALENT", NULL};
-    int same = OSRIsSameEx(srs, w, opts);
-    OSRDestroySpatialReference(w);
-    return same;
-}
-
 /* -------------------------------------------------------------------------
  * Loading polygons
  */
@@ -397,33 +366,16 @@ loader_free(loader *ld)
 static sinspace_status
 loader_set_srs(loader *ld, OGRSpatialReferenceH srs)
 {
-    if (!srs || srs_is_wgs84(srs))
+    if (!srs || sinspace__srs_is_wgs84(srs))
         return SINSPACE_OK;
-    char *text = srs_text(srs);
+    char *text = sinspace__srs_text(srs);
     if (!text)
         return sinspace__error(ld->ctx, SINSPACE_INVALID_INPUT,
                                "%s: cannot describe its CRS to PROJ", ld->what);
     sinspace_status st = make_operation(ld->ctx, text, "EPSG:4326", ld->what,
                                         &ld->to_wgs84);
-    CPLFree(text);
+    free(text);
     return st;
-}
-
-/* Parses a --srs value; *out freed with OSRDestroySpatialReference. */
-static sinspace_status
-parse_srs(sinspace_context *ctx, const char *srs, OGRSpatialReferenceH *out)
-{
-    *out = NULL;
-    if (!srs)
-        return SINSPACE_OK;
-    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
-    if (OSRSetFromUserInput(s, srs) != OGRERR_NONE) {
-        OSRDestroySpatialReference(s);
-        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
-                               "--srs %s: unknown coordinate reference system", srs);
-    }
-    *out = s;
-    return SINSPACE_OK;
 }
 
 /* Unclosed rings: GEOS would refuse them with a generic message, so name
@@ -648,7 +600,7 @@ load_wkt(loader *ld, char *text, const char *srs_opt)
         srs_opt = srs_buf;
     }
     OGRSpatialReferenceH srs = NULL;
-    sinspace_status st = parse_srs(ld->ctx, srs_opt, &srs);
+    sinspace_status st = sinspace__srs_parse(ld->ctx, srs_opt, "--srs", &srs);
     if (st)
         return st;
     st = loader_set_srs(ld, srs);
@@ -691,7 +643,7 @@ load_ogr(loader *ld, const char *path, const char *srs_opt)
                              ld->what);
         goto done;
     }
-    if ((st = parse_srs(ctx, srs_opt, &opt)))
+    if ((st = sinspace__srs_parse(ctx, srs_opt, "--srs", &opt)))
         goto done;
     OGRSpatialReferenceH lsrs = OGR_L_GetSpatialRef(layer);
     /* GeoJSON without a crs member is reported as WGS 84 by OGR (RFC 7946):
@@ -699,7 +651,7 @@ load_ogr(loader *ld, const char *path, const char *srs_opt)
     GDALDriverH drv = GDALGetDatasetDriver(ds);
     int geojson = drv && !strcmp(GDALGetDriverShortName(drv), "GeoJSON");
     OGRSpatialReferenceH use = lsrs;
-    if (opt && (!lsrs || (geojson && srs_is_wgs84(lsrs))))
+    if (opt && (!lsrs || (geojson && sinspace__srs_is_wgs84(lsrs))))
         use = opt;
     else if (opt)
         sinspace__log(ctx, SINSPACE_LOG_WARNING,
@@ -837,13 +789,12 @@ sinspace_region_from_text(sinspace_context *ctx, const char *text, size_t size,
 
 /* A stored MULTIPOLYGON (areas, fences, zones) read as WKB. */
 static sinspace_status
-region_from_blob(sinspace_store *store, const void *blob, int size,
+region_from_blob(sinspace_context *ctx, const unsigned char *blob, size_t size,
                  const char *what, sinspace_region **out)
 {
-    sinspace_context *ctx = store->ctx;
-    if (!blob || size <= 0)
+    if (!blob || size == 0)
         return sinspace__error(ctx, SINSPACE_INVALID_INPUT, "%s: no geometry", what);
-    GEOSGeometry *g = GEOSGeomFromWKB_buf_r(ctx->geos, blob, (size_t)size);
+    GEOSGeometry *g = GEOSGeomFromWKB_buf_r(ctx->geos, blob, size);
     if (!g)
         return sinspace__error(ctx, SINSPACE_INVALID_INPUT, "%s: unreadable geometry: %s",
                                what, ctx->geos_message);
@@ -868,72 +819,44 @@ region_from_blob(sinspace_store *store, const void *blob, int size,
     return SINSPACE_OK;
 }
 
+/* A stored geometry as the store hands it out, made a region. */
+typedef struct blob_region {
+    sinspace_context *ctx;
+    const char *what;
+    sinspace_region *r;
+    sinspace_status st;
+} blob_region;
+
+static int
+on_blob(void *user, const unsigned char *wkb, size_t size)
+{
+    blob_region *br = user;
+    br->st = region_from_blob(br->ctx, wkb, size, br->what, &br->r);
+    return 1;
+}
+
 sinspace_status
 sinspace_region_from_area(sinspace_store *store, const char *name_or_code,
                           sinspace_region **out)
 {
+    sinspace_context *ctx = sinspace_store_context(store);
     if (!store || !name_or_code || !*name_or_code || !out)
-        return sinspace__error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "region_from_area: an area name or code is required");
-    sinspace_context *ctx = store->ctx;
-    sqlite3_stmt *stmt;
-    /* A code wins over names; names are matched only when no code does. */
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT id, code, level, name_latin, name_local, parent_code,"
-        " AsBinary(geom), 0 FROM areas WHERE code = ?1"
-        " UNION ALL"
-        " SELECT id, code, level, name_latin, name_local, parent_code,"
-        " AsBinary(geom), 1 FROM areas"
-        " WHERE (name_latin = ?1 COLLATE NOCASE OR name_local = ?1)"
-        " AND NOT EXISTS (SELECT 1 FROM areas WHERE code = ?1)"
-        " ORDER BY 8, 1", &stmt);
+    sinspace__area *a = NULL;
+    sinspace_status st = sinspace__area_resolve(store, name_or_code, &a);
     if (st)
         return st;
-    sinspace__bind_text(stmt, 1, name_or_code);
-    int rc, n = 0;
-    char list[800] = "";
-    size_t used = 0;
+    char what[300];
+    snprintf(what, sizeof what, "area %s", a->code);
     sinspace_region *r = NULL;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        n++;
-        const char *code = (const char *)sqlite3_column_text(stmt, 1);
-        const char *level = (const char *)sqlite3_column_text(stmt, 2);
-        const char *parent = (const char *)sqlite3_column_text(stmt, 5);
-        if (used < sizeof list - 1) {
-            int w = snprintf(list + used, sizeof list - used, "%s%s (%s%s%s)",
-                             n > 1 ? ", " : "", code, level, parent ? " in " : "",
-                             parent ? parent : "");
-            used = w > 0 ? used + (size_t)w : used;
-            if (used >= sizeof list)
-                used = sizeof list - 1;
-        }
-        if (n == 1) {
-            char what[300];
-            snprintf(what, sizeof what, "area %s", code);
-            st = region_from_blob(store, sqlite3_column_blob(stmt, 6),
-                                  sqlite3_column_bytes(stmt, 6), what, &r);
-            if (!st) {
-                const char *nm = (const char *)sqlite3_column_text(stmt, 3);
-                if (!nm)
-                    nm = (const char *)sqlite3_column_text(stmt, 4);
-                st = nm ? set_description(r, "area %s (%s)", code, nm)
-                        : set_description(r, "area %s", code);
-            }
-            if (st)
-                break;
-        }
+    st = region_from_blob(ctx, a->wkb, a->wkb_size, what, &r);
+    if (!st) {
+        const char *nm = a->name_latin ? a->name_latin : a->name_local;
+        st = nm ? set_description(r, "area %s (%s)", a->code, nm)
+                : set_description(r, "area %s", a->code);
     }
-    if (!st && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "looking up an area");
-    sqlite3_finalize(stmt);
-    if (!st && n == 0)
-        st = sinspace__error(ctx, SINSPACE_NOT_FOUND,
-                             "area '%s': no area has that code, Latin or local "
-                             "name", name_or_code);
-    if (!st && n > 1)
-        st = sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
-                             "area '%s' is ambiguous: %d areas have that name: %s;"
-                             " give a code", name_or_code, n, list);
+    sinspace__area_free(a);
     if (st) {
         sinspace_region_destroy(r);
         return st;
@@ -946,37 +869,29 @@ sinspace_status
 sinspace_region_from_fence(sinspace_store *store, const char *name,
                            sinspace_region **out)
 {
+    sinspace_context *ctx = sinspace_store_context(store);
     if (!store || !name || !out)
-        return sinspace__error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "region_from_fence: a fence name is required");
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT AsBinary(geom) FROM fences WHERE name = ?1", &stmt);
-    if (st)
-        return st;
-    sinspace__bind_text(stmt, 1, name);
-    sinspace_region *r = NULL;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        char what[300];
-        snprintf(what, sizeof what, "fence %s", name);
-        st = region_from_blob(store, sqlite3_column_blob(stmt, 0),
-                              sqlite3_column_bytes(stmt, 0), what, &r);
-        if (!st)
-            st = set_description(r, "fence %s", name);
-    } else if (rc == SQLITE_DONE) {
-        st = sinspace__error(store->ctx, SINSPACE_NOT_FOUND,
+    char what[300];
+    snprintf(what, sizeof what, "fence %s", name);
+    blob_region br = {ctx, what, NULL, SINSPACE_OK};
+    int found = 0;
+    sinspace_status st = sinspace__store_engine(store)->fences->geometry(
+        store, name, on_blob, &br, &found);
+    if (!st && !found)
+        st = sinspace__error(ctx, SINSPACE_NOT_FOUND,
                              "fence '%s': no such fence (see: sinspace fence list)",
                              name);
-    } else {
-        st = sinspace__db_error(store, "reading a fence");
-    }
-    sqlite3_finalize(stmt);
+    if (!st)
+        st = br.st;
+    if (!st)
+        st = set_description(br.r, "fence %s", name);
     if (st) {
-        sinspace_region_destroy(r);
+        sinspace_region_destroy(br.r);
         return st;
     }
-    *out = r;
+    *out = br.r;
     return SINSPACE_OK;
 }
 
@@ -984,36 +899,28 @@ sinspace_status
 sinspace_region_from_zone(sinspace_store *store, long long zone_id,
                           sinspace_region **out)
 {
+    sinspace_context *ctx = sinspace_store_context(store);
     if (!store || !out)
-        return sinspace__error(store ? store->ctx : NULL, SINSPACE_INVALID_ARGUMENT,
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "region_from_zone: store and out are required");
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT AsBinary(geom) FROM zones WHERE id = ?1", &stmt);
-    if (st)
-        return st;
-    sqlite3_bind_int64(stmt, 1, zone_id);
-    sinspace_region *r = NULL;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        char what[64];
-        snprintf(what, sizeof what, "zone %lld", zone_id);
-        st = region_from_blob(store, sqlite3_column_blob(stmt, 0),
-                              sqlite3_column_bytes(stmt, 0), what, &r);
-        if (!st)
-            st = set_description(r, "zone %lld", zone_id);
-    } else if (rc == SQLITE_DONE) {
-        st = sinspace__error(store->ctx, SINSPACE_NOT_FOUND,
-                             "zone %lld: no such zone", zone_id);
-    } else {
-        st = sinspace__db_error(store, "reading a zone");
-    }
-    sqlite3_finalize(stmt);
+    char what[64];
+    snprintf(what, sizeof what, "zone %lld", zone_id);
+    blob_region br = {ctx, what, NULL, SINSPACE_OK};
+    int found = 0;
+    sinspace_status st = sinspace__store_engine(store)->query->zone_geometry(
+        store, zone_id, on_blob, &br, &found);
+    if (!st && !found)
+        st = sinspace__error(ctx, SINSPACE_NOT_FOUND, "zone %lld: no such zone",
+                             zone_id);
+    if (!st)
+        st = br.st;
+    if (!st)
+        st = set_description(br.r, "zone %lld", zone_id);
     if (st) {
-        sinspace_region_destroy(r);
+        sinspace_region_destroy(br.r);
         return st;
     }
-    *out = r;
+    *out = br.r;
     return SINSPACE_OK;
 }
 

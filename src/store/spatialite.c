@@ -5,6 +5,8 @@
 #include "store/features.h"
 #include "store/tiles.h"
 #include "store/zones.h"
+#include "store/fences.h"
+#include "store/query.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -13,9 +15,9 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     .features = &sinspace__spatialite_feature_ops,
 
-    /* .query */
+    .query = &sinspace__spatialite_query_ops,
 
-    /* .fences */
+    .fences = &sinspace__spatialite_fence_ops,
 
     /* .import */
 
