@@ -2,6 +2,7 @@
  * Each domain's operations are in store/spatialite_<domain>.c. */
 #include "store/store_int.h"
 #include "store/areas.h"
+#include "store/import.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -14,7 +15,7 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     /* .fences */
 
-    /* .import */
+    .import = &sinspace__spatialite_import_ops,
 
     /* .export */
 
