@@ -51,9 +51,9 @@ typedef struct sinspace__import_workplace {
     double lon, lat;         /* EPSG:4326 */
     const unsigned char *footprint_wkb; /* MULTIPOLYGON, EPSG:4326; NULL: none */
     size_t footprint_size;
-    /* A new workplace's current risk and class (NaN and "unscored" when
-     * it has no observation); an updated one is refreshed at the end from
-     * all its observations (refresh_risk). */
+    /* A new workplace's current risk and class (NaN and NULL when it has
+     * no observation); an updated one is refreshed at the end from all its
+     * observations (refresh_risk). */
     double risk;
     const char *risk_class;
 } sinspace__import_workplace;
