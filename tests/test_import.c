@@ -11,6 +11,7 @@
 #include "core/csv.h"
 #include "core/sinspaceInt.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <time.h>
 
@@ -1055,6 +1056,61 @@ Test(import, skip_invalid_writes_private_rejects_and_loads_good_rows)
 
     cr_assert_str_eq(q_text("SELECT filters FROM audit", NULL), "as=workplaces skip-invalid");
     cr_assert_eq(q_int("SELECT rows FROM audit", NULL), 2);
+}
+
+/* An existing rejects file is replaced whole, and ends private even if it
+ * was not; no temporary file is left beside it. */
+Test(import, skip_invalid_replaces_existing_rejects)
+{
+    umask(0);
+    char rejects[PATH_MAX];
+    tu_path(rejects, dir, "rejects.csv");
+    tu_write_str(rejects, "an older, longer rejects file that must not survive\n"
+                          "second line\nthird line\n");
+    cr_assert_eq(chmod(rejects, 0644), 0);
+    sinspace_import_options o;
+    sinspace_import_options_init(&o);
+    o.rejects_path = rejects;
+    sinspace_import_result r;
+    cr_assert_eq(import_text("mixed.csv",
+                             HEADER GOOD_ROW
+                             "B1,Fictional Casino,casino,98.98,18.79,2025-01-10,2.0\n",
+                             &o, &r, NULL),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    cr_assert_eq(r.rejected, 1);
+    cr_assert_eq(tu_mode(rejects), 0600, "rejects mode %04o", tu_mode(rejects));
+    char *text = tu_read(rejects, NULL);
+    cr_assert_not_null(text);
+    cr_assert(!strstr(text, "older"), "%s", text);
+    cr_assert(strstr(text, "line 3,unknown sector 'casino'"), "%s", text);
+    free(text);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        cr_assert(!strstr(de->d_name, ".tmp."), "left behind: %s", de->d_name);
+    closedir(d);
+}
+
+/* A failed import writes no rejects file: one that was there is kept as
+ * it was (it is only replaced when the import commits). */
+Test(import, skip_invalid_failed_import_keeps_old_rejects)
+{
+    char rejects[PATH_MAX];
+    tu_path(rejects, dir, "rejects.csv");
+    tu_write_str(rejects, "old rejects\n");
+    sinspace_import_options o;
+    sinspace_import_options_init(&o);
+    o.rejects_path = rejects;
+    sinspace_import_result r;
+    cr_assert_eq(import_text("noheader.csv", "id,name,lon,lat\nB1,X,98.9,18.7\n",
+                             &o, &r, NULL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert_eq(count("workplaces"), 0);
+    char *text = tu_read(rejects, NULL);
+    cr_assert_not_null(text);
+    cr_assert_str_eq(text, "old rejects\n");
+    free(text);
 }
 
 Test(import, skip_invalid_unwritable_rejects_path)

@@ -7,6 +7,7 @@
 #include "store/zones.h"
 #include "store/fences.h"
 #include "store/query.h"
+#include "store/import.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -19,7 +20,7 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     .fences = &sinspace__spatialite_fence_ops,
 
-    /* .import */
+    .import = &sinspace__spatialite_import_ops,
 
     /* .export */
 
