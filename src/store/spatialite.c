@@ -2,6 +2,7 @@
  * Each domain's operations are in store/spatialite_<domain>.c. */
 #include "store/store_int.h"
 #include "store/areas.h"
+#include "store/export.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -16,7 +17,7 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     /* .import */
 
-    /* .export */
+    .export = &sinspace__spatialite_export_ops,
 
     /* .zones */
 
