@@ -98,6 +98,10 @@ make_target(sinspace__exporter *ex, ogr_state *s, const char *drv_name)
         if (!(s->tmp_dir = sinspace__strdup(name)) || !(s->tmp_path = malloc(n)))
             return sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
         snprintf(s->tmp_path, n, "%s/%s.%s", name, ex->layer_name, ext);
+        /* The CSV driver wants its folder to exist, in memory too. */
+        if (VSIMkdir(name, 0700) != 0)
+            return sinspace__error(ex->ctx, SINSPACE_IO, "%s: cannot be made",
+                                   name);
         return SINSPACE_OK;
     }
     char *dir = NULL;
