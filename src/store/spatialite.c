@@ -3,6 +3,7 @@
 #include "store/store_int.h"
 #include "store/areas.h"
 #include "store/export.h"
+#include "store/serve.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -23,7 +24,7 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     /* .tiles */
 
-    /* .serve */
+    .serve = &sinspace__spatialite_serve_ops,
 };
 
 const sinspace_engine *
