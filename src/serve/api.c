@@ -231,15 +231,20 @@ api_layer(serve_worker *w, api_layer_kind kind, const char *level, api_result *r
 /* ------------------------------------------------------------------ */
 /* Endpoints */
 
+/* The sector codes as a JSON array's items. */
+typedef struct sectors_json {
+    FILE *f;
+    int first;
+} sectors_json;
+
 static int
 sector_json(void *user, const char *code)
 {
-    FILE *f = ((void **)user)[0];
-    int *first = ((void **)user)[1];
-    if (!*first)
-        fputc(',', f);
-    *first = 0;
-    sinspace__json_string(f, code ? code : "");
+    sectors_json *sj = user;
+    if (!sj->first)
+        fputc(',', sj->f);
+    sj->first = 0;
+    sinspace__json_string(sj->f, code ? code : "");
     return 0;
 }
 
@@ -275,9 +280,8 @@ api_info(serve_worker *w, api_result *r)
         fprintf(f, ",\"imagery_extent\":[%.7f,%.7f,%.7f,%.7f]", box[0], box[1],
                 box[2], box[3]);
     fprintf(f, ",\"sectors\":[");
-    int first = 1;
-    void *sc[2] = {f, &first};
-    ops->sector_codes(w->store, sector_json, sc);
+    sectors_json sj = {f, 1};
+    ops->sector_codes(w->store, sector_json, &sj);
     sinspace_context_clear(w->ctx);
     fprintf(f, "]}\n");
     sinspace__api_json_close(r, f, 200);

@@ -110,13 +110,16 @@ void sinspace__api_fail(api_result *r, unsigned code, const char *fmt, ...)
 void sinspace__api_fail_ctx(api_result *r, sinspace_context *ctx,
                             sinspace_status st);
 
-/* A JSON body written on a memory stream into r->body: open, write with
- * core/json.h, then close with the status code (the stream is closed
- * either way). */
+/* A JSON body written on a memory stream into r->body: open (NULL, with r
+ * failed, when out of memory), write with core/json.h, then close with the
+ * status code.  The stream is the caller's until it hands it to close,
+ * which closes it either way; r->body then belongs to r (the server frees
+ * it with the response). */
 FILE *sinspace__api_json_open(api_result *r);
 void sinspace__api_json_close(api_result *r, FILE *f, unsigned code);
 
-/* A GeoJSON writer on a memory stream, its text handed to r on success. */
+/* A GeoJSON writer on a memory stream.  close frees the writer and the
+ * stream, and on success hands the text to r (r->body), else frees it. */
 typedef struct sinspace__api_geojson {
     char *buf;
     size_t len;
