@@ -998,3 +998,95 @@ Test(geojson, numbers_as_printf_writes_them)
         free(out);
     }
 }
+
+/* Blanks the "generated" time of a GeoJSON export, the one part two
+ * exports of the same data may not share. */
+static void
+blank_generated(char *json)
+{
+    char *g = strstr(json, "\"generated\":\"");
+    cr_assert_not_null(g);
+    for (g += 13; *g && *g != '"'; g++)
+        *g = 'T';
+}
+
+Test(export, memory_holds_what_the_file_holds, .init = setup, .fini = teardown)
+{
+    long long before = 0, after = 0;
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM audit", &before, 0),
+                 SINSPACE_OK);
+    sinspace_export_options o;
+    sinspace_export_options_init(&o);
+    o.audience = SINSPACE_AUDIENCE_PARTNER;
+    unsigned char *data = NULL;
+    size_t size = 0;
+    sinspace_export_result r;
+    cr_assert_eq(sinspace_export_memory(store, &o, &data, &size, &r), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_eq(r.rows, N_WORKPLACES);
+    cr_assert_eq(r.format, SINSPACE_FORMAT_GEOJSON);
+    cr_assert_eq(export_to("w.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PARTNER, NULL), SINSPACE_OK);
+    char p[512];
+    path_in(p, sizeof p, "w.geojson");
+    size_t fsize;
+    char *file = slurp(p, &fsize);
+    char *mem = malloc(size + 1);
+    memcpy(mem, data, size);
+    mem[size] = '\0';
+    blank_generated(mem);
+    blank_generated(file);
+    cr_assert_eq(size, fsize);
+    cr_assert_str_eq(mem, file);
+    free(mem);
+    free(file);
+    free(data);
+
+    /* CSV through OGR: the same bytes as the file. */
+    o.format = SINSPACE_FORMAT_CSV;
+    o.layer = SINSPACE_EXPORT_AREAS;
+    cr_assert_eq(sinspace_export_memory(store, &o, &data, &size, &r), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_eq(r.rows, 229);
+    path_in(p, sizeof p, "a.csv");
+    cr_assert_eq(sinspace_export(store, p, &o, NULL), SINSPACE_OK);
+    file = slurp(p, &fsize);
+    cr_assert_eq(size, fsize);
+    cr_assert_eq(memcmp(data, file, size), 0);
+    free(file);
+    free(data);
+
+    /* A GeoPackage is a whole database in memory. */
+    o.format = SINSPACE_FORMAT_GPKG;
+    cr_assert_eq(sinspace_export_memory(store, &o, &data, &size, NULL), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_gt(size, 16);
+    cr_assert_eq(memcmp(data, "SQLite format 3", 15), 0);
+    free(data);
+
+    /* A shapefile is several files: refused, nothing returned. */
+    o.format = SINSPACE_FORMAT_SHAPEFILE;
+    data = (unsigned char *)"x";
+    cr_assert_eq(sinspace_export_memory(store, &o, &data, &size, NULL),
+                 SINSPACE_UNSUPPORTED);
+    cr_assert_null(data);
+
+    /* One audit row for each export, memory or file, that succeeded. */
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM audit", &after, 0),
+                 SINSPACE_OK);
+    cr_assert_eq(after, before + 5);
+    long long mem_rows = 0;
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM audit WHERE"
+                                     " target LIKE '%(memory)%'", &mem_rows, 0),
+                 SINSPACE_OK);
+    cr_assert_eq(mem_rows, 3);
+    /* Nothing but the two files asked for was written beside them. */
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        cr_assert(!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+                  !strncmp(e->d_name, "store.sqlite", 12) ||
+                  !strcmp(e->d_name, "w.geojson") || !strcmp(e->d_name, "a.csv"),
+                  "left behind: %s", e->d_name);
+    closedir(d);
+}

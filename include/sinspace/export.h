@@ -205,6 +205,18 @@ SINSPACE_API sinspace_status sinspace_export(sinspace_store *store, const char *
                                 const sinspace_export_options *opts,
                                 sinspace_export_result *result);
 
+/* The same export into memory: on success *data (free() it) and *size hold
+ * what the file would hold.  No file is written, temporary or not (formats
+ * OGR writes are made in GDAL's /vsimem/, which is memory); a Shapefile,
+ * being several files, is refused with SINSPACE_UNSUPPORTED.  The format
+ * is opts->format (AUTO: GeoJSON).  Writes the same audit row (target
+ * "(memory)"), so the store must be open for writing.  result may be
+ * NULL. */
+SINSPACE_API sinspace_status sinspace_export_memory(sinspace_store *store,
+                                const sinspace_export_options *opts,
+                                unsigned char **data, size_t *size,
+                                sinspace_export_result *result);
+
 #ifdef __cplusplus
 }
 #endif

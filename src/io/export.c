@@ -1,56 +1,42 @@
 /* export.c: writing a store's layers out for researchers and partners (see
- * sinspace/export.h and docs/export.md).
+ * sinspace/export.h and docs/export.md): the public entries (to a file and
+ * to memory, one code path), the options and names, and what every format
+ * shares: the audience rules, the audit row, and publishing only a
+ * complete, audited output.
  *
- * Each layer is one SQL statement stepped row by row; each row becomes one
- * feature in a sink: the streaming GeoJSON writer (geojson.c) or an OGR
- * layer.  Every layer's attributes are listed once in a column table with
- * the audiences allowed to see each; the SELECT returns them in that order,
- * and whatever the audience may not see is dropped before the sink, so a
- * withheld field cannot leak through one format and not another.  Public
- * workplace points go through geomask.c.
+ * Each layer is read row by row through the engine (store/export.h); each
+ * row becomes one feature in a sink, one per format family (export_int.h):
+ * the streaming GeoJSON writer (export_geojson.c) or an OGR layer
+ * (export_ogr.c).  Every layer's attributes are listed once in a column
+ * table with the audiences allowed to see each; the engine hands them in
+ * that order, and whatever the audience may not see is dropped before the
+ * sink, so a withheld field cannot leak through one format and not
+ * another.  Public workplace points go through geomask.c.
  *
- * Files are written beside their final name (a mkstemp file for GeoJSON, a
- * private mkdtemp folder for OGR formats, which may write several files),
- * audited, then renamed into place: a failed export leaves nothing. */
+ * Files are written beside their final name, audited, then moved into
+ * place: a failed export leaves nothing. */
+#include "io/export_int.h"
 #include "geo/geomask.h"
-#include "store/store_int.h" /* TRANSITIONAL: SQL still here */
+#include "store/export.h"
 
-#include <cpl_conv.h>
-#include <cpl_error.h>
-#include <cpl_string.h>
-#include <gdal.h>
-#include <ogr_api.h>
-#include <ogr_srs_api.h>
-
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define PUB (1u << SINSPACE_AUDIENCE_PUBLIC)
 #define PAR (1u << SINSPACE_AUDIENCE_PARTNER)
 #define INT (1u << SINSPACE_AUDIENCE_INTERNAL)
 #define ALL (PUB | PAR | INT)
-#define MAX_COLUMNS 48
 
-typedef struct column {
-    const char *name;
-    sinspace_value_type type;
-    unsigned audiences;
-} column;
+typedef sinspace__export_column column;
 
-/* Workplaces: names match the import contract, so an internal export
+/* The layers' columns, in the engine's order (store/export.h).
+ * Workplaces: names match the import contract, so an internal export
  * imports back as the same workplaces. */
-enum {
-    WP_ID, WP_NAME, WP_NAME_LOCAL, WP_SECTOR, WP_STATUS, WP_RISK, WP_CLASS,
-    WP_AREA, WP_DISTRICT, WP_FIRST_SEEN, WP_LAST_SEEN, WP_OBSERVED, WP_ADDRESS,
-    WP_SOURCE, WP_SOURCE_NOTE, WP_OBSERVER, WP_UPDATED, WP_N
-};
-static const column workplace_columns[WP_N] = {
+static const column workplace_columns[SINSPACE__XWP_N] = {
     {"id", SINSPACE_VALUE_TEXT, PAR | INT},
     {"name", SINSPACE_VALUE_TEXT, PAR | INT},
     {"name_local", SINSPACE_VALUE_TEXT, PAR | INT},
@@ -69,31 +55,8 @@ static const column workplace_columns[WP_N] = {
     {"observer", SINSPACE_VALUE_TEXT, INT},
     {"updated", SINSPACE_VALUE_DATETIME, INT},
 };
-static const char workplace_select[] =
-    "SELECT w.id, w.ext_id, w.name, w.name_local, w.sector, w.status, w.risk,"
-    " w.risk_class, w.area_code, NULL, w.first_seen, w.last_seen,"
-    " (SELECT max(o.observed) FROM observations AS o WHERE o.workplace_id = w.id),"
-    " w.address, w.source_type, w.source_note,"
-    " (SELECT o.observer FROM observations AS o WHERE o.workplace_id = w.id"
-    "  ORDER BY o.observed DESC LIMIT 1),"
-    " w.updated, X(w.geom), Y(w.geom), w.id, w.ext_id"
-    " FROM workplaces AS w";
-/* The same columns for the public and partners: the internal-only latest
- * observation date and observer are not looked up (two index searches a
- * row, a third of the export's time), just as the writer would drop them. */
-static const char workplace_select_shared[] =
-    "SELECT w.id, w.ext_id, w.name, w.name_local, w.sector, w.status, w.risk,"
-    " w.risk_class, w.area_code, NULL, w.first_seen, w.last_seen,"
-    " NULL, w.address, w.source_type, w.source_note, NULL,"
-    " w.updated, X(w.geom), Y(w.geom), w.id, w.ext_id"
-    " FROM workplaces AS w";
 
-enum {
-    OB_WORKPLACE, OB_NAME, OB_SECTOR, OB_OBSERVED, OB_RISK, OB_CLASS, OB_SCORED,
-    OB_DISTRICT, OB_SOURCE, OB_SOURCE_NOTE, OB_OBSERVER, OB_I01,
-    OB_N = OB_I01 + SINSPACE_INDICATORS
-};
-static const column observation_columns[OB_N] = {
+static const column observation_columns[SINSPACE__XOB_N] = {
     {"workplace", SINSPACE_VALUE_TEXT, PAR | INT},
     {"name", SINSPACE_VALUE_TEXT, PAR | INT},
     {"sector", SINSPACE_VALUE_TEXT, ALL},
@@ -111,21 +74,9 @@ static const column observation_columns[OB_N] = {
     I(21), I(22), I(23), I(24), I(25), I(26), I(27), I(28),
 #undef I
 };
-static const char observation_select[] =
-    "SELECT o.id, w.ext_id, w.name, w.sector, o.observed, o.risk,"
-    " CASE WHEN o.risk >= ?3 THEN 'high' WHEN o.risk >= ?4 THEN 'medium'"
-    " ELSE 'low' END, o.scored, NULL, o.source_type, o.source_note, o.observer,"
-    " o.i01, o.i02, o.i03, o.i04, o.i05, o.i06, o.i07, o.i08, o.i09, o.i10,"
-    " o.i11, o.i12, o.i13, o.i14, o.i15, o.i16, o.i17, o.i18, o.i19, o.i20,"
-    " o.i21, o.i22, o.i23, o.i24, o.i25, o.i26, o.i27, o.i28,"
-    " X(w.geom), Y(w.geom), w.id, w.ext_id"
-    " FROM observations AS o JOIN workplaces AS w ON w.id = o.workplace_id";
 
-enum {
-    AR_CODE, AR_PARENT, AR_LEVEL, AR_NAME_LATIN, AR_NAME_LOCAL, AR_KM2,
-    AR_WORKPLACES, AR_HIGH, AR_MEAN, AR_DENSITY, AR_SUPPRESSED, AR_SOURCE, AR_N
-};
-static const column area_columns[AR_N] = {
+/* Areas; aggregated workplaces (--aggregate) have the same columns. */
+static const column area_columns[SINSPACE__XAR_N] = {
     {"code", SINSPACE_VALUE_TEXT, ALL},
     {"parent_code", SINSPACE_VALUE_TEXT, ALL},
     {"level", SINSPACE_VALUE_TEXT, ALL},
@@ -139,25 +90,8 @@ static const column area_columns[AR_N] = {
     {"suppressed", SINSPACE_VALUE_BOOLEAN, PUB},
     {"source", SINSPACE_VALUE_TEXT, ALL},
 };
-/* Counts as the areas_risk layer makes them: closed workplaces left out. */
-static const char area_select[] =
-    "SELECT r.id, r.code, r.parent_code, r.level, r.name_latin, r.name_local,"
-    " r.area_km2, r.workplaces, r.high_risk, r.mean_risk, r.risk_density, 0,"
-    " a.source, ST_AsBinary(a.geom)"
-    " FROM areas_risk AS r JOIN areas AS a ON a.id = r.id";
 
-/* Aggregated workplaces (--aggregate): the same columns as areas. */
-static const char aggregate_select[] =
-    "SELECT a.id, a.code, a.parent_code, a.level, a.name_latin, a.name_local,"
-    " a.area_km2, count(w.id), coalesce(sum(w.risk_class = 'high'), 0),"
-    " round(avg(w.risk), 3),"
-    " CASE WHEN a.area_km2 > 0 THEN round(coalesce(sum(w.risk), 0) / a.area_km2, 4) END,"
-    " 0, a.source, ST_AsBinary(a.geom)"
-    " FROM areas AS a LEFT JOIN area_members AS m ON m.area_id = a.id";
-
-enum { ZO_ID, ZO_COMPUTED, ZO_PARAMS, ZO_WORKPLACES, ZO_MEAN, ZO_MAX,
-       ZO_PEAK, ZO_SECTORS, ZO_N };
-static const column zone_columns[ZO_N] = {
+static const column zone_columns[SINSPACE__XZO_N] = {
     {"zone", SINSPACE_VALUE_INTEGER, ALL},
     {"computed_at", SINSPACE_VALUE_DATETIME, ALL},
     {"params", SINSPACE_VALUE_TEXT, ALL},
@@ -167,24 +101,15 @@ static const column zone_columns[ZO_N] = {
     {"peak_density", SINSPACE_VALUE_REAL, ALL},
     {"sectors", SINSPACE_VALUE_TEXT, ALL},
 };
-static const char zone_select[] =
-    "SELECT z.id, z.id, z.computed_at, z.params, z.workplaces, z.mean_risk,"
-    " z.max_risk, z.peak_density, z.sectors, ST_AsBinary(z.geom) FROM zones AS z";
 
-enum { FE_NAME, FE_DESCRIPTION, FE_ADDED_BY, FE_ADDED_AT, FE_N };
-static const column fence_columns[FE_N] = {
+static const column fence_columns[SINSPACE__XFE_N] = {
     {"name", SINSPACE_VALUE_TEXT, ALL},
     {"description", SINSPACE_VALUE_TEXT, ALL},
     {"added_by", SINSPACE_VALUE_TEXT, INT},
     {"added_at", SINSPACE_VALUE_DATETIME, INT},
 };
-static const char fence_select[] =
-    "SELECT f.id, f.name, f.description, f.added_by, f.added_at,"
-    " ST_AsBinary(f.geom) FROM fences AS f";
 
-enum { TI_PATH, TI_DRIVER, TI_CRS, TI_WIDTH, TI_HEIGHT, TI_BANDS, TI_PIXEL,
-       TI_PIXEL_M, TI_ACQUIRED, TI_SOURCE, TI_ATTRIBUTION, TI_ADDED, TI_N };
-static const column tile_columns[TI_N] = {
+static const column tile_columns[SINSPACE__XTI_N] = {
     {"path", SINSPACE_VALUE_TEXT, INT},
     {"driver", SINSPACE_VALUE_TEXT, ALL},
     {"crs", SINSPACE_VALUE_TEXT, ALL},
@@ -198,10 +123,6 @@ static const column tile_columns[TI_N] = {
     {"attribution", SINSPACE_VALUE_TEXT, ALL},
     {"added", SINSPACE_VALUE_DATETIME, INT},
 };
-static const char tile_select[] =
-    "SELECT t.id, t.path, t.driver, t.crs, t.width, t.height, t.bands,"
-    " t.pixel_size, t.pixel_size_m, t.acquired, t.source, t.attribution,"
-    " t.added, ST_AsBinary(t.footprint) FROM tiles AS t";
 
 /* -------------------------------------------------------------------------
  * Names
@@ -316,91 +237,35 @@ sinspace_export_options_init(sinspace_export_options *opts)
 }
 
 /* -------------------------------------------------------------------------
- * The exporter and its sinks
+ * What every sink shares
  */
 
-typedef struct exporter {
-    sinspace_store *store;
-    sinspace_context *ctx;
-    const sinspace_export_options *o;
-    sinspace_export_format format;
-    const char *path;
-    char generated[32];
-    const char *layer_name;
-    const column *cols;
-    size_t n_cols;
-    int polygons;               /* else points */
-    /* GeoJSON */
-    FILE *fp;
-    int own_fp;
-    char *tmp_file;
-    sinspace_geojson_writer *gj;
-    /* OGR */
-    char *tmp_dir;
-    char *tmp_path;
-    GDALDatasetH ds;
-    OGRLayerH layer;
-    OGRSpatialReferenceH srs;
-    int in_ogr_transaction;
-    int field_index[MAX_COLUMNS];
-    /* Work */
-    sinspace_geomask *gm;
-    int selection;              /* temp.export_selection holds the rows */
-    long long rows, displaced, suppressed;
-} exporter;
-
-static int
-visible(const exporter *ex, const column *c)
+int
+sinspace__export_visible(const sinspace__exporter *ex, const column *c)
 {
     return (c->audiences & (1u << ex->o->audience)) != 0;
 }
 
-static OGRFieldType
-ogr_type(sinspace_value_type t, OGRFieldSubType *sub)
-{
-    *sub = OFSTNone;
-    switch (t) {
-    case SINSPACE_VALUE_INTEGER: return OFTInteger64;
-    case SINSPACE_VALUE_REAL: return OFTReal;
-    case SINSPACE_VALUE_DATE: return OFTDate;
-    case SINSPACE_VALUE_DATETIME: return OFTDateTime;
-    case SINSPACE_VALUE_BOOLEAN: *sub = OFSTBoolean; return OFTInteger;
-    default: return OFTString;
-    }
-}
-
-static const char *
-ogr_driver_name(sinspace_export_format f)
-{
-    switch (f) {
-    case SINSPACE_FORMAT_GPKG: return "GPKG";
-    case SINSPACE_FORMAT_SHAPEFILE: return "ESRI Shapefile";
-    case SINSPACE_FORMAT_KML: return "KML";
-    case SINSPACE_FORMAT_FLATGEOBUF: return "FlatGeobuf";
-    case SINSPACE_FORMAT_CSV: return "CSV";
-    default: return NULL;
-    }
-}
-
-/* 1 if path names the store itself (or its WAL or shared-memory file). */
-static int
-is_store_file(const sinspace_store *store, const char *path)
+int
+sinspace__export_is_store_file(const sinspace_store *store, const char *path)
 {
     struct stat a, b;
-    if (stat(path, &a) != 0)
+    const char *db = sinspace_store_path(store);
+    if (!db || stat(path, &a) != 0)
         return 0;
     static const char *const sides[] = {"", "-wal", "-shm", "-journal"};
     char p[4096];
     for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s%s", store->path, sides[i]);
+        snprintf(p, sizeof p, "%s%s", db, sides[i]);
         if (stat(p, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
             return 1;
     }
     return 0;
 }
 
-static sinspace_status
-dir_and_base(exporter *ex, char **dir, const char **base)
+sinspace_status
+sinspace__export_dir_and_base(sinspace__exporter *ex, char **dir,
+                              const char **base)
 {
     const char *slash = strrchr(ex->path, '/');
     *base = slash ? slash + 1 : ex->path;
@@ -422,9 +287,8 @@ dir_and_base(exporter *ex, char **dir, const char **base)
                 : sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
 }
 
-/* The top-level "sinspace" member / dataset metadata. */
-static size_t
-meta_properties(exporter *ex, sinspace_property meta[5])
+size_t
+sinspace__export_meta(const sinspace__exporter *ex, sinspace_property meta[5])
 {
     size_t n = 0;
     meta[n++] = (sinspace_property){"audience", SINSPACE_VALUE_TEXT, 0, 0,
@@ -442,412 +306,18 @@ meta_properties(exporter *ex, sinspace_property meta[5])
     return n;
 }
 
-static sinspace_status
-sink_open_geojson(exporter *ex)
-{
-    sinspace_status st;
-    if (!strcmp(ex->path, "-")) {
-        ex->fp = stdout;
-    } else {
-        char *dir = NULL;
-        const char *base;
-        if ((st = dir_and_base(ex, &dir, &base)))
-            return st;
-        size_t n = strlen(dir) + strlen(base) + 32;
-        ex->tmp_file = malloc(n);
-        if (!ex->tmp_file) {
-            free(dir);
-            return sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
-        }
-        snprintf(ex->tmp_file, n, "%s/.%s.XXXXXX", dir, base);
-        free(dir);
-        /* mkstemp creates the file 0600 whatever the umask. */
-        int fd = mkstemp(ex->tmp_file);
-        if (fd < 0) {
-            free(ex->tmp_file);
-            ex->tmp_file = NULL;
-            return sinspace__error(ex->ctx, SINSPACE_IO, "%s: cannot create: %s",
-                                   ex->path, strerror(errno));
-        }
-        if (fchmod(fd, 0600) != 0 || !(ex->fp = fdopen(fd, "w"))) {
-            int e = errno;
-            close(fd);
-            return sinspace__error(ex->ctx, SINSPACE_IO, "%s: %s", ex->path,
-                                   strerror(e));
-        }
-        ex->own_fp = 1;
-    }
-    sinspace_geojson_options go;
-    sinspace_geojson_options_init(&go);
-    go.precision = ex->o->precision;
-    go.bbox = ex->o->bbox_member;
-    go.sequence = ex->format == SINSPACE_FORMAT_GEOJSONSEQ;
-    /* .geojsonl is newline-delimited; .geojsons and --format RFC 8142. */
-    const char *dot = strrchr(ex->path, '.');
-    go.record_separator = !(dot && !strcasecmp(dot, ".geojsonl"));
-    if ((st = sinspace_geojson_writer_create(ex->ctx, ex->fp, &go, &ex->gj)))
-        return st;
-    sinspace_property meta[5];
-    size_t n = meta_properties(ex, meta);
-    return sinspace_geojson_begin(ex->gj, "sinspace", meta, n);
-}
-
-static sinspace_status
-sink_open_ogr(exporter *ex)
-{
-    sinspace_status st;
-    const char *drv_name = ogr_driver_name(ex->format);
-    GDALDriverH drv = GDALGetDriverByName(drv_name);
-    if (!drv)
-        return sinspace__error(ex->ctx, SINSPACE_UNSUPPORTED,
-                               "%s: GDAL has no %s driver", ex->path, drv_name);
-    if (!strcmp(ex->path, "-"))
-        return sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
-                               "%s cannot be written to standard output; give a "
-                               "file name", drv_name);
-    char *dir = NULL;
-    const char *base;
-    if ((st = dir_and_base(ex, &dir, &base)))
-        return st;
-    size_t n = strlen(dir) + 32;
-    ex->tmp_dir = malloc(n);
-    if (!ex->tmp_dir) {
-        free(dir);
-        return sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
-    }
-    snprintf(ex->tmp_dir, n, "%s/.sinspace-export-XXXXXX", dir);
-    free(dir);
-    /* A private folder (0700): whatever modes the driver gives its files,
-     * nobody else can open them before they are set to 0600 and moved. */
-    if (!mkdtemp(ex->tmp_dir)) {
-        free(ex->tmp_dir);
-        ex->tmp_dir = NULL;
-        return sinspace__error(ex->ctx, SINSPACE_IO, "%s: cannot create a "
-                               "folder beside it: %s", ex->path, strerror(errno));
-    }
-    n = strlen(ex->tmp_dir) + strlen(base) + 2;
-    if (!(ex->tmp_path = malloc(n)))
-        return sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
-    snprintf(ex->tmp_path, n, "%s/%s", ex->tmp_dir, base);
-
-    char **dsco = NULL;
-    if (ex->format == SINSPACE_FORMAT_KML) {
-        /* KML swallows fields called name and description into its own
-         * elements; keep ours as ordinary data. */
-        dsco = CSLSetNameValue(dsco, "NameField", "kml_name");
-        dsco = CSLSetNameValue(dsco, "DescriptionField", "kml_description");
-    }
-    CPLErrorReset();
-    ex->ds = GDALCreate(drv, ex->tmp_path, 0, 0, 0, GDT_Unknown, dsco);
-    CSLDestroy(dsco);
-    if (!ex->ds)
-        return sinspace__gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-    ex->srs = OSRNewSpatialReference(NULL);
-    if (!ex->srs || OSRImportFromEPSG(ex->srs, 4326) != OGRERR_NONE)
-        return sinspace__gdal_error(ex->ctx, SINSPACE_ERROR, "EPSG:4326");
-    OSRSetAxisMappingStrategy(ex->srs, OAMS_TRADITIONAL_GIS_ORDER);
-    char **lco = NULL;
-    if (ex->format == SINSPACE_FORMAT_CSV)
-        lco = CSLSetNameValue(lco, "GEOMETRY", ex->polygons ? "AS_WKT" : "AS_XY");
-    if (ex->format == SINSPACE_FORMAT_SHAPEFILE)
-        /* The DBF default is Latin-1, which has no Thai: declare UTF-8
-         * (written to the .cpg file). */
-        lco = CSLSetNameValue(lco, "ENCODING", "UTF-8");
-    if (ex->format == SINSPACE_FORMAT_FLATGEOBUF)
-        /* The packed R-tree would hold every feature's box in memory. */
-        lco = CSLSetNameValue(lco, "SPATIAL_INDEX", "NO");
-    /* Layer names: the shapefile's own name is its file name. */
-    ex->layer = GDALDatasetCreateLayer(ex->ds, ex->layer_name, ex->srs,
-                                       ex->polygons ? wkbMultiPolygon : wkbPoint,
-                                       lco);
-    CSLDestroy(lco);
-    if (!ex->layer)
-        return sinspace__gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-    for (size_t i = 0; i < ex->n_cols; i++) {
-        ex->field_index[i] = -1;
-        if (!visible(ex, &ex->cols[i]))
-            continue;
-        OGRFieldSubType sub;
-        OGRFieldType t = ogr_type(ex->cols[i].type, &sub);
-        /* Shapefiles know no date-times; KML and CSV write text anyway. */
-        if (t == OFTDateTime && ex->format == SINSPACE_FORMAT_SHAPEFILE)
-            t = OFTString;
-        OGRFieldDefnH fd = OGR_Fld_Create(ex->cols[i].name, t);
-        OGR_Fld_SetSubType(fd, sub);
-        OGRFeatureDefnH defn = OGR_L_GetLayerDefn(ex->layer);
-        int before = OGR_FD_GetFieldCount(defn);
-        OGRErr err = OGR_L_CreateField(ex->layer, fd, 1);
-        OGR_Fld_Destroy(fd);
-        if (err != OGRERR_NONE)
-            return sinspace__gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-        /* A driver may rename the field (Shapefile cuts names to 10
-         * characters) or, in principle, keep it for itself: index by what
-         * the layer now holds, never by creation order alone. */
-        defn = OGR_L_GetLayerDefn(ex->layer);
-        if (OGR_FD_GetFieldCount(defn) == before + 1)
-            ex->field_index[i] = before;
-        else
-            ex->field_index[i] = OGR_FD_GetFieldIndex(defn, ex->cols[i].name);
-        if (ex->field_index[i] < 0)
-            return sinspace__error(ex->ctx, SINSPACE_UNSUPPORTED,
-                                   "%s: the %s driver did not keep field %s",
-                                   ex->path, drv_name, ex->cols[i].name);
-    }
-    /* The audience travels as metadata where the driver keeps it (GPKG). */
-    sinspace_property meta[5];
-    size_t nm = meta_properties(ex, meta);
-    for (size_t i = 0; i < nm; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "SINSPACE_%s", meta[i].name);
-        for (char *p = key; *p; p++)
-            if (*p >= 'a' && *p <= 'z')
-                *p = (char)(*p - 'a' + 'A');
-        const char *v = meta[i].text ? meta[i].text : "true";
-        GDALSetMetadataItem(ex->ds, key, v, NULL);
-        GDALSetMetadataItem((GDALMajorObjectH)ex->layer, key, v, NULL);
-    }
-    if (GDALDatasetStartTransaction(ex->ds, 0) == OGRERR_NONE)
-        ex->in_ogr_transaction = 1;
-    return SINSPACE_OK;
-}
-
-/* Writes one feature: all[] holds a value for every column of the layer;
- * only the audience's columns go out.  geometry: wkb, or lon/lat when wkb
- * is NULL and the layer holds points. */
-static sinspace_status
-sink_write(exporter *ex, long long id, const sinspace_property *all,
-           const unsigned char *wkb, size_t wkb_size, double lon, double lat)
-{
-    if (ex->gj) {
-        sinspace_property props[MAX_COLUMNS];
-        size_t n = 0;
-        for (size_t i = 0; i < ex->n_cols; i++)
-            if (visible(ex, &ex->cols[i]))
-                props[n++] = all[i];
-        if (ex->polygons)
-            return sinspace_geojson_write_feature(ex->gj, id, props, n, wkb,
-                                                  wkb_size);
-        return sinspace_geojson_write_point(ex->gj, id, props, n, lon, lat);
-    }
-    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(ex->layer));
-    if (!f)
-        return sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
-    for (size_t i = 0; i < ex->n_cols; i++) {
-        int k = ex->field_index[i];
-        const sinspace_property *p = &all[i];
-        if (k < 0)
-            continue;
-        switch (p->type) {
-        case SINSPACE_VALUE_INTEGER:
-        case SINSPACE_VALUE_BOOLEAN:
-            OGR_F_SetFieldInteger64(f, k, p->type == SINSPACE_VALUE_BOOLEAN
-                                                ? p->integer != 0 : p->integer);
-            break;
-        case SINSPACE_VALUE_REAL:
-            if (isfinite(p->real))
-                OGR_F_SetFieldDouble(f, k, p->real);
-            else
-                OGR_F_SetFieldNull(f, k);
-            break;
-        case SINSPACE_VALUE_TEXT:
-        case SINSPACE_VALUE_DATE:
-        case SINSPACE_VALUE_DATETIME:
-            if (p->text && ex->format == SINSPACE_FORMAT_CSV &&
-                sinspace_csv_formula_like(p->text)) {
-                char *quoted = sqlite3_mprintf("'%s", p->text);
-                if (!quoted) {
-                    OGR_F_Destroy(f);
-                    return sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
-                }
-                OGR_F_SetFieldString(f, k, quoted);
-                sqlite3_free(quoted);
-            } else if (p->text) {
-                OGR_F_SetFieldString(f, k, p->text);
-            } else {
-                OGR_F_SetFieldNull(f, k);
-            }
-            break;
-        default:
-            OGR_F_SetFieldNull(f, k);
-        }
-    }
-    OGRGeometryH g = NULL;
-    if (wkb) {
-        if (OGR_G_CreateFromWkbEx(wkb, NULL, &g, wkb_size) !=
-                OGRERR_NONE || !g) {
-            OGR_F_Destroy(f);
-            return sinspace__error(ex->ctx, SINSPACE_INVALID_INPUT,
-                                   "%s: feature %lld: unreadable geometry",
-                                   ex->path, id);
-        }
-        if (ex->polygons)
-            g = OGR_G_ForceToMultiPolygon(g);
-    } else if (!ex->polygons && isfinite(lon) && isfinite(lat)) {
-        g = OGR_G_CreateGeometry(wkbPoint);
-        OGR_G_SetPoint_2D(g, 0, lon, lat);
-    }
-    if (g)
-        OGR_F_SetGeometryDirectly(f, g);
-    if (id >= 0)
-        OGR_F_SetFID(f, id);
-    CPLErrorReset();
-    OGRErr err = OGR_L_CreateFeature(ex->layer, f);
-    OGR_F_Destroy(f);
-    if (err != OGRERR_NONE)
-        return sinspace__gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-    return SINSPACE_OK;
-}
-
-/* Finishes writing (before the audit row), without moving anything. */
-static sinspace_status
-sink_finish(exporter *ex)
-{
-    if (ex->gj) {
-        sinspace_status st = sinspace_geojson_end(ex->gj);
-        if (st)
-            return st;
-        if (ex->own_fp) {
-            int bad = fsync(fileno(ex->fp)) != 0 && errno != EINVAL;
-            bad |= fclose(ex->fp) != 0;
-            ex->fp = NULL;
-            if (bad)
-                return sinspace__error(ex->ctx, SINSPACE_IO, "%s: %s", ex->path,
-                                       strerror(errno));
-        }
-        return SINSPACE_OK;
-    }
-    if (ex->in_ogr_transaction) {
-        ex->in_ogr_transaction = 0;
-        if (GDALDatasetCommitTransaction(ex->ds) != OGRERR_NONE)
-            return sinspace__gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-    }
-    CPLErrorReset();
-    GDALClose(ex->ds);
-    ex->ds = NULL;
-    if (CPLGetLastErrorType() >= CE_Failure)
-        return sinspace__gdal_error(ex->ctx, SINSPACE_IO, ex->path);
-    return SINSPACE_OK;
-}
-
-/* Moves the finished file(s) into place, mode 0600. */
-static sinspace_status
-sink_publish(exporter *ex)
-{
-    if (ex->tmp_file) {
-        if (rename(ex->tmp_file, ex->path) != 0)
-            return sinspace__error(ex->ctx, SINSPACE_IO, "%s: %s", ex->path,
-                                   strerror(errno));
-        free(ex->tmp_file);
-        ex->tmp_file = NULL;
-        return SINSPACE_OK;
-    }
-    if (!ex->tmp_dir)
-        return SINSPACE_OK;
-    char *dir = NULL;
-    const char *base;
-    sinspace_status st = dir_and_base(ex, &dir, &base);
-    if (st)
-        return st;
-    DIR *d = opendir(ex->tmp_dir);
-    if (!d) {
-        free(dir);
-        return sinspace__error(ex->ctx, SINSPACE_IO, "%s: %s", ex->tmp_dir,
-                               strerror(errno));
-    }
-    struct dirent *e;
-    char from[4096], to[4096];
-    while (!st && (e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(from, sizeof from, "%s/%s", ex->tmp_dir, e->d_name);
-        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
-        if (is_store_file(ex->store, to))
-            st = sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
-                                 "%s: that is the database itself; not replaced",
-                                 to);
-        else if (chmod(from, 0600) != 0 || rename(from, to) != 0)
-            st = sinspace__error(ex->ctx, SINSPACE_IO, "%s: %s", to,
-                                 strerror(errno));
-    }
-    closedir(d);
-    free(dir);
-    return st;
-}
-
-/* Removes whatever is left of an unfinished export. */
-static void
-sink_cleanup(exporter *ex)
-{
-    if (ex->gj)
-        sinspace_geojson_writer_destroy(ex->gj);
-    if (ex->fp && ex->own_fp)
-        fclose(ex->fp);
-    if (ex->tmp_file) {
-        unlink(ex->tmp_file);
-        free(ex->tmp_file);
-    }
-    if (ex->ds) {
-        if (ex->in_ogr_transaction)
-            GDALDatasetRollbackTransaction(ex->ds);
-        GDALClose(ex->ds);
-    }
-    if (ex->srs)
-        OSRDestroySpatialReference(ex->srs);
-    if (ex->tmp_dir) {
-        DIR *d = opendir(ex->tmp_dir);
-        if (d) {
-            struct dirent *e;
-            char p[4096];
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                snprintf(p, sizeof p, "%s/%s", ex->tmp_dir, e->d_name);
-                unlink(p);
-            }
-            closedir(d);
-        }
-        rmdir(ex->tmp_dir);
-        free(ex->tmp_dir);
-    }
-    free(ex->tmp_path);
-    sinspace__geomask_destroy(ex->gm);
-}
-
 /* -------------------------------------------------------------------------
- * Rows
+ * Rows: the audience rules
  */
 
-/* Fills all[0..n) from statement columns first..first+n, typed by cols. */
-static void
-read_values(sqlite3_stmt *stmt, int first, const column *cols, size_t n,
-            sinspace_property *all)
-{
-    for (size_t i = 0; i < n; i++) {
-        int k = first + (int)i;
-        sinspace_property *p = &all[i];
-        p->name = cols[i].name;
-        p->type = cols[i].type;
-        p->integer = 0;
-        p->real = NAN;
-        p->text = NULL;
-        int null = sqlite3_column_type(stmt, k) == SQLITE_NULL;
-        switch (cols[i].type) {
-        case SINSPACE_VALUE_INTEGER:
-        case SINSPACE_VALUE_BOOLEAN:
-            if (null)
-                p->type = SINSPACE_VALUE_NULL;
-            else
-                p->integer = sqlite3_column_int64(stmt, k);
-            break;
-        case SINSPACE_VALUE_REAL:
-            if (!null)
-                p->real = sqlite3_column_double(stmt, k);
-            break;
-        default:
-            p->text = null ? NULL : (const char *)sqlite3_column_text(stmt, k);
-        }
-    }
-}
+typedef struct rows_ctx {
+    sinspace__exporter *ex;
+    sinspace_property *all;     /* the engine fills it for each row */
+    sinspace_geomask *gm;       /* public points */
+    sinspace__export_selection *sel; /* region and filter's workplaces */
+    sinspace_status st;
+    long long rows, displaced, suppressed;
+} rows_ctx;
 
 static void
 set_null(sinspace_property *p)
@@ -860,242 +330,136 @@ set_null(sinspace_property *p)
         p->text = NULL;
 }
 
-static sinspace_status
-step_rows(exporter *ex, sqlite3_stmt *stmt)
+static int
+on_row(void *user, const sinspace__export_row *row)
 {
+    rows_ctx *rc = user;
+    sinspace__exporter *ex = rc->ex;
+    sinspace_property *all = rc->all;
     int public_ = ex->o->audience == SINSPACE_AUDIENCE_PUBLIC;
-    int n = (int)ex->n_cols;
-    sinspace_property all[MAX_COLUMNS];
-    /* Outlives each row's block: all[] may point into it. */
+    /* Outlives the block below: all[] may point into it. */
     sinspace_geomask_result gr;
-    int rc;
-    sinspace_status st = SINSPACE_OK;
-    while (!st && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        long long fid = sqlite3_column_int64(stmt, 0);
-        read_values(stmt, 1, ex->cols, ex->n_cols, all);
-        /* Public files number features 1..n: database ids stay inside. */
-        long long id = public_ ? ex->rows + 1 : fid;
-        if (ex->polygons) {
-            const unsigned char *wkb = sqlite3_column_blob(stmt, n + 1);
-            size_t size = (size_t)sqlite3_column_bytes(stmt, n + 1);
-            if (public_ && (ex->o->layer == SINSPACE_EXPORT_AREAS ||
-                            ex->o->layer == SINSPACE_EXPORT_WORKPLACES)) {
-                /* Small counts are withheld (the polygon is an
-                 * administrative boundary and stays). */
-                long long count = all[AR_WORKPLACES].type == SINSPACE_VALUE_NULL
-                                      ? 0 : all[AR_WORKPLACES].integer;
-                int small = count < ex->o->min_count;
-                all[AR_SUPPRESSED].type = SINSPACE_VALUE_BOOLEAN;
-                all[AR_SUPPRESSED].integer = small;
-                if (small) {
-                    set_null(&all[AR_WORKPLACES]);
-                    set_null(&all[AR_HIGH]);
-                    set_null(&all[AR_MEAN]);
-                    set_null(&all[AR_DENSITY]);
-                    ex->suppressed++;
-                }
-            }
-            if (public_ && ex->o->layer == SINSPACE_EXPORT_ZONES &&
-                (all[ZO_WORKPLACES].type == SINSPACE_VALUE_NULL ||
-                 all[ZO_WORKPLACES].integer < ex->o->min_count)) {
-                /* A zone drawn round a few workplaces shows where they
-                 * are: left out entirely. */
-                ex->suppressed++;
-                continue;
-            }
-            st = sink_write(ex, id, all, wkb, size, NAN, NAN);
-        } else {
-            double lon = sqlite3_column_type(stmt, n + 1) == SQLITE_NULL
-                             ? NAN : sqlite3_column_double(stmt, n + 1);
-            double lat = sqlite3_column_type(stmt, n + 2) == SQLITE_NULL
-                             ? NAN : sqlite3_column_double(stmt, n + 2);
-            if (public_ && isfinite(lon) && isfinite(lat)) {
-                long long wid = sqlite3_column_int64(stmt, n + 3);
-                const char *ext = (const char *)sqlite3_column_text(stmt, n + 4);
-                if ((st = sinspace__geomask_point(ex->gm, wid, ext ? ext : "",
-                                                  lon, lat, &gr)))
-                    break;
-                lon = gr.lon;
-                lat = gr.lat;
-                int district = ex->o->layer == SINSPACE_EXPORT_WORKPLACES
-                                   ? WP_DISTRICT : OB_DISTRICT;
-                all[district].text = gr.kept_level == SINSPACE_LEVEL_DISTRICT
-                                         ? gr.kept_in : NULL;
-                ex->displaced++;
-            }
-            st = sink_write(ex, id, all, NULL, 0, lon, lat);
-        }
-        if (st)
-            break;
-        ex->rows++;
-        if (ex->rows % 10000 == 0)
-            st = sinspace__progress(ex->ctx, "export", (double)ex->rows, 0.0);
-    }
-    if (!st && rc != SQLITE_DONE)
-        st = sinspace__db_error(ex->store, "exporting");
-    return st;
-}
-
-/* -------------------------------------------------------------------------
- * Selection through the query module
- */
-
-typedef struct select_ctx {
-    sqlite3_stmt *insert;
     sinspace_status st;
-    exporter *ex;
-} select_ctx;
+    /* Public files number features 1..n: database ids stay inside. */
+    long long id = public_ ? rc->rows + 1 : row->fid;
+    if (ex->polygons) {
+        if (public_ && (ex->o->layer == SINSPACE_EXPORT_AREAS ||
+                        ex->o->layer == SINSPACE_EXPORT_WORKPLACES)) {
+            /* Small counts are withheld (the polygon is an administrative
+             * boundary and stays). */
+            const sinspace_property *w = &all[SINSPACE__XAR_WORKPLACES];
+            long long count = w->type == SINSPACE_VALUE_NULL ? 0 : w->integer;
+            int small = count < ex->o->min_count;
+            all[SINSPACE__XAR_SUPPRESSED].type = SINSPACE_VALUE_BOOLEAN;
+            all[SINSPACE__XAR_SUPPRESSED].integer = small;
+            if (small) {
+                set_null(&all[SINSPACE__XAR_WORKPLACES]);
+                set_null(&all[SINSPACE__XAR_HIGH]);
+                set_null(&all[SINSPACE__XAR_MEAN]);
+                set_null(&all[SINSPACE__XAR_DENSITY]);
+                rc->suppressed++;
+            }
+        }
+        if (public_ && ex->o->layer == SINSPACE_EXPORT_ZONES &&
+            (all[SINSPACE__XZO_WORKPLACES].type == SINSPACE_VALUE_NULL ||
+             all[SINSPACE__XZO_WORKPLACES].integer < ex->o->min_count)) {
+            /* A zone drawn round a few workplaces shows where they are:
+             * left out entirely. */
+            rc->suppressed++;
+            return 0;
+        }
+        st = ex->sink->write(ex, id, all, row->wkb, row->wkb_size, NAN, NAN);
+    } else {
+        double lon = row->lon, lat = row->lat;
+        if (public_ && isfinite(lon) && isfinite(lat)) {
+            if ((st = sinspace__geomask_point(rc->gm, row->workplace_id,
+                                              row->ext_id ? row->ext_id : "",
+                                              lon, lat, &gr))) {
+                rc->st = st;
+                return 1;
+            }
+            lon = gr.lon;
+            lat = gr.lat;
+            int district = ex->o->layer == SINSPACE_EXPORT_WORKPLACES
+                               ? SINSPACE__XWP_DISTRICT : SINSPACE__XOB_DISTRICT;
+            all[district].text = gr.kept_level == SINSPACE_LEVEL_DISTRICT
+                                     ? gr.kept_in : NULL;
+            rc->displaced++;
+        }
+        st = ex->sink->write(ex, id, all, NULL, 0, lon, lat);
+    }
+    if (!st) {
+        rc->rows++;
+        if (rc->rows % 10000 == 0)
+            st = sinspace__progress(ex->ctx, "export", (double)rc->rows, 0.0);
+    }
+    rc->st = st;
+    return st != SINSPACE_OK;
+}
 
 static int
 select_one(void *user, const sinspace_workplace_row *row)
 {
-    select_ctx *sc = user;
-    sqlite3_reset(sc->insert);
-    sqlite3_bind_int64(sc->insert, 1, row->id);
-    if (sqlite3_step(sc->insert) != SQLITE_DONE) {
-        sc->st = sinspace__db_error(sc->ex->store, "selecting workplaces");
-        return 1;
-    }
-    return 0;
+    rows_ctx *rc = user;
+    const sinspace__export_ops *ops = sinspace__store_engine(rc->ex->store)->export;
+    rc->st = ops->selection_add(rc->sel, row->id);
+    return rc->st != SINSPACE_OK;
 }
 
-/* Fills temp.export_selection with the ids of the workplaces in the
- * region passing the filter: the temporary table lives in SQLite's temp
- * store (a file), so memory stays bounded however many are selected. */
+/* Reads the layer through the engine, each row to the sink.  Workplaces
+ * and observations in a region or passing a filter are chosen first
+ * through the query module (the same rows as `sinspace query`). */
 static sinspace_status
-build_selection(exporter *ex)
-{
-    sinspace_status st = sinspace__exec(ex->store,
-        "CREATE TEMP TABLE IF NOT EXISTS export_selection"
-        " (id INTEGER PRIMARY KEY); DELETE FROM temp.export_selection");
-    if (st)
-        return st;
-    select_ctx sc = {NULL, SINSPACE_OK, ex};
-    if ((st = sinspace__prepare(ex->store,
-            "INSERT OR IGNORE INTO temp.export_selection(id) VALUES (?1)",
-            &sc.insert)))
-        return st;
-    st = sinspace_query_workplaces(ex->store, ex->o->region, ex->o->filter,
-                                   select_one, &sc, NULL);
-    sqlite3_finalize(sc.insert);
-    if (!st)
-        st = sc.st;
-    if (!st)
-        ex->selection = 1;
-    return st;
-}
-
-/* Runs the layer's statement: base SELECT, then the fixed clauses chosen
- * here (never text from input), values bound. */
-static sinspace_status
-run_layer(exporter *ex)
+run_layer(sinspace__exporter *ex, rows_ctx *rc)
 {
     const sinspace_export_options *o = ex->o;
-    const char *base, *where = "", *tail = "";
-    const unsigned char *region_wkb = NULL;
-    size_t region_size = 0;
+    const sinspace__export_ops *ops = sinspace__store_engine(ex->store)->export;
+    sinspace_property all[SINSPACE__EXPORT_MAX_COLUMNS];
+    for (size_t i = 0; i < ex->n_cols; i++)
+        all[i] = (sinspace_property){ex->cols[i].name, ex->cols[i].type, 0, NAN,
+                                     NULL};
+    sinspace__export_read q = {
+        .layer = o->layer,
+        .aggregate = o->layer == SINSPACE_EXPORT_WORKPLACES && o->aggregate,
+        .level = o->level,
+        /* Only the internal audience sees the latest observation's date
+         * and observer: the others skip the lookups (a third of the
+         * export's time). */
+        .latest = o->audience == SINSPACE_AUDIENCE_INTERNAL,
+        .values = all,
+        .n_values = ex->n_cols,
+    };
     sinspace_status st;
-    int needs_selection = o->region || o->filter;
-
-    switch (o->layer) {
-    case SINSPACE_EXPORT_WORKPLACES:
-        if (o->aggregate) {
-            base = aggregate_select;
-            where = needs_selection
-                ? " LEFT JOIN workplaces AS w ON w.id = m.workplace_id"
-                  " AND w.id IN (SELECT id FROM temp.export_selection)"
-                  " WHERE a.level_rank = ?2"
-                : " LEFT JOIN workplaces AS w ON w.id = m.workplace_id"
-                  " AND w.status <> 'closed' WHERE a.level_rank = ?2";
-            tail = " GROUP BY a.id ORDER BY a.code";
-        } else {
-            base = o->audience == SINSPACE_AUDIENCE_INTERNAL ? workplace_select
-                                                             : workplace_select_shared;
-            where = needs_selection
-                ? " WHERE w.id IN (SELECT id FROM temp.export_selection)" : "";
-            tail = " ORDER BY w.id";
-        }
-        break;
-    case SINSPACE_EXPORT_OBSERVATIONS:
-        base = observation_select;
-        where = needs_selection
-            ? " WHERE w.id IN (SELECT id FROM temp.export_selection)" : "";
-        tail = " ORDER BY o.id";
-        break;
-    case SINSPACE_EXPORT_AREAS:
-        base = area_select;
-        where = " WHERE ?1 IS NULL OR (MbrIntersects(a.geom, GeomFromWKB(?1, 4326))"
-                " AND ST_Intersects(a.geom, GeomFromWKB(?1, 4326))"
-                " AND NOT ST_Touches(a.geom, GeomFromWKB(?1, 4326)))";
-        tail = " ORDER BY a.level_rank, a.code";
-        break;
-    case SINSPACE_EXPORT_ZONES:
-        base = zone_select;
-        where = " WHERE ?1 IS NULL OR (MbrIntersects(z.geom, GeomFromWKB(?1, 4326))"
-                " AND ST_Intersects(z.geom, GeomFromWKB(?1, 4326))"
-                " AND NOT ST_Touches(z.geom, GeomFromWKB(?1, 4326)))";
-        tail = " ORDER BY z.id";
-        break;
-    case SINSPACE_EXPORT_FENCES:
-        base = fence_select;
-        where = " WHERE ?1 IS NULL OR (MbrIntersects(f.geom, GeomFromWKB(?1, 4326))"
-                " AND ST_Intersects(f.geom, GeomFromWKB(?1, 4326))"
-                " AND NOT ST_Touches(f.geom, GeomFromWKB(?1, 4326)))";
-        tail = " ORDER BY f.name";
-        break;
-    case SINSPACE_EXPORT_TILES:
-        base = tile_select;
-        where = " WHERE ?1 IS NULL OR (MbrIntersects(t.footprint, GeomFromWKB(?1, 4326))"
-                " AND ST_Intersects(t.footprint, GeomFromWKB(?1, 4326))"
-                " AND NOT ST_Touches(t.footprint, GeomFromWKB(?1, 4326)))";
-        tail = " ORDER BY t.acquired, t.id";
-        break;
-    default:
-        return sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
-                               "export: unknown layer %d", (int)o->layer);
-    }
-    if (needs_selection && (o->layer == SINSPACE_EXPORT_WORKPLACES ||
-                            o->layer == SINSPACE_EXPORT_OBSERVATIONS)) {
-        if ((st = build_selection(ex)))
+    int points_layer = o->layer == SINSPACE_EXPORT_WORKPLACES ||
+                       o->layer == SINSPACE_EXPORT_OBSERVATIONS;
+    if (points_layer && (o->region || o->filter)) {
+        if ((st = ops->selection_open(ex->store, &rc->sel)))
             return st;
-    } else if (o->region) {
-        if ((st = sinspace_region_wkb(o->region, &region_wkb, &region_size)))
+        rc->st = SINSPACE_OK;
+        st = sinspace_query_workplaces(ex->store, o->region, o->filter,
+                                       select_one, rc, NULL);
+        if (!st)
+            st = rc->st;
+        if (st)
+            return st;
+        q.selection = rc->sel;
+    } else if (!points_layer && o->region) {
+        if ((st = sinspace_region_wkb(o->region, &q.region_wkb,
+                                      &q.region_wkb_size)))
             return st;
     }
-    size_t len = strlen(base) + strlen(where) + strlen(tail) + 1;
-    char *sql = malloc(len);
-    if (!sql)
-        return sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
-    snprintf(sql, len, "%s%s%s", base, where, tail);
-    sqlite3_stmt *stmt;
-    st = sinspace__prepare(ex->store, sql, &stmt);
-    free(sql);
-    if (st)
-        return st;
-    if (sqlite3_bind_parameter_count(stmt) >= 1) {
-        if (region_wkb)
-            sqlite3_bind_blob(stmt, 1, region_wkb, (int)region_size, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(stmt, 1);
-    }
-    if (o->layer == SINSPACE_EXPORT_WORKPLACES && o->aggregate)
-        sqlite3_bind_int(stmt, 2, (int)o->level);
-    if (o->layer == SINSPACE_EXPORT_OBSERVATIONS) {
-        /* An observation's class, by the thresholds of risk.h. */
-        sqlite3_bind_double(stmt, 3, SINSPACE_RISK_HIGH);
-        sqlite3_bind_double(stmt, 4, SINSPACE_RISK_MEDIUM);
-    }
-    st = step_rows(ex, stmt);
-    sqlite3_finalize(stmt);
-    return st;
+    rc->all = all;
+    rc->st = SINSPACE_OK;
+    st = ops->read(ex->store, &q, on_row, rc);
+    return rc->st ? rc->st : st;
 }
 
 /* -------------------------------------------------------------------------
- * Entry point
+ * Entry points
  */
 
 static char *
-describe_filters(exporter *ex)
+describe_filters(const sinspace__exporter *ex)
 {
     const sinspace_export_options *o = ex->o;
     char *filter = o->filter ? sinspace_filter_describe(o->filter) : NULL;
@@ -1134,10 +498,10 @@ describe_filters(exporter *ex)
 
 /* Refuses targets an export must never replace: the database, a folder. */
 static sinspace_status
-check_target(exporter *ex, const char *path)
+check_target(sinspace__exporter *ex, const char *path)
 {
     struct stat sb;
-    if (is_store_file(ex->store, path))
+    if (sinspace__export_is_store_file(ex->store, path))
         return sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
                                "%s: that is the database itself; choose another "
                                "output file", path);
@@ -1147,21 +511,19 @@ check_target(exporter *ex, const char *path)
     return SINSPACE_OK;
 }
 
-sinspace_status
-sinspace_export(sinspace_store *store, const char *path,
-                const sinspace_export_options *opts,
-                sinspace_export_result *result)
+/* The one export: to path (a file or "-") or, with path NULL, into
+ * *data / *size. */
+static sinspace_status
+export_run(sinspace_store *store, const char *path,
+           const sinspace_export_options *opts, unsigned char **data,
+           size_t *size, sinspace_export_result *result)
 {
-    if (!store || !path || !*path)
-        return sinspace__error(store ? store->ctx : NULL,
-                               SINSPACE_INVALID_ARGUMENT,
-                               "export: store and path are required");
     sinspace_export_options defaults;
     if (!opts) {
         sinspace_export_options_init(&defaults);
         opts = &defaults;
     }
-    sinspace_context *ctx = store->ctx;
+    sinspace_context *ctx = sinspace_store_context(store);
     if (!sinspace_export_layer_name(opts->layer))
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "export: unknown layer");
@@ -1185,70 +547,77 @@ sinspace_export(sinspace_store *store, const char *path,
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "export: filters apply to the workplaces and "
                                "observations layers only");
-    if (!store->writable)
+    const sinspace__export_ops *ops = sinspace__store_engine(store)->export;
+    if (!ops->writable(store))
         return sinspace__error(ctx, SINSPACE_PERMISSION,
                                "%s: export records itself in the audit trail; "
-                               "open the database for writing", store->path);
-    sinspace_status st0;
-    exporter ex;
+                               "open the database for writing",
+                               sinspace_store_path(store));
+    sinspace__exporter ex;
     memset(&ex, 0, sizeof ex);
     ex.store = store;
     ex.ctx = ctx;
     ex.o = opts;
     ex.path = path;
+    ex.label = path ? path : "(memory)";
     ex.format = opts->format != SINSPACE_FORMAT_AUTO
                     ? opts->format : sinspace_export_format_from_path(path);
     if (!sinspace_export_format_name(ex.format))
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "%s: unknown format; name one with --format "
                                "(GeoJSON, GeoJSONSeq, GPKG, Shapefile, KML, "
-                               "FlatGeobuf, CSV)", path);
-    if (strcmp(path, "-") && (st0 = check_target(&ex, path)))
-        return st0;
+                               "FlatGeobuf, CSV)", ex.label);
+    sinspace_status st;
+    if (path && strcmp(path, "-") && (st = check_target(&ex, path)))
+        return st;
     sinspace__now_iso(ex.generated);
     ex.layer_name = sinspace_export_layer_name(opts->layer);
     switch (opts->layer) {
     case SINSPACE_EXPORT_WORKPLACES:
         if (opts->aggregate) {
             ex.cols = area_columns;
-            ex.n_cols = AR_N;
+            ex.n_cols = SINSPACE__XAR_N;
             ex.polygons = 1;
         } else {
             ex.cols = workplace_columns;
-            ex.n_cols = WP_N;
+            ex.n_cols = SINSPACE__XWP_N;
         }
         break;
     case SINSPACE_EXPORT_OBSERVATIONS:
         ex.cols = observation_columns;
-        ex.n_cols = OB_N;
+        ex.n_cols = SINSPACE__XOB_N;
         break;
     case SINSPACE_EXPORT_AREAS:
-        ex.cols = area_columns; ex.n_cols = AR_N; ex.polygons = 1; break;
+        ex.cols = area_columns; ex.n_cols = SINSPACE__XAR_N; ex.polygons = 1; break;
     case SINSPACE_EXPORT_ZONES:
-        ex.cols = zone_columns; ex.n_cols = ZO_N; ex.polygons = 1; break;
+        ex.cols = zone_columns; ex.n_cols = SINSPACE__XZO_N; ex.polygons = 1; break;
     case SINSPACE_EXPORT_FENCES:
-        ex.cols = fence_columns; ex.n_cols = FE_N; ex.polygons = 1; break;
+        ex.cols = fence_columns; ex.n_cols = SINSPACE__XFE_N; ex.polygons = 1; break;
     case SINSPACE_EXPORT_TILES:
-        ex.cols = tile_columns; ex.n_cols = TI_N; ex.polygons = 1; break;
+        ex.cols = tile_columns; ex.n_cols = SINSPACE__XTI_N; ex.polygons = 1; break;
     default:
         break;
     }
+    ex.sink = ex.format == SINSPACE_FORMAT_GEOJSON ||
+                      ex.format == SINSPACE_FORMAT_GEOJSONSEQ
+                  ? &sinspace__export_geojson_sink : &sinspace__export_ogr_sink;
 
-    sinspace_status st = SINSPACE_OK;
+    rows_ctx rc;
+    memset(&rc, 0, sizeof rc);
+    rc.ex = &ex;
+    st = SINSPACE_OK;
     if (opts->audience == SINSPACE_AUDIENCE_PUBLIC && !ex.polygons)
-        st = sinspace__geomask_create(store, &ex.gm);
+        st = sinspace__geomask_create(store, &rc.gm);
     if (!st)
-        st = ex.format == SINSPACE_FORMAT_GEOJSON ||
-                     ex.format == SINSPACE_FORMAT_GEOJSONSEQ
-                 ? sink_open_geojson(&ex) : sink_open_ogr(&ex);
+        st = ex.sink->open(&ex);
     if (!st)
-        st = run_layer(&ex);
+        st = run_layer(&ex, &rc);
     if (!st)
-        st = sink_finish(&ex);
+        st = ex.sink->finish(&ex);
     if (!st) {
         char target[1024];
         snprintf(target, sizeof target, "%s -> %s (%s)", ex.layer_name,
-                 strcmp(path, "-") ? path : "stdout",
+                 !path ? "(memory)" : strcmp(path, "-") ? path : "stdout",
                  sinspace_export_format_name(ex.format));
         char *filters = describe_filters(&ex);
         sinspace_audit_entry e = {0};
@@ -1256,22 +625,56 @@ sinspace_export(sinspace_store *store, const char *path,
         e.target = target;
         e.audience = sinspace_audience_name(opts->audience);
         e.filters = filters;
-        e.rows = ex.rows;
+        e.rows = rc.rows;
         st = sinspace_audit_record(store, &e);
         free(filters);
     }
     if (!st)
-        st = sink_publish(&ex);
-    if (ex.selection)
-        sinspace__exec(store, "DROP TABLE IF EXISTS temp.export_selection");
-    sink_cleanup(&ex);
-    if (st)
+        st = ex.sink->publish(&ex);
+    ops->selection_close(rc.sel);
+    ex.sink->cleanup(&ex);
+    sinspace__geomask_destroy(rc.gm);
+    if (st) {
+        free(ex.mem);
         return st;
+    }
+    if (data) {
+        *data = ex.mem;
+        *size = ex.mem_size;
+    } else {
+        free(ex.mem);
+    }
     if (result) {
-        result->rows = ex.rows;
-        result->displaced = ex.displaced;
-        result->suppressed = ex.suppressed;
+        result->rows = rc.rows;
+        result->displaced = rc.displaced;
+        result->suppressed = rc.suppressed;
         result->format = ex.format;
     }
     return SINSPACE_OK;
+}
+
+sinspace_status
+sinspace_export(sinspace_store *store, const char *path,
+                const sinspace_export_options *opts,
+                sinspace_export_result *result)
+{
+    if (!store || !path || !*path)
+        return sinspace__error(sinspace_store_context(store),
+                               SINSPACE_INVALID_ARGUMENT,
+                               "export: store and path are required");
+    return export_run(store, path, opts, NULL, NULL, result);
+}
+
+sinspace_status
+sinspace_export_memory(sinspace_store *store, const sinspace_export_options *opts,
+                       unsigned char **data, size_t *size,
+                       sinspace_export_result *result)
+{
+    if (!store || !data || !size)
+        return sinspace__error(sinspace_store_context(store),
+                               SINSPACE_INVALID_ARGUMENT,
+                               "export: store, data and size are required");
+    *data = NULL;
+    *size = 0;
+    return export_run(store, NULL, opts, data, size, result);
 }

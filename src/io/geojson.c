@@ -7,6 +7,7 @@
  * not reorient them) with a fixed number of decimals.  The writer keeps a
  * sticky status like a cairo object: after the first failure every call
  * returns it. */
+#include "core/json.h"
 #include "core/sinspaceInt.h"
 
 #include <ogr_api.h>
@@ -136,31 +137,20 @@ puts_(sink *s, const char *text)
     put(s, text, strlen(text));
 }
 
-/* A JSON string: UTF-8 passes through; only what JSON requires is escaped
- * (quote, backslash, control characters). */
+/* A JSON string, escaped by the library's one escaper (core/json.h):
+ * UTF-8 passes through; runs of plain bytes are copied at once. */
 static void
 put_string(sink *s, const char *text)
 {
     put(s, "\"", 1);
     const char *run = text;
+    char buf[7];
     for (const char *p = text; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        const char *esc = sinspace__json_escape((unsigned char)*p, buf);
+        if (!esc)
             continue;
         put(s, run, (size_t)(p - run));
-        char esc[8];
-        switch (c) {
-        case '"': puts_(s, "\\\""); break;
-        case '\\': puts_(s, "\\\\"); break;
-        case '\n': puts_(s, "\\n"); break;
-        case '\r': puts_(s, "\\r"); break;
-        case '\t': puts_(s, "\\t"); break;
-        case '\b': puts_(s, "\\b"); break;
-        case '\f': puts_(s, "\\f"); break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            puts_(s, esc);
-        }
+        puts_(s, esc);
         run = p + 1;
     }
     puts_(s, run);

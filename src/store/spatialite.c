@@ -8,6 +8,8 @@
 #include "store/fences.h"
 #include "store/query.h"
 #include "store/import.h"
+#include "store/export.h"
+#include "store/serve.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -22,13 +24,13 @@ const sinspace_engine sinspace__spatialite_engine = {
 
     .import = &sinspace__spatialite_import_ops,
 
-    /* .export */
+    .export = &sinspace__spatialite_export_ops,
 
     .zones = &sinspace__spatialite_zone_ops,
 
     .tiles = &sinspace__spatialite_tile_ops,
 
-    /* .serve */
+    .serve = &sinspace__spatialite_serve_ops,
 };
 
 const sinspace_engine *

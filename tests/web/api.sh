@@ -167,5 +167,89 @@ stop_server
 if "$bin" serve "$db" --token short --port 0 >/dev/null 2>&1; then bad "a short --token was accepted"; else ok "a short --token is refused"; fi
 if "$bin" serve "$db" --bind nowhere --port 0 >/dev/null 2>&1; then bad "a bad --bind was accepted"; else ok "a bad --bind is refused"; fi
 
+# In memory: the API writes no file, temporary or not.  TMPDIR names a
+# path that does not exist (the tests run as root, whom permission bits do
+# not stop), and, where a private mount namespace can be had, the server
+# sees /tmp and /var/tmp as empty read-only file systems, so any file it
+# tried to make there, even for a moment, fails the call.  The database and
+# the server's output live outside /tmp for this.
+notmp_root=${SINSPACE_BUILD_ROOT:-$top/build}
+nt=$(mktemp -d "$notmp_root/serve-notmp.XXXXXX")
+cp "$db" "$nt/db.sqlite"
+notmp_pid=
+notmp_cleanup() {
+  [ -n "$notmp_pid" ] && { touch "$nt/stop"; wait "$notmp_pid" 2>/dev/null || true; }
+  rm -rf "$nt"
+}
+trap 'notmp_cleanup; cleanup' EXIT
+if unshare -m sh -c 'mount -t tmpfs -o ro none /tmp' 2>/dev/null; then
+  isolated=1
+else
+  isolated=0
+  echo "note: no private mount namespace here; checking with TMPDIR alone"
+fi
+# The server in its own mount namespace: it stops when $nt/stop appears,
+# then lists what is in its /tmp and /var/tmp.
+NT=$nt BIN=$bin ISOLATED=$isolated sh -c '
+  if [ "$ISOLATED" = 1 ]; then
+    exec unshare -m sh -c "
+      mount --make-rprivate / &&
+      mount -t tmpfs -o ro,mode=1777 sinspace-notmp /tmp &&
+      mount -t tmpfs -o ro,mode=1777 sinspace-notmp /var/tmp || exit 3
+      TMPDIR=/nonexistent/sinspace \"\$BIN\" serve \"\$NT/db.sqlite\" --port 0 \
+        >\"\$NT/serve.out\" 2>\"\$NT/serve.err\" &
+      pid=\$!
+      while [ ! -e \"\$NT/stop\" ] && kill -0 \$pid 2>/dev/null; do sleep 0.1; done
+      kill \$pid 2>/dev/null; wait \$pid; rc=\$?
+      ls -A /tmp /var/tmp >\"\$NT/left\" 2>&1
+      exit \$rc"
+  fi
+  TMPDIR=/nonexistent/sinspace "$BIN" serve "$NT/db.sqlite" --port 0 \
+    >"$NT/serve.out" 2>"$NT/serve.err" &
+  pid=$!
+  while [ ! -e "$NT/stop" ] && kill -0 $pid 2>/dev/null; do sleep 0.1; done
+  kill $pid 2>/dev/null; wait $pid
+' &
+notmp_pid=$!
+i=0
+while ! grep -q '^sinspace serve: http' "$nt/serve.out" 2>/dev/null; do
+  i=$((i + 1))
+  if [ $i -gt 300 ] || ! kill -0 "$notmp_pid" 2>/dev/null; then
+    bad "no temporary folder: the server did not start: $(cat "$nt/serve.err" 2>/dev/null)"
+    break
+  fi
+  sleep 0.1
+done
+if grep -q '^sinspace serve: http' "$nt/serve.out" 2>/dev/null; then
+  base=$(sed -n 's/^sinspace serve: \(http:[^?]*\).*/\1/p' "$nt/serve.out")
+  base=${base%/}
+  check "no tmp: info" 200 "$base/api/info"
+  check "no tmp: query" 200 -X POST --data-binary @"$work/poly.geojson" "$base/api/query"
+  has "no tmp: query has rows" '"matched":'
+  check "no tmp: export, public GeoJSON" 200 "$base/api/export?layer=workplaces&audience=public"
+  has "no tmp: export is GeoJSON" '"type":"FeatureCollection"'
+  check "no tmp: export, partner in a fence" 200 "$base/api/export?layer=workplaces&audience=partner&fence=test%20fence"
+  check "no tmp: export, aggregate" 200 "$base/api/export?layer=workplaces&aggregate=1&min_risk=1.5"
+  check "no tmp: export, CSV" 200 "$base/api/export?layer=areas&audience=internal&format=csv"
+  has "no tmp: CSV has a header" 'code'
+  check "no tmp: print" 200 -X POST --data-binary @"$work/poly.geojson" "$base/api/map?paper=A4&dpi=72"
+  if head -c 5 "$work/body" | grep -q '%PDF-'; then ok "no tmp: print is a PDF"; else bad "no tmp: print is not a PDF"; fi
+  touch "$nt/stop"
+  rc=0
+  wait "$notmp_pid" || rc=$?
+  notmp_pid=
+  if [ $rc -eq 0 ]; then ok "no tmp: the server stopped cleanly"
+  else bad "no tmp: the server exited $rc: $(cat "$nt/serve.err")"; fi
+  if [ "$isolated" = 1 ]; then
+    if [ -f "$nt/left" ] && ! grep -qv '^/tmp:$\|^/var/tmp:$\|^$' "$nt/left"; then
+      ok "no tmp: nothing was written to /tmp or /var/tmp"
+    else
+      bad "no tmp: left in /tmp or /var/tmp: $(cat "$nt/left" 2>/dev/null)"
+    fi
+  fi
+  if [ -e /nonexistent ]; then bad "no tmp: the missing TMPDIR was made"
+  else ok "no tmp: the missing TMPDIR was not made"; fi
+fi
+
 echo "$pass passed, $failed failed"
 [ "$failed" -eq 0 ]
