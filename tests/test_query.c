@@ -1499,3 +1499,56 @@ Test(query, cli_output_bytes_per_format)
     cr_assert_eq(sb.st_mode & 0777, 0600);
     cr_assert_str_eq(slurp("odd.out"), "656\n657\n658\n659\n660\n");
 }
+
+static int
+count_query_audit(void *user, const sinspace_audit_entry *e)
+{
+    if (!strcmp(e->command, "query"))
+        ++*(long long *)user;
+    return 0;
+}
+
+/* The library call behind the command: formats by name, a file written
+ * and audited, a file that cannot be created leaving no audit row. */
+Test(query, query_write_api)
+{
+    static const char *const names[] = {"table", "csv", "geojson", "json", "ids"};
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(sinspace_query_format_parse(names[i]), (sinspace_query_format)i);
+        cr_assert_str_eq(sinspace_query_format_name((sinspace_query_format)i), names[i]);
+    }
+    cr_assert_eq(sinspace_query_format_parse("CSV"), SINSPACE_QUERY_FORMAT_INVALID);
+    cr_assert_eq(sinspace_query_format_parse(NULL), SINSPACE_QUERY_FORMAT_INVALID);
+    cr_assert_null(sinspace_query_format_name(SINSPACE_QUERY_FORMAT_INVALID));
+    cr_assert_eq(sinspace_query_write(NULL, NULL, NULL, SINSPACE_QUERY_CSV, 0, NULL, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_query_write(store, NULL, NULL, SINSPACE_QUERY_FORMAT_INVALID, 0,
+                                      NULL, NULL), SINSPACE_INVALID_ARGUMENT);
+
+    import_odd_rows();
+    sinspace_region *r = NULL;
+    cr_assert_eq(sinspace_region_from_bbox(ctx, 119.9, 19.9, 120.1, 20.1, &r), SINSPACE_OK);
+    char p[400];
+    path_in(p, sizeof p, "api.csv");
+    sinspace_query_result res;
+    cr_assert_eq(sinspace_query_write(store, r, NULL, SINSPACE_QUERY_CSV, 1, p, &res),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    cr_assert_eq(res.rows, 5);
+    cr_assert_eq(res.stats.matched, 5);
+    cr_assert_geq(res.seconds, 0);
+    /* The same bytes as the command's --internal --format csv. */
+    cr_assert_str_eq(slurp("api.csv"), golden_runs[2].out);
+    long long n = 0;
+    cr_assert_eq(sinspace_audit_list(store, NULL, count_query_audit, &n), SINSPACE_OK);
+    cr_assert_eq(n, 1);
+
+    path_in(p, sizeof p, "no/such/dir/api.csv");
+    cr_assert_eq(sinspace_query_write(store, r, NULL, SINSPACE_QUERY_CSV, 0, p, &res),
+                 SINSPACE_IO);
+    cr_assert(strstr(sinspace_context_message(ctx), "cannot create"), "%s",
+              sinspace_context_message(ctx));
+    n = 0;
+    cr_assert_eq(sinspace_audit_list(store, NULL, count_query_audit, &n), SINSPACE_OK);
+    cr_assert_eq(n, 1, "a failed query writes no audit row");
+    sinspace_region_destroy(r);
+}
