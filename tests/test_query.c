@@ -1191,3 +1191,364 @@ Test(query, ids_exact_on_a_dense_lattice)
                  SINSPACE_INVALID_ARGUMENT);
     sinspace_region_destroy(c);
 }
+
+/* -------------------------------------------------------------------------
+ * The query command's output, byte for byte
+ */
+
+/* Workplaces whose text needs care in every format: a formula-like name,
+ * commas, quotes, a leading space, a newline and a tab in the internal
+ * fields, Thai text, a number-like name, an unscored workplace; one with
+ * a risk history for --changed-since.  Far from the fixture's grid. */
+static void
+import_odd_rows(void)
+{
+    write_file("odd.csv",
+        "id,name,sector,lon,lat,risk,observed,status,address,source,source_note\n"
+        "O1,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",brothel,120,20,1.5,2025-06-01,"
+        "active,\"12 Moo 3,\nSoi \"\"Tiger\"\"\",primary,\"tab\there\"\n"
+        "O2,\" leading space\",karaoke_bar,120.001,20.001,,,closed,,,\n"
+        "O3,\"\xe0\xb8\xa3\xe0\xb9\x89\xe0\xb8\xb2\xe0\xb8\x99, Thai\",massage_parlour,"
+        "120.002,20.002,1.2,2025-06-03,unknown,\"trailing \",secondary,\"back\\\\slash\"\n"
+        "O4,-5,fishing,120.01,20.01,3.0,2025-06-04,active,,,\n"
+        "O5,+plus,fishing,120.02,19.99,1.9,2025-06-05,active,@at,,\n");
+    write_file("odd2.csv",
+        "id,name,sector,lon,lat,risk,observed,status\n"
+        "O1,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",brothel,120,20,2.75,2026-01-01,"
+        "active\n");
+    char p[400];
+    sinspace_import_result r;
+    path_in(p, sizeof p, "odd.csv");
+    cr_assert_eq(sinspace_import_file(store, p, NULL, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    path_in(p, sizeof p, "odd2.csv");
+    cr_assert_eq(sinspace_import_file(store, p, NULL, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+}
+
+#define ODD_BBOX "--bbox 119.9,19.9,120.1,20.1"
+#define ODD_NEAR "--near 120,20 --radius 5km --sort distance"
+#define ODD_CHANGED "--changed-since 2025-12-01"
+
+/* Each run's stdout (or -o file), exit status, stderr and audit row
+ * (target|audience|filters|rows), as the command wrote them before its
+ * output moved into the library (sinspace_query_write). */
+static const struct {
+    const char *args;
+    const char *file; /* NULL: stdout */
+    const char *out;
+    int rc;
+    const char *err;
+    const char *audit;
+} golden_runs[] = {
+    {ODD_BBOX, NULL,
+        "id  name                        sector           risk   class   lon         lat        area  last_seen\n"
+        "O1  =HYPERLINK(\"http://x\",\"y\")  brothel          2.750  high    120.000000  20.000000  -     2026-01-01\n"
+        "O2   leading space              karaoke_bar      -      -       120.001000  20.001000  -     -\n"
+        "O3  ร้าน, Thai                  massage_parlour  1.200  low     120.002000  20.002000  -     2025-06-03\n"
+        "O4  -5                          fishing          3.000  high    120.010000  20.010000  -     2025-06-04\n"
+        "O5  +plus                       fishing          1.900  medium  120.020000  19.990000  -     2025-06-05\n"
+        "\n"
+        "5 workplaces\n"
+        "\n"
+        "sector               low   medium     high unscored    total\n"
+        "brothel                0        0        1        0        1\n"
+        "karaoke_bar            0        0        0        1        1\n"
+        "massage_parlour        1        0        0        0        1\n"
+        "fishing                0        1        1        0        2\n"
+        "all                    1        1        2        1        5\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|NULL|format=table|5"},
+    {ODD_BBOX " --internal", NULL,
+        "id  name                        sector           risk   class   lon         lat        area  last_seen   address                source     source_note\n"
+        "O1  =HYPERLINK(\"http://x\",\"y\")  brothel          2.750  high    120.000000  20.000000  -     2026-01-01  12 Moo 3, Soi \"Tiger\"  primary    tab here\n"
+        "O2   leading space              karaoke_bar      -      -       120.001000  20.001000  -     -           -                      -          -\n"
+        "O3  ร้าน, Thai                  massage_parlour  1.200  low     120.002000  20.002000  -     2025-06-03  trailing               secondary  back\\\\slash\n"
+        "O4  -5                          fishing          3.000  high    120.010000  20.010000  -     2025-06-04  -                      -          -\n"
+        "O5  +plus                       fishing          1.900  medium  120.020000  19.990000  -     2025-06-05  @at                    -          -\n"
+        "\n"
+        "5 workplaces\n"
+        "\n"
+        "sector               low   medium     high unscored    total\n"
+        "brothel                0        0        1        0        1\n"
+        "karaoke_bar            0        0        0        1        1\n"
+        "massage_parlour        1        0        0        0        1\n"
+        "fishing                0        1        1        0        2\n"
+        "all                    1        1        2        1        5\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|internal|format=table|5"},
+    {ODD_BBOX " --internal --format csv", NULL,
+        "id,name,sector,risk,class,lon,lat,area,last_seen,address,source,source_note\n"
+        "O1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",brothel,2.750,high,120.000000,20.000000,,2026-01-01,\"12 Moo 3,\n"
+        "Soi \"\"Tiger\"\"\",primary,tab\there\n"
+        "O2,\" leading space\",karaoke_bar,,,120.001000,20.001000,,,,,\n"
+        "O3,\"ร้าน, Thai\",massage_parlour,1.200,low,120.002000,20.002000,,2025-06-03,\"trailing \",secondary,back\\\\slash\n"
+        "O4,-5,fishing,3.000,high,120.010000,20.010000,,2025-06-04,,,\n"
+        "O5,'+plus,fishing,1.900,medium,120.020000,19.990000,,2025-06-05,'@at,,\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|internal|format=csv|5"},
+    {ODD_BBOX " --internal --format json", NULL,
+        "{\"region\":\"bbox 119.900000,19.900000,120.100000,20.100000\",\n"
+        "\"filters\":\"\",\n"
+        "\"rows\":[\n"
+        "{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.750,\"class\":\"high\",\"lon\":120.000000,\"lat\":20.000000,\"area\":null,\"last_seen\":\"2026-01-01\",\"address\":\"12 Moo 3,\\nSoi \\\"Tiger\\\"\",\"source\":\"primary\",\"source_note\":\"tab\\there\"},\n"
+        "{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"lon\":120.001000,\"lat\":20.001000,\"area\":null,\"last_seen\":null,\"address\":null,\"source\":null,\"source_note\":null},\n"
+        "{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.200,\"class\":\"low\",\"lon\":120.002000,\"lat\":20.002000,\"area\":null,\"last_seen\":\"2025-06-03\",\"address\":\"trailing \",\"source\":\"secondary\",\"source_note\":\"back\\\\\\\\slash\"},\n"
+        "{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3.000,\"class\":\"high\",\"lon\":120.010000,\"lat\":20.010000,\"area\":null,\"last_seen\":\"2025-06-04\",\"address\":null,\"source\":null,\"source_note\":null},\n"
+        "{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.900,\"class\":\"medium\",\"lon\":120.020000,\"lat\":19.990000,\"area\":null,\"last_seen\":\"2025-06-05\",\"address\":\"@at\",\"source\":null,\"source_note\":null}],\n"
+        "\"count\":5,\n"
+        "\"summary\":{\"by_class\":{\"unscored\":1,\"low\":1,\"medium\":1,\"high\":2},\"by_sector\":{\"brothel\":{\"unscored\":0,\"low\":0,\"medium\":0,\"high\":1,\"total\":1},\"karaoke_bar\":{\"unscored\":1,\"low\":0,\"medium\":0,\"high\":0,\"total\":1},\"massage_parlour\":{\"unscored\":0,\"low\":1,\"medium\":0,\"high\":0,\"total\":1},\"fishing\":{\"unscored\":0,\"low\":0,\"medium\":1,\"high\":1,\"total\":2}}}}\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|internal|format=json|5"},
+    {ODD_BBOX " --internal --format geojson", NULL,
+        "{\"type\":\"FeatureCollection\",\"features\":[\n"
+        "{\"type\":\"Feature\",\"id\":656,\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"address\":\"12 Moo 3,\\nSoi \\\"Tiger\\\"\",\"source\":\"primary\",\"source_note\":\"tab\\there\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}},\n"
+        "{\"type\":\"Feature\",\"id\":657,\"properties\":{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"area\":null,\"last_seen\":null,\"address\":null,\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.001,20.001]}},\n"
+        "{\"type\":\"Feature\",\"id\":658,\"properties\":{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.2,\"class\":\"low\",\"area\":null,\"last_seen\":\"2025-06-03\",\"address\":\"trailing \",\"source\":\"secondary\",\"source_note\":\"back\\\\\\\\slash\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.002,20.002]}},\n"
+        "{\"type\":\"Feature\",\"id\":659,\"properties\":{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3,\"class\":\"high\",\"area\":null,\"last_seen\":\"2025-06-04\",\"address\":null,\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.01,20.01]}},\n"
+        "{\"type\":\"Feature\",\"id\":660,\"properties\":{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.9,\"class\":\"medium\",\"area\":null,\"last_seen\":\"2025-06-05\",\"address\":\"@at\",\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.02,19.99]}}\n"
+        "]}\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|internal|format=geojson|5"},
+    {ODD_BBOX " --format ids", NULL,
+        "656\n"
+        "657\n"
+        "658\n"
+        "659\n"
+        "660\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|NULL|format=ids|5"},
+    {ODD_BBOX " --format csv --sort risk --class high,low,unscored", NULL,
+        "id,name,sector,risk,class,lon,lat,area,last_seen\n"
+        "O4,-5,fishing,3.000,high,120.010000,20.010000,,2025-06-04\n"
+        "O1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",brothel,2.750,high,120.000000,20.000000,,2026-01-01\n"
+        "O3,\"ร้าน, Thai\",massage_parlour,1.200,low,120.002000,20.002000,,2025-06-03\n"
+        "O2,\" leading space\",karaoke_bar,,,120.001000,20.001000,,\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|NULL|class=unscored,low,high sort=risk format=csv|4"},
+    {ODD_NEAR, NULL,
+        "id  name                        sector           risk   class   lon         lat        area  last_seen   distance_m\n"
+        "O1  =HYPERLINK(\"http://x\",\"y\")  brothel          2.750  high    120.000000  20.000000  -     2026-01-01  0.0\n"
+        "O2   leading space              karaoke_bar      -      -       120.001000  20.001000  -     -           152.3\n"
+        "O3  ร้าน, Thai                  massage_parlour  1.200  low     120.002000  20.002000  -     2025-06-03  304.7\n"
+        "O4  -5                          fishing          3.000  high    120.010000  20.010000  -     2025-06-04  1523.3\n"
+        "O5  +plus                       fishing          1.900  medium  120.020000  19.990000  -     2025-06-05  2367.7\n"
+        "\n"
+        "5 workplaces\n"
+        "\n"
+        "sector               low   medium     high unscored    total\n"
+        "brothel                0        0        1        0        1\n"
+        "karaoke_bar            0        0        0        1        1\n"
+        "massage_parlour        1        0        0        0        1\n"
+        "fishing                0        1        1        0        2\n"
+        "all                    1        1        2        1        5\n",
+        0, "",
+        "circle 120.000000,20.000000 radius 5000 m|NULL|sort=distance format=table|5"},
+    {ODD_NEAR " --format csv", NULL,
+        "id,name,sector,risk,class,lon,lat,area,last_seen,distance_m\n"
+        "O1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",brothel,2.750,high,120.000000,20.000000,,2026-01-01,0.0\n"
+        "O2,\" leading space\",karaoke_bar,,,120.001000,20.001000,,,152.3\n"
+        "O3,\"ร้าน, Thai\",massage_parlour,1.200,low,120.002000,20.002000,,2025-06-03,304.7\n"
+        "O4,-5,fishing,3.000,high,120.010000,20.010000,,2025-06-04,1523.3\n"
+        "O5,'+plus,fishing,1.900,medium,120.020000,19.990000,,2025-06-05,2367.7\n",
+        0, "",
+        "circle 120.000000,20.000000 radius 5000 m|NULL|sort=distance format=csv|5"},
+    {ODD_NEAR " --format json", NULL,
+        "{\"region\":\"circle 120.000000,20.000000 radius 5000 m\",\n"
+        "\"filters\":\"sort=distance\",\n"
+        "\"rows\":[\n"
+        "{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.750,\"class\":\"high\",\"lon\":120.000000,\"lat\":20.000000,\"area\":null,\"last_seen\":\"2026-01-01\",\"distance_m\":0.0},\n"
+        "{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"lon\":120.001000,\"lat\":20.001000,\"area\":null,\"last_seen\":null,\"distance_m\":152.3},\n"
+        "{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.200,\"class\":\"low\",\"lon\":120.002000,\"lat\":20.002000,\"area\":null,\"last_seen\":\"2025-06-03\",\"distance_m\":304.7},\n"
+        "{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3.000,\"class\":\"high\",\"lon\":120.010000,\"lat\":20.010000,\"area\":null,\"last_seen\":\"2025-06-04\",\"distance_m\":1523.3},\n"
+        "{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.900,\"class\":\"medium\",\"lon\":120.020000,\"lat\":19.990000,\"area\":null,\"last_seen\":\"2025-06-05\",\"distance_m\":2367.7}],\n"
+        "\"count\":5,\n"
+        "\"summary\":{\"by_class\":{\"unscored\":1,\"low\":1,\"medium\":1,\"high\":2},\"by_sector\":{\"brothel\":{\"unscored\":0,\"low\":0,\"medium\":0,\"high\":1,\"total\":1},\"karaoke_bar\":{\"unscored\":1,\"low\":0,\"medium\":0,\"high\":0,\"total\":1},\"massage_parlour\":{\"unscored\":0,\"low\":1,\"medium\":0,\"high\":0,\"total\":1},\"fishing\":{\"unscored\":0,\"low\":0,\"medium\":1,\"high\":1,\"total\":2}}}}\n",
+        0, "",
+        "circle 120.000000,20.000000 radius 5000 m|NULL|sort=distance format=json|5"},
+    {ODD_NEAR " --format geojson", NULL,
+        "{\"type\":\"FeatureCollection\",\"features\":[\n"
+        "{\"type\":\"Feature\",\"id\":656,\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"distance_m\":0},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}},\n"
+        "{\"type\":\"Feature\",\"id\":657,\"properties\":{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"area\":null,\"last_seen\":null,\"distance_m\":152.3},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.001,20.001]}},\n"
+        "{\"type\":\"Feature\",\"id\":658,\"properties\":{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.2,\"class\":\"low\",\"area\":null,\"last_seen\":\"2025-06-03\",\"distance_m\":304.7},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.002,20.002]}},\n"
+        "{\"type\":\"Feature\",\"id\":659,\"properties\":{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3,\"class\":\"high\",\"area\":null,\"last_seen\":\"2025-06-04\",\"distance_m\":1523.3},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.01,20.01]}},\n"
+        "{\"type\":\"Feature\",\"id\":660,\"properties\":{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.9,\"class\":\"medium\",\"area\":null,\"last_seen\":\"2025-06-05\",\"distance_m\":2367.7},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.02,19.99]}}\n"
+        "]}\n",
+        0, "",
+        "circle 120.000000,20.000000 radius 5000 m|NULL|sort=distance format=geojson|5"},
+    {ODD_BBOX " " ODD_CHANGED, NULL,
+        "id  name                        sector   risk   class  lon         lat        area  last_seen   risk_rise\n"
+        "O1  =HYPERLINK(\"http://x\",\"y\")  brothel  2.750  high   120.000000  20.000000  -     2026-01-01  +1.250\n"
+        "\n"
+        "1 workplace\n"
+        "\n"
+        "sector       low   medium     high unscored    total\n"
+        "brothel        0        0        1        0        1\n"
+        "all            0        0        1        0        1\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|NULL|changed-since=2025-12-01 format=table|1"},
+    {ODD_BBOX " " ODD_CHANGED " --format csv", NULL,
+        "id,name,sector,risk,class,lon,lat,area,last_seen,risk_rise\n"
+        "O1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",brothel,2.750,high,120.000000,20.000000,,2026-01-01,+1.250\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|NULL|changed-since=2025-12-01 format=csv|1"},
+    {ODD_BBOX " " ODD_CHANGED " --format json", NULL,
+        "{\"region\":\"bbox 119.900000,19.900000,120.100000,20.100000\",\n"
+        "\"filters\":\"changed-since=2025-12-01\",\n"
+        "\"rows\":[\n"
+        "{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.750,\"class\":\"high\",\"lon\":120.000000,\"lat\":20.000000,\"area\":null,\"last_seen\":\"2026-01-01\",\"risk_rise\":1.250}],\n"
+        "\"count\":1,\n"
+        "\"summary\":{\"by_class\":{\"unscored\":0,\"low\":0,\"medium\":0,\"high\":1},\"by_sector\":{\"brothel\":{\"unscored\":0,\"low\":0,\"medium\":0,\"high\":1,\"total\":1}}}}\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|NULL|changed-since=2025-12-01 format=json|1"},
+    {ODD_BBOX " " ODD_CHANGED " --format geojson", NULL,
+        "{\"type\":\"FeatureCollection\",\"features\":[\n"
+        "{\"type\":\"Feature\",\"id\":656,\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"risk_rise\":1.25},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}}\n"
+        "]}\n",
+        0, "",
+        "bbox 119.900000,19.900000,120.100000,20.100000|NULL|changed-since=2025-12-01 format=geojson|1"},
+    {ODD_BBOX " --internal --format csv -o odd.out", "odd.out",
+        "id,name,sector,risk,class,lon,lat,area,last_seen,address,source,source_note\n"
+        "O1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",brothel,2.750,high,120.000000,20.000000,,2026-01-01,\"12 Moo 3,\n"
+        "Soi \"\"Tiger\"\"\",primary,tab\there\n"
+        "O2,\" leading space\",karaoke_bar,,,120.001000,20.001000,,,,,\n"
+        "O3,\"ร้าน, Thai\",massage_parlour,1.200,low,120.002000,20.002000,,2025-06-03,\"trailing \",secondary,back\\\\slash\n"
+        "O4,-5,fishing,3.000,high,120.010000,20.010000,,2025-06-04,,,\n"
+        "O5,'+plus,fishing,1.900,medium,120.020000,19.990000,,2025-06-05,'@at,,\n",
+        0, "sinspace: 5 workplaces written to odd.out\n",
+        "bbox 119.900000,19.900000,120.100000,20.100000|internal|format=csv output=odd.out|5"},
+    {ODD_BBOX " --format json -o odd.out", "odd.out",
+        "{\"region\":\"bbox 119.900000,19.900000,120.100000,20.100000\",\n"
+        "\"filters\":\"\",\n"
+        "\"rows\":[\n"
+        "{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.750,\"class\":\"high\",\"lon\":120.000000,\"lat\":20.000000,\"area\":null,\"last_seen\":\"2026-01-01\"},\n"
+        "{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"lon\":120.001000,\"lat\":20.001000,\"area\":null,\"last_seen\":null},\n"
+        "{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.200,\"class\":\"low\",\"lon\":120.002000,\"lat\":20.002000,\"area\":null,\"last_seen\":\"2025-06-03\"},\n"
+        "{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3.000,\"class\":\"high\",\"lon\":120.010000,\"lat\":20.010000,\"area\":null,\"last_seen\":\"2025-06-04\"},\n"
+        "{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.900,\"class\":\"medium\",\"lon\":120.020000,\"lat\":19.990000,\"area\":null,\"last_seen\":\"2025-06-05\"}],\n"
+        "\"count\":5,\n"
+        "\"summary\":{\"by_class\":{\"unscored\":1,\"low\":1,\"medium\":1,\"high\":2},\"by_sector\":{\"brothel\":{\"unscored\":0,\"low\":0,\"medium\":0,\"high\":1,\"total\":1},\"karaoke_bar\":{\"unscored\":1,\"low\":0,\"medium\":0,\"high\":0,\"total\":1},\"massage_parlour\":{\"unscored\":0,\"low\":1,\"medium\":0,\"high\":0,\"total\":1},\"fishing\":{\"unscored\":0,\"low\":0,\"medium\":1,\"high\":1,\"total\":2}}}}\n",
+        0, "sinspace: 5 workplaces written to odd.out\n",
+        "bbox 119.900000,19.900000,120.100000,20.100000|NULL|format=json output=odd.out|5"},
+    {"--bbox 90,5,91,6", NULL,
+        "0 workplaces\n",
+        0, "",
+        "bbox 90.000000,5.000000,91.000000,6.000000|NULL|format=table|0"},
+    {"--bbox 90,5,91,6 --format csv", NULL,
+        "id,name,sector,risk,class,lon,lat,area,last_seen\n",
+        0, "sinspace: 0 workplaces\n",
+        "bbox 90.000000,5.000000,91.000000,6.000000|NULL|format=csv|0"},
+    {"--bbox 90,5,91,6 --format json", NULL,
+        "{\"region\":\"bbox 90.000000,5.000000,91.000000,6.000000\",\n"
+        "\"filters\":\"\",\n"
+        "\"rows\":[],\n"
+        "\"count\":0,\n"
+        "\"summary\":{\"by_class\":{\"unscored\":0,\"low\":0,\"medium\":0,\"high\":0},\"by_sector\":{}}}\n",
+        0, "sinspace: 0 workplaces\n",
+        "bbox 90.000000,5.000000,91.000000,6.000000|NULL|format=json|0"},
+    {"--bbox 90,5,91,6 --format geojson", NULL,
+        "{\"type\":\"FeatureCollection\",\"features\":[\n"
+        "\n"
+        "]}\n",
+        0, "sinspace: 0 workplaces\n",
+        "bbox 90.000000,5.000000,91.000000,6.000000|NULL|format=geojson|0"},
+    {"--bbox 90,5,91,6 --format ids", NULL,
+        "",
+        0, "sinspace: 0 workplaces\n",
+        "bbox 90.000000,5.000000,91.000000,6.000000|NULL|format=ids|0"},
+};
+
+Test(query, cli_output_bytes_per_format)
+{
+    import_odd_rows();
+    sinspace_store_close(store);
+    store = NULL;
+    size_t n = sizeof golden_runs / sizeof *golden_runs;
+    for (size_t i = 0; i < n; i++) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "query t.db %s", golden_runs[i].args);
+        cr_assert_eq(run_cli(cmd), golden_runs[i].rc, "%s", cmd);
+        cr_assert_str_eq(slurp("err.txt"), golden_runs[i].err, "%s", cmd);
+        const char *got = slurp(golden_runs[i].file ? golden_runs[i].file : "out.txt");
+        cr_assert_str_eq(got, golden_runs[i].out, "%s", cmd);
+    }
+    cr_assert_eq(sinspace_store_open(ctx, db_path, SINSPACE_OPEN_READONLY, &store),
+                 SINSPACE_OK);
+    sqlite3_stmt *stmt;
+    cr_assert_eq(sqlite3_prepare_v2(store->db,
+        "SELECT target || '|' || ifnull(audience, 'NULL') || '|' || filters"
+        " || '|' || rows FROM audit WHERE command = 'query' ORDER BY id",
+        -1, &stmt, NULL), SQLITE_OK);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
+        cr_assert_str_eq((const char *)sqlite3_column_text(stmt, 0),
+                         golden_runs[i].audit, "%s", golden_runs[i].args);
+    }
+    cr_assert_eq(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_finalize(stmt);
+    sinspace_store_close(store);
+    store = NULL;
+
+    /* -o replaces a file, which ends private (0600) whatever it was. */
+    char p[400];
+    path_in(p, sizeof p, "odd.out");
+    cr_assert_eq(chmod(p, 0644), 0);
+    cr_assert_eq(run_cli("query t.db " ODD_BBOX " --format ids -o odd.out"), 0);
+    struct stat sb;
+    cr_assert_eq(stat(p, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+    cr_assert_str_eq(slurp("odd.out"), "656\n657\n658\n659\n660\n");
+}
+
+static int
+count_query_audit(void *user, const sinspace_audit_entry *e)
+{
+    if (!strcmp(e->command, "query"))
+        ++*(long long *)user;
+    return 0;
+}
+
+/* The library call behind the command: formats by name, a file written
+ * and audited, a file that cannot be created leaving no audit row. */
+Test(query, query_write_api)
+{
+    static const char *const names[] = {"table", "csv", "geojson", "json", "ids"};
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(sinspace_query_format_parse(names[i]), (sinspace_query_format)i);
+        cr_assert_str_eq(sinspace_query_format_name((sinspace_query_format)i), names[i]);
+    }
+    cr_assert_eq(sinspace_query_format_parse("CSV"), SINSPACE_QUERY_FORMAT_INVALID);
+    cr_assert_eq(sinspace_query_format_parse(NULL), SINSPACE_QUERY_FORMAT_INVALID);
+    cr_assert_null(sinspace_query_format_name(SINSPACE_QUERY_FORMAT_INVALID));
+    cr_assert_eq(sinspace_query_write(NULL, NULL, NULL, SINSPACE_QUERY_CSV, 0, NULL, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert_eq(sinspace_query_write(store, NULL, NULL, SINSPACE_QUERY_FORMAT_INVALID, 0,
+                                      NULL, NULL), SINSPACE_INVALID_ARGUMENT);
+
+    import_odd_rows();
+    sinspace_region *r = NULL;
+    cr_assert_eq(sinspace_region_from_bbox(ctx, 119.9, 19.9, 120.1, 20.1, &r), SINSPACE_OK);
+    char p[400];
+    path_in(p, sizeof p, "api.csv");
+    sinspace_query_result res;
+    cr_assert_eq(sinspace_query_write(store, r, NULL, SINSPACE_QUERY_CSV, 1, p, &res),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    cr_assert_eq(res.rows, 5);
+    cr_assert_eq(res.stats.matched, 5);
+    cr_assert_geq(res.seconds, 0);
+    /* The same bytes as the command's --internal --format csv. */
+    cr_assert_str_eq(slurp("api.csv"), golden_runs[2].out);
+    long long n = 0;
+    cr_assert_eq(sinspace_audit_list(store, NULL, count_query_audit, &n), SINSPACE_OK);
+    cr_assert_eq(n, 1);
+
+    path_in(p, sizeof p, "no/such/dir/api.csv");
+    cr_assert_eq(sinspace_query_write(store, r, NULL, SINSPACE_QUERY_CSV, 0, p, &res),
+                 SINSPACE_IO);
+    cr_assert(strstr(sinspace_context_message(ctx), "cannot create"), "%s",
+              sinspace_context_message(ctx));
+    n = 0;
+    cr_assert_eq(sinspace_audit_list(store, NULL, count_query_audit, &n), SINSPACE_OK);
+    cr_assert_eq(n, 1, "a failed query writes no audit row");
+    sinspace_region_destroy(r);
+}

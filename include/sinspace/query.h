@@ -158,6 +158,58 @@ SINSPACE_API sinspace_status sinspace_query_ids(sinspace_store *store,
  * the caller frees it with free(). */
 SINSPACE_API char *sinspace_filter_describe(const sinspace_filter *filter);
 
+/* -------------------------------------------------------------------------
+ * Query output: the rows of a query written as `sinspace query` shows them
+ */
+
+typedef enum sinspace_query_format {
+    SINSPACE_QUERY_TABLE = 0, /* aligned columns, then a summary per sector
+                                 and class */
+    SINSPACE_QUERY_CSV,       /* a header row, no summary; formula-like text
+                                 cells get an apostrophe (see
+                                 sinspace_csv_formula_like) */
+    SINSPACE_QUERY_GEOJSON,   /* RFC 7946 points through the export module's
+                                 writer: the database id as feature id */
+    SINSPACE_QUERY_JSON,      /* region, filters, rows, count and summary */
+    SINSPACE_QUERY_IDS,       /* the database ids, one a line (the fastest:
+                                 see sinspace_query_ids) */
+    SINSPACE_QUERY_FORMAT_INVALID = -1
+} sinspace_query_format;
+
+/* table, csv, geojson, json or ids (exact, lower case); the _INVALID value
+ * for anything else.  Names are static. */
+SINSPACE_API sinspace_query_format sinspace_query_format_parse(const char *name);
+SINSPACE_API const char *sinspace_query_format_name(sinspace_query_format format);
+
+typedef struct sinspace_query_result {
+    long long rows;              /* workplaces written */
+    sinspace_query_stats stats;  /* as sinspace_query_workplaces fills it */
+    double seconds;              /* the query with its rows' output (not
+                                    opening the store or the file) */
+} sinspace_query_result;
+
+/* Queries the workplaces in region (NULL: everywhere) passing filter (NULL:
+ * none) and writes them in format to path (NULL: standard output, flushed
+ * and left open).  Columns: id, name, sector, risk, class, lon, lat, area,
+ * last_seen, then distance_m for a circle region, risk_rise with
+ * filter->changed_since, and address, source and source_note only when
+ * internal is set.
+ *
+ * A file is written beside path and renamed over it (replacing any file
+ * there), mode 0600, once complete and audited; on failure nothing is left.
+ * The store must be open for writing: one audit row is written (command
+ * "query", the region's description, audience "internal" when internal,
+ * the filters with format=F and output=PATH, the row count).  result may be
+ * NULL.  Failures: SINSPACE_NO_MEMORY; SINSPACE_IO ("PATH: cannot create:
+ * ...", "PATH: write error: ..." or "standard output: write error: ...");
+ * the query's and the audit trail's own. */
+SINSPACE_API sinspace_status sinspace_query_write(sinspace_store *store,
+                                                  const sinspace_region *region,
+                                                  const sinspace_filter *filter,
+                                                  sinspace_query_format format,
+                                                  int internal, const char *path,
+                                                  sinspace_query_result *result);
+
 #ifdef __cplusplus
 }
 #endif

@@ -64,6 +64,58 @@ int cli_parse_number(const char *s, double *out);
 int cli_parse_numbers(const char *s, double *v, int n);
 int cli_parse_classes(const char *s, unsigned *classes);
 
+/* The options that select workplaces, shared by query and export
+ * (cli_select.c): one region and the filters.  Their getopt values start
+ * at CLI_OPT_SELECT; a command numbers its own long options from
+ * CLI_OPT_OWN. */
+enum { CLI_OPT_SELECT = 256, CLI_OPT_OWN = 512 };
+
+typedef struct cli_select {
+    /* As given on the command line. */
+    const char *within, *srs, *area, *fence, *zone, *near, *radius, *bbox,
+        *buffer;
+    int make_valid;
+    int n_regions;           /* region options given */
+    int have_filter;         /* any filter option given */
+    sinspace_filter filter;  /* filter.sectors points into sectors */
+    const char **sectors;    /* owned: cli_select_free() */
+    /* Parsed by cli_select_check() and cli_select_distances(). */
+    double centre[2], box[4], radius_m, buffer_m;
+    long long zone_id;
+} cli_select;
+
+/* Clears s with room for argc sectors; -1 when memory runs out. */
+int cli_select_init(cli_select *s, int argc);
+void cli_select_free(cli_select *s);
+
+/* Writes into opts (cap entries) the command's options before, then the
+ * shared ones, then after (either may be NULL), and the terminating
+ * entry.  Returns the options written, 0 when cap is too small. */
+size_t cli_select_longopts(struct option *opts, size_t cap,
+                           const struct option *before,
+                           const struct option *after);
+
+/* Takes one getopt result: -1 when opt is not a shared option; EXIT_OK;
+ * EXIT_USAGE for a bad value (message printed). */
+int cli_select_option(const cli_command *cmd, cli_select *s, int opt,
+                      const char *arg);
+
+/* Once the command's own arguments are checked: the number of regions
+ * (need_region: exactly one; else at most one), --srs/--make-valid only
+ * with --within, --near and --radius together, --sort distance only with
+ * --near, --buffer only with a region, then the values of --near, --bbox
+ * and --zone.  EXIT_OK, or EXIT_USAGE with the message printed. */
+int cli_select_check(const cli_command *cmd, cli_select *s, int need_region);
+
+/* --radius and --buffer as distances ("500m", "2km"); EXIT_OK, or
+ * EXIT_USAGE with the reason printed. */
+int cli_select_distances(cli *c, const cli_command *cmd, cli_select *s);
+
+/* The region given (*out NULL when none), grown by --buffer.  The caller
+ * destroys *out, also on failure. */
+sinspace_status cli_select_region(cli *c, sinspace_store *store,
+                                  const cli_select *s, sinspace_region **out);
+
 /* The commands, one file each. */
 extern const cli_command cmd_init, cmd_import, cmd_info, cmd_audit,
     cmd_sectors, cmd_indicators;

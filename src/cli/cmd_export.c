@@ -1,8 +1,9 @@
-/* cmd_export.c: sinspace export DB LAYER -o FILE. */
+/* cmd_export.c: sinspace export DB LAYER -o FILE: parses the options and
+ * calls sinspace_export(); the region and filter options are
+ * cli_select.c's, shared with query. */
 #include "cli.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +11,9 @@ static int
 run(cli *c, int argc, char **argv)
 {
     const cli_command *cmd = &cmd_export;
-    enum { O_AUDIENCE = 256, O_FORMAT, O_PRECISION, O_BBOX_MEMBER, O_AGGREGATE,
-           O_LEVEL, O_MIN_COUNT, O_WITHIN, O_SRS, O_MAKE_VALID, O_AREA, O_FENCE,
-           O_ZONE, O_NEAR, O_RADIUS, O_BBOX, O_BUFFER, O_MIN_RISK, O_CLASS,
-           O_SECTOR, O_STATUS, O_SEEN, O_CHANGED, O_LIMIT };
-    static const struct option longopts[] = {
+    enum { O_AUDIENCE = CLI_OPT_OWN, O_FORMAT, O_PRECISION, O_BBOX_MEMBER,
+           O_AGGREGATE, O_LEVEL, O_MIN_COUNT };
+    static const struct option own[] = {
         {"output", required_argument, NULL, 'o'},
         {"audience", required_argument, NULL, O_AUDIENCE},
         {"format", required_argument, NULL, O_FORMAT},
@@ -23,34 +22,15 @@ run(cli *c, int argc, char **argv)
         {"aggregate", no_argument, NULL, O_AGGREGATE},
         {"level", required_argument, NULL, O_LEVEL},
         {"min-count", required_argument, NULL, O_MIN_COUNT},
-        {"within", required_argument, NULL, O_WITHIN},
-        {"srs", required_argument, NULL, O_SRS},
-        {"make-valid", no_argument, NULL, O_MAKE_VALID},
-        {"area", required_argument, NULL, O_AREA},
-        {"fence", required_argument, NULL, O_FENCE},
-        {"zone", required_argument, NULL, O_ZONE},
-        {"near", required_argument, NULL, O_NEAR},
-        {"radius", required_argument, NULL, O_RADIUS},
-        {"bbox", required_argument, NULL, O_BBOX},
-        {"buffer", required_argument, NULL, O_BUFFER},
-        {"min-risk", required_argument, NULL, O_MIN_RISK},
-        {"class", required_argument, NULL, O_CLASS},
-        {"sector", required_argument, NULL, O_SECTOR},
-        {"status", required_argument, NULL, O_STATUS},
-        {"seen-since", required_argument, NULL, O_SEEN},
-        {"changed-since", required_argument, NULL, O_CHANGED},
-        {"limit", required_argument, NULL, O_LIMIT},
         {NULL, 0, NULL, 0}};
+    struct option longopts[32];
+    cli_select_longopts(longopts, sizeof longopts / sizeof *longopts, own, NULL);
     sinspace_export_options o;
     sinspace_export_options_init(&o);
-    sinspace_filter filter;
-    sinspace_filter_init(&filter);
-    const char *output = NULL, *within = NULL, *area = NULL, *fence = NULL,
-               *zone = NULL, *near = NULL, *radius = NULL, *bbox = NULL,
-               *srs = NULL, *buffer = NULL;
-    int make_valid = 0, n_regions = 0, have_filter = 0, opt, rc = EXIT_OK;
-    const char **sectors = calloc((size_t)argc + 1, sizeof *sectors);
-    if (!sectors)
+    const char *output = NULL;
+    int opt, rc = EXIT_OK;
+    cli_select sel;
+    if (cli_select_init(&sel, argc) < 0)
         return EXIT_FAILURE_;
     char *end;
     while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
@@ -104,53 +84,13 @@ run(cli *c, int argc, char **argv)
                 goto out;
             }
             break;
-        case O_WITHIN: within = optarg; n_regions++; break;
-        case O_AREA: area = optarg; n_regions++; break;
-        case O_FENCE: fence = optarg; n_regions++; break;
-        case O_ZONE: zone = optarg; n_regions++; break;
-        case O_NEAR: near = optarg; n_regions++; break;
-        case O_BBOX: bbox = optarg; n_regions++; break;
-        case O_SRS: srs = optarg; break;
-        case O_MAKE_VALID: make_valid = 1; break;
-        case O_RADIUS: radius = optarg; break;
-        case O_BUFFER: buffer = optarg; break;
-        case O_MIN_RISK:
-            if (cli_parse_number(optarg, &filter.min_risk) < 0 ||
-                filter.min_risk < 1.0 || filter.min_risk > 3.0) {
-                rc = cli_usage_error(cmd, "--min-risk takes a number from 1 to 3, "
-                                     "not '%s'", optarg);
-                goto out;
-            }
-            have_filter = 1;
-            break;
-        case O_CLASS:
-            if (cli_parse_classes(optarg, &filter.classes) < 0) {
-                rc = cli_usage_error(cmd, "--class takes low, medium, high or "
-                                     "unscored (comma-separated), not '%s'", optarg);
-                goto out;
-            }
-            have_filter = 1;
-            break;
-        case O_SECTOR: sectors[filter.n_sectors++] = optarg; have_filter = 1; break;
-        case O_STATUS: filter.status = optarg; have_filter = 1; break;
-        case O_SEEN: filter.seen_since = optarg; have_filter = 1; break;
-        case O_CHANGED: filter.changed_since = optarg; have_filter = 1; break;
-        case O_LIMIT:
-            errno = 0;
-            filter.limit = strtoll(optarg, &end, 10);
-            if (end == optarg || *end || errno || filter.limit <= 0) {
-                rc = cli_usage_error(cmd, "--limit takes a whole number above 0, "
-                                     "not '%s'", optarg);
-                goto out;
-            }
-            have_filter = 1;
-            break;
         default:
-            rc = cli_usage_error(cmd, "bad option");
-            goto out;
+            if ((rc = cli_select_option(cmd, &sel, opt, optarg)) < 0)
+                rc = cli_usage_error(cmd, "bad option");
+            if (rc)
+                goto out;
         }
     }
-    filter.sectors = filter.n_sectors ? sectors : NULL;
     if (argc - optind != 2) {
         rc = cli_usage_error(cmd, "expected DB and LAYER");
         goto out;
@@ -166,74 +106,18 @@ run(cli *c, int argc, char **argv)
                              argv[optind + 1]);
         goto out;
     }
-    if (n_regions > 1) {
-        rc = cli_usage_error(cmd, "give only one region");
+    if ((rc = cli_select_check(cmd, &sel, 0)) ||
+        (rc = cli_select_distances(c, cmd, &sel)))
         goto out;
-    }
-    if ((srs || make_valid) && !within) {
-        rc = cli_usage_error(cmd, "--srs and --make-valid go with --within FILE");
-        goto out;
-    }
-    if (!near != !radius) {
-        rc = cli_usage_error(cmd, near ? "--near needs --radius"
-                                       : "--radius goes with --near LON,LAT");
-        goto out;
-    }
-    if (buffer && !n_regions) {
-        rc = cli_usage_error(cmd, "--buffer grows a region; give one");
-        goto out;
-    }
-    double centre[2], box[4], radius_m = 0, buffer_m = 0;
-    long long zone_id = 0;
-    if (near && cli_parse_numbers(near, centre, 2) < 0) {
-        rc = cli_usage_error(cmd, "--near takes LON,LAT in degrees, not '%s'", near);
-        goto out;
-    }
-    if (bbox && cli_parse_numbers(bbox, box, 4) < 0) {
-        rc = cli_usage_error(cmd, "--bbox takes W,S,E,N in degrees, not '%s'", bbox);
-        goto out;
-    }
-    if (zone) {
-        errno = 0;
-        zone_id = strtoll(zone, &end, 10);
-        if (end == zone || *end || errno || zone_id <= 0) {
-            rc = cli_usage_error(cmd, "--zone takes a zone id, not '%s'", zone);
-            goto out;
-        }
-    }
-    if (radius && sinspace_parse_distance(c->ctx, radius, &radius_m)) {
-        rc = cli_usage_error(cmd, "--radius: %s", sinspace_context_message(c->ctx));
-        goto out;
-    }
-    if (buffer && sinspace_parse_distance(c->ctx, buffer, &buffer_m)) {
-        rc = cli_usage_error(cmd, "--buffer: %s", sinspace_context_message(c->ctx));
-        goto out;
-    }
 
     sinspace_store *store = NULL;
     /* Read-write: the export is written to the audit trail. */
     if ((rc = cli_open(c, argv[optind], SINSPACE_OPEN_READWRITE, &store)))
         goto out;
     sinspace_region *region = NULL;
-    sinspace_status st = SINSPACE_OK;
-    if (within)
-        st = sinspace_region_from_file(c->ctx, within, srs, make_valid, &region);
-    else if (area)
-        st = sinspace_region_from_area(store, area, &region);
-    else if (fence)
-        st = sinspace_region_from_fence(store, fence, &region);
-    else if (zone)
-        st = sinspace_region_from_zone(store, zone_id, &region);
-    else if (near)
-        st = sinspace_region_from_circle(c->ctx, centre[0], centre[1], radius_m,
-                                         &region);
-    else if (bbox)
-        st = sinspace_region_from_bbox(c->ctx, box[0], box[1], box[2], box[3],
-                                       &region);
-    if (!st && buffer)
-        st = sinspace_region_buffer(region, buffer_m);
+    sinspace_status st = cli_select_region(c, store, &sel, &region);
     o.region = region;
-    o.filter = have_filter ? &filter : NULL;
+    o.filter = sel.have_filter ? &sel.filter : NULL;
     sinspace_export_result r;
     if (!st)
         st = sinspace_export(store, output, &o, &r);
@@ -256,7 +140,7 @@ run(cli *c, int argc, char **argv)
     sinspace_region_destroy(region);
     sinspace_store_close(store);
 out:
-    free(sectors);
+    cli_select_free(&sel);
     return rc;
 }
 
