@@ -563,10 +563,10 @@ Test(guards, replaced_files_end_private)
  *    and each point is its workplace's displaced point of the public
  *    workplaces file, never the exact one.
  *
- * Kills: observation points left exact in public files (io/export.c
+ * Kills (seen): observation points left exact in public files (io/export.c
  * step_rows: geomasking only the workplaces layer); geomasking an
- * observation with another key than its workplace's (its own id, or an
- * empty ext_id); the observer or name column opened to the public.
+ * observation with another key than its workplace's (an empty ext_id).
+ * Also guards: the observer or name column opened to the public.
  */
 
 #define OBS_WORKPLACES 5
@@ -707,8 +707,8 @@ Test(guards, public_observations_follow_displaced_workplaces)
  * 4. k-suppression at its boundary: a district with exactly K workplaces
  *    is shown, one with K-1 is withheld (docs/export.md: "fewer than").
  *
- * Kills: `count < min_count` -> `count <= min_count` (io/export.c
- * step_rows); --min-count not reaching the export (the default 5 used).
+ * Kills (seen): `count < min_count` -> `count <= min_count` (io/export.c
+ * step_rows).  Also guards: --min-count not reaching the export.
  */
 
 static void
@@ -821,9 +821,9 @@ Test(guards, k_suppression_boundary)
  * With a fresh random secret per store the distances are random; the
  * numbers of workplaces make a mutant pass only with odds below 1e-4.
  * Kills: SINSPACE_GEOMASK_URBAN_M 2000 -> 2500; SINSPACE_GEOMASK_RURAL_M
- * 5000 -> 6000; SINSPACE_GEOMASK_MIN_M 100 -> 0 (and 50); density judged
- * on the subdistrict only (`rank >= DISTRICT` -> `rank > DISTRICT` in
- * geomask.c: the dense district without subdistricts turned rural);
+ * 5000 -> 6000; SINSPACE_GEOMASK_MIN_M 100 -> 0; density judged on the
+ * subdistrict only (`rank >= DISTRICT` -> `rank > DISTRICT` in geomask.c:
+ * the dense district without subdistricts turned rural).  Also guards:
  * every workplace treated as urban (rural never beyond 2 km).
  */
 
@@ -987,9 +987,10 @@ Test(guards, displacement_limits_measured_independently)
  * "'); DROP TABLE workplaces; --" are imported, selected by --area and
  * --fence, exported, and read back byte for byte, and every table is still
  * there with its rows.
- * Kills: a name spliced into SQL text instead of bound (the statement
- * fails or a table goes); a quote-doubling or escaping that changes the
- * bytes (the read-back differs).
+ * Kills (seen): the fence name spliced into the SQL text of
+ * sinspace_region_from_fence (geo/region.c) instead of bound.  Also guards:
+ * the same splice elsewhere (a statement fails or a table goes), and any
+ * escaping that changes the bytes (the read-back differs).
  */
 
 static const char *const hostile[] = {
