@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include "core/sinspaceInt.h"
+#include "store/store_int.h"
 
 #include <sinspace/sinspace.h>
 

@@ -687,7 +687,7 @@ Test(tiles, engine_find_and_cover_stats_after_a_stop)
 {
     const sinspace__tile_ops *ops = sinspace__store_engine(store)->tiles;
     cr_assert_not_null(ops);
-    cr_assert_eq(ops->writable(store), 1);
+    cr_assert_eq(sinspace__store_writable(store), 1);
     cr_assert_eq(add1(raster("world.rgb.tif"), NULL, NULL), SINSPACE_OK);
     long long id = -1;
     cr_assert_eq(ops->find(store, 0, raster("world.rgb.tif"), &id), SINSPACE_OK);

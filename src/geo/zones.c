@@ -1233,7 +1233,7 @@ sinspace_zones_compute(sinspace_store *store, const sinspace_zones_options *opts
     sinspace_status st = check_options(z.ctx, &z.o);
     if (st)
         return st;
-    if (!z.ops->writable(store))
+    if (!sinspace__store_writable(store))
         return sinspace__error(z.ctx, SINSPACE_INVALID_ARGUMENT,
                                "%s: zones need the database open for writing",
                                sinspace_store_path(store));

@@ -548,7 +548,7 @@ export_run(sinspace_store *store, const char *path,
                                "export: filters apply to the workplaces and "
                                "observations layers only");
     const sinspace__export_ops *ops = sinspace__store_engine(store)->export;
-    if (!ops->writable(store))
+    if (!sinspace__store_writable(store))
         return sinspace__error(ctx, SINSPACE_PERMISSION,
                                "%s: export records itself in the audit trail; "
                                "open the database for writing",

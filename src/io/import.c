@@ -11,6 +11,7 @@
 #include "io/import_int.h"
 #include "core/csv.h"
 #include "core/parse.h"
+#include "geo/srs.h"
 
 #include <cpl_conv.h>
 #include <gdal.h>
@@ -568,18 +569,7 @@ sinspace__import_setup_transform(sinspace__importer *im, OGRSpatialReferenceH sr
 sinspace_status
 sinspace__import_srs_from_option(sinspace__importer *im, OGRSpatialReferenceH *out)
 {
-    *out = NULL;
-    if (!im->opts->srs)
-        return SINSPACE_OK;
-    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
-    if (OSRSetFromUserInput(srs, im->opts->srs) != OGRERR_NONE) {
-        OSRDestroySpatialReference(srs);
-        return sinspace__error(im->ctx, SINSPACE_INVALID_ARGUMENT,
-                               "--srs %s: unknown coordinate reference system",
-                               im->opts->srs);
-    }
-    *out = srs;
-    return SINSPACE_OK;
+    return sinspace__srs_parse(im->ctx, im->opts->srs, "--srs", out);
 }
 
 /* -------------------------------------------------------------------------
@@ -673,7 +663,7 @@ sinspace_import_file(sinspace_store *store, const char *path,
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "import: store and path are required");
     const sinspace__import_ops *ops = sinspace__store_engine(store)->import;
-    if (!ops->writable(store))
+    if (!sinspace__store_writable(store))
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "%s: opened read-only", sinspace_store_path(store));
     sinspace_import_options defaults;

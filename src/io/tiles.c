@@ -9,6 +9,7 @@
 #include "core/sinspaceInt.h"
 #include "store/tiles.h"
 #include "core/parse.h"
+#include "geo/srs.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -80,30 +81,6 @@ resolve_readable(sinspace_context *ctx, const char *path, char **out)
     }
     *out = real;
     return SINSPACE_OK;
-}
-
-/* "EPSG:32647" when the CRS has an authority code, else WKT2. */
-static char *
-crs_text(OGRSpatialReferenceH srs)
-{
-    const char *auth = OSRGetAuthorityName(srs, NULL);
-    const char *code = OSRGetAuthorityCode(srs, NULL);
-    if (auth && code) {
-        size_t n = strlen(auth) + strlen(code) + 2;
-        char *s = malloc(n);
-        if (s)
-            snprintf(s, n, "%s:%s", auth, code);
-        return s;
-    }
-    char *wkt = NULL;
-    const char *const wkt_opts[] = {"FORMAT=WKT2_2019", NULL};
-    if (OSRExportToWktEx(srs, &wkt, wkt_opts) != OGRERR_NONE || !wkt) {
-        CPLFree(wkt);
-        return NULL;
-    }
-    char *s = sinspace__strdup(wkt);
-    CPLFree(wkt);
-    return s;
 }
 
 /* The acquisition date from the usual metadata items, as YYYY-MM-DD, or
@@ -331,7 +308,7 @@ analyse(sinspace_context *ctx, const char *given, tile_info *t)
             goto done;
         }
     }
-    if (!(t->crs = crs_text(srs))) {
+    if (!(t->crs = sinspace__srs_text(srs))) {
         st = sinspace__error(ctx, SINSPACE_INVALID_INPUT,
                              "%s: its CRS cannot be written as WKT", given);
         goto done;
@@ -422,7 +399,7 @@ sinspace_tiles_add(sinspace_store *store, const char *const *paths, size_t n,
     if ((st = check_option_text(ctx, "source", o.source)) ||
         (st = check_option_text(ctx, "attribution", o.attribution)))
         return st;
-    if (!ops->writable(store))
+    if (!sinspace__store_writable(store))
         return sinspace__error(ctx, SINSPACE_PERMISSION,
                                "%s: opened read-only", sinspace_store_path(store));
 

@@ -386,7 +386,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     if (dpi < 36 || dpi > 1200)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "atlas: --dpi %g is outside 36..1200", dpi);
-    if (!sinspace__store_engine(store)->features->writable(store))
+    if (!sinspace__store_writable(store))
         return sinspace__error(ctx, SINSPACE_PERMISSION,
                                "atlas: the store must be open for writing (audit)");
     sinspace_status st = SINSPACE_OK;

@@ -493,7 +493,7 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
     if (opts->margin < 0 || opts->margin > 2)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "map: --margin %g is outside 0..2", opts->margin);
-    if (!sinspace__store_engine(store)->features->writable(store))
+    if (!sinspace__store_writable(store))
         return sinspace__error(ctx, SINSPACE_PERMISSION,
                                "map: the store must be open for writing (audit)");
 

@@ -7,6 +7,7 @@
  * change of the data makes new keys and old entries age out. */
 #include "serve/serve_int.h"
 #include "store/features.h"
+#include "store/serve.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -241,7 +242,7 @@ sinspace__serve_version(serve_worker *w)
     double now = mono_now();
     if (w->version[0] && now - w->version_at < 1.0)
         return SINSPACE_OK;
-    sinspace_status st = sinspace__store_engine(w->store)->features->data_version(
+    sinspace_status st = sinspace__store_engine(w->store)->serve->data_version(
         w->store, w->version, sizeof w->version);
     if (!st)
         w->version_at = now;

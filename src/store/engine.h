@@ -73,6 +73,11 @@ struct sinspace_engine {
 /* The store's table of operations; never NULL for an open store. */
 const sinspace_engine *sinspace__store_engine(const sinspace_store *store);
 
+/* Non-zero when the store was opened for writing.  Whatever writes an audit
+ * row (a map, an export, a zones run) or data asks before any work, so a
+ * read-only store refuses at once rather than after the page is drawn. */
+int sinspace__store_writable(const sinspace_store *store);
+
 /* The embedded engine. */
 extern const sinspace_engine sinspace__spatialite_engine;
 

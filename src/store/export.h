@@ -117,10 +117,6 @@ typedef struct sinspace__export_row {
 typedef int (*sinspace__export_fn)(void *user, const sinspace__export_row *row);
 
 struct sinspace__export_ops {
-    /* 1 when the store was opened for writing (export writes its audit
-     * row, and geomasking its secret). */
-    int (*writable)(const sinspace_store *store);
-
     /* An empty selection; *out is freed by selection_close. */
     sinspace_status (*selection_open)(sinspace_store *store,
                                       sinspace__export_selection **out);

@@ -132,13 +132,6 @@ struct sinspace__feature_ops {
     sinspace_status (*distance_m)(sinspace_store *store, double lon1,
                                   double lat1, double lon2, double lat2,
                                   double *out);
-    /* A text that changes whenever workplaces, imagery, zones or areas do
-     * (a tile cache's key); written into buf. */
-    sinspace_status (*data_version)(sinspace_store *store, char *buf,
-                                    size_t size);
-    /* Non-zero when the store is open for writing (a map or atlas writes an
-     * audit row, so it checks before drawing). */
-    int (*writable)(const sinspace_store *store);
 };
 
 extern const sinspace__feature_ops sinspace__spatialite_feature_ops;

@@ -97,9 +97,6 @@ typedef struct sinspace__import_indicator {
 typedef double (*sinspace__import_score_fn)(void *user, const int *scores);
 
 struct sinspace__import_ops {
-    /* Whether the store was opened for writing. */
-    int (*writable)(const sinspace_store *store);
-
     /* The indicator weights, indexed by position - 1. */
     sinspace_status (*indicator_weights)(sinspace_store *store,
                                          double weights[SINSPACE_INDICATORS]);

@@ -38,10 +38,7 @@ sl_area_match(sinspace_store *store, const char *key, sinspace__area_fn fn,
             break;
         }
     }
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "looking up an area");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "looking up an area");
 }
 
 const sinspace__area_ops sinspace__spatialite_area_ops = {

@@ -78,12 +78,6 @@ struct sinspace__export_selection {
     sqlite3_stmt *insert;
 };
 
-static int
-sl_writable(const sinspace_store *store)
-{
-    return store && store->writable;
-}
-
 static sinspace_status
 sl_selection_open(sinspace_store *store, sinspace__export_selection **out)
 {
@@ -292,14 +286,10 @@ sl_read(sinspace_store *store, const sinspace__export_read *q,
             break;
         }
     }
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "exporting");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "exporting");
 }
 
 const sinspace__export_ops sinspace__spatialite_export_ops = {
-    .writable = sl_writable,
     .selection_open = sl_selection_open,
     .selection_add = sl_selection_add,
     .selection_close = sl_selection_close,

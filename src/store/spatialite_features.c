@@ -34,17 +34,6 @@ col_double_or_nan(sqlite3_stmt *stmt, int i)
                ? NAN : sqlite3_column_double(stmt, i);
 }
 
-/* Ends a statement's rows: rc is the last sqlite3_step result, or
- * SQLITE_DONE when the callback stopped early. */
-static sinspace_status
-finish(sinspace_store *store, sqlite3_stmt *stmt, int rc, const char *what)
-{
-    sinspace_status st = rc == SQLITE_DONE ? SINSPACE_OK
-                                           : sinspace__db_error(store, what);
-    sqlite3_finalize(stmt);
-    return st;
-}
-
 /* The caller's callback, kept as a generic function pointer and cast back
  * to its own type by the emitter of its rows. */
 typedef struct callback {
@@ -67,7 +56,7 @@ each_row(sinspace_store *store, sqlite3_stmt *stmt, row_emitter emit,
             rc = SQLITE_DONE;
             break;
         }
-    return finish(store, stmt, rc, what);
+    return sinspace__stmt_finish(store, stmt, rc, what);
 }
 
 /* code, name_latin, name_local, level_rank, WKB */
@@ -348,37 +337,7 @@ sl_distance_m(sinspace_store *store, double lon1, double lat1, double lon2,
         *out = col_double_or_nan(stmt, 0);
         rc = SQLITE_DONE;
     }
-    return finish(store, stmt, rc, "geodesic distance");
-}
-
-static sinspace_status
-sl_data_version(sinspace_store *store, char *buf, size_t size)
-{
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT (SELECT ifnull(max(updated), '') || '/' || count(*) FROM workplaces)"
-        " || '|' || (SELECT count(*) || '/' || ifnull(max(id), 0) || '/'"
-        "            || ifnull(max(added), '') FROM tiles)"
-        " || '|' || (SELECT count(*) || '/' || ifnull(max(id), 0) || '/'"
-        "            || ifnull(max(computed_at), '') FROM zones)"
-        " || '|' || (SELECT count(*) || '/' || ifnull(max(id), 0) FROM areas)",
-        &stmt);
-    if (st)
-        return st;
-    if (sqlite3_step(stmt) != SQLITE_ROW) {
-        st = sinspace__db_error(store, "data version");
-    } else {
-        const char *v = col_text(stmt, 0);
-        snprintf(buf, size, "%s", v ? v : "");
-    }
-    sqlite3_finalize(stmt);
-    return st;
-}
-
-static int
-sl_writable(const sinspace_store *store)
-{
-    return store && store->writable;
+    return sinspace__stmt_finish(store, stmt, rc, "geodesic distance");
 }
 
 const sinspace__feature_ops sinspace__spatialite_feature_ops = {
@@ -391,6 +350,4 @@ const sinspace__feature_ops sinspace__spatialite_feature_ops = {
     .high_risk_in_area = sl_high_risk_in_area,
     .risk_by_year = sl_risk_by_year,
     .distance_m = sl_distance_m,
-    .data_version = sl_data_version,
-    .writable = sl_writable,
 };

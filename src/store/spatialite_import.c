@@ -409,12 +409,6 @@ sinspace__refresh_areas(sinspace_store *store)
  * A load
  */
 
-static int
-sl_writable(const sinspace_store *store)
-{
-    return store->writable;
-}
-
 /* The cache a reader keeps; a load raises it (see begin). */
 static void
 cache_back_to_reader(sinspace_store *store)
@@ -863,7 +857,6 @@ sl_indicators_end(sinspace_store *store, int commit)
 }
 
 const sinspace__import_ops sinspace__spatialite_import_ops = {
-    .writable = sl_writable,
     .indicator_weights = sinspace__indicator_weights,
     .begin = sl_begin,
     .end = sl_end,

@@ -60,10 +60,7 @@ sl_candidates(sinspace_store *store, const double bbox[4],
             break;
         }
     }
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "reading the spatial index");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "reading the spatial index");
 }
 
 static sinspace_status

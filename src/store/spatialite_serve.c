@@ -19,17 +19,6 @@ real_or_nan(sqlite3_stmt *stmt, int col)
                ? NAN : sqlite3_column_double(stmt, col);
 }
 
-/* Ends a stepped statement: SQLITE_DONE (or a stop) is success. */
-static sinspace_status
-finish(sinspace_store *store, sqlite3_stmt *stmt, int rc, const char *what)
-{
-    sinspace_status st = SINSPACE_OK;
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(store, what);
-    sqlite3_finalize(stmt);
-    return st;
-}
-
 static sinspace_status
 sl_data_version(sinspace_store *store, char *buf, size_t size)
 {
@@ -72,7 +61,7 @@ sl_imagery_extent(sinspace_store *store, int *has, double box[4])
         *has = 1;
         rc = SQLITE_DONE;
     }
-    return finish(store, stmt, rc, "imagery extent");
+    return sinspace__stmt_finish(store, stmt, rc, "imagery extent");
 }
 
 static sinspace_status
@@ -90,7 +79,7 @@ sl_sector_codes(sinspace_store *store, int (*fn)(void *, const char *),
             rc = SQLITE_DONE;
             break;
         }
-    return finish(store, stmt, rc, "sectors");
+    return sinspace__stmt_finish(store, stmt, rc, "sectors");
 }
 
 static sinspace_status
@@ -125,7 +114,7 @@ sl_areas(sinspace_store *store, const char *level, sinspace__serve_area_fn fn,
             break;
         }
     }
-    return finish(store, stmt, rc, "areas");
+    return sinspace__stmt_finish(store, stmt, rc, "areas");
 }
 
 static sinspace_status
@@ -153,7 +142,7 @@ sl_fences(sinspace_store *store, sinspace__serve_fence_fn fn, void *user)
             break;
         }
     }
-    return finish(store, stmt, rc, "fences");
+    return sinspace__stmt_finish(store, stmt, rc, "fences");
 }
 
 static sinspace_status
@@ -184,7 +173,7 @@ sl_zones(sinspace_store *store, sinspace__serve_zone_fn fn, void *user)
             break;
         }
     }
-    return finish(store, stmt, rc, "zones");
+    return sinspace__stmt_finish(store, stmt, rc, "zones");
 }
 
 const sinspace__serve_ops sinspace__spatialite_serve_ops = {

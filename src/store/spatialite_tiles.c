@@ -20,12 +20,6 @@
     " pixel_size_m IS NULL, pixel_size_m, acquired IS NULL, acquired DESC," \
     " added DESC, id DESC"
 
-static int
-sl_writable(const sinspace_store *store)
-{
-    return store && store->writable;
-}
-
 static void
 bind_double_or_null(sqlite3_stmt *stmt, int i, double v)
 {
@@ -309,14 +303,10 @@ sl_cover(sinspace_store *store, sinspace__tile_cover_fn fn, void *user)
             break;
         }
     }
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "matching workplaces to tiles");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "matching workplaces to tiles");
 }
 
 const sinspace__tile_ops sinspace__spatialite_tile_ops = {
-    .writable = sl_writable,
     .find = sl_find,
     .add = sl_add,
     .remove = sl_remove,

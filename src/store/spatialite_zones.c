@@ -23,12 +23,6 @@ bind_double_or_null(sqlite3_stmt *stmt, int i, double v)
         sqlite3_bind_double(stmt, i, v);
 }
 
-static int
-sl_writable(const sinspace_store *store)
-{
-    return store && store->writable;
-}
-
 static sinspace_status
 sl_sectors(sinspace_store *store, sinspace__zone_sector_fn fn, void *user)
 {
@@ -44,10 +38,7 @@ sl_sectors(sinspace_store *store, sinspace__zone_sector_fn fn, void *user)
             rc = SQLITE_DONE;
             break;
         }
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "reading sectors");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "reading sectors");
 }
 
 static sinspace_status
@@ -96,10 +87,7 @@ sl_workplaces(sinspace_store *store, const long long *area_id,
         }
     }
     /* A stop from fn carries its own status in the caller's state. */
-    if (rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "reading workplaces");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "reading workplaces");
 }
 
 static sinspace_status
@@ -264,7 +252,6 @@ sl_ranks(sinspace_store *store, const char *level, sinspace__zone_rank_fn fn,
 }
 
 const sinspace__zone_ops sinspace__spatialite_zone_ops = {
-    .writable = sl_writable,
     .sectors = sl_sectors,
     .count_workplaces = sl_count_workplaces,
     .workplaces = sl_workplaces,

@@ -529,3 +529,19 @@ sinspace_store_indicators(sinspace_store *store,
     sqlite3_finalize(stmt);
     return st;
 }
+
+sinspace_status
+sinspace__stmt_finish(sinspace_store *store, sqlite3_stmt *stmt, int rc,
+                      const char *what)
+{
+    sinspace_status st = rc == SQLITE_DONE ? SINSPACE_OK
+                                           : sinspace__db_error(store, what);
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+int
+sinspace__store_writable(const sinspace_store *store)
+{
+    return store && store->writable;
+}

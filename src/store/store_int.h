@@ -32,6 +32,11 @@ sinspace_status sinspace__db_error(sinspace_store *store, const char *what);
 sinspace_status sinspace__prepare(sinspace_store *store, const char *sql,
                                   sqlite3_stmt **out);
 void sinspace__bind_text(sqlite3_stmt *stmt, int index, const char *text);
+/* Ends a stepped statement and finalizes it: rc is the last sqlite3_step
+ * result, or SQLITE_DONE when the row callback stopped early (success);
+ * anything else is reported as "WHAT: SQLite's message". */
+sinspace_status sinspace__stmt_finish(sinspace_store *store, sqlite3_stmt *stmt,
+                                      int rc, const char *what);
 /* Runs SQL with no parameters and no rows (DDL, BEGIN, ...). */
 sinspace_status sinspace__exec(sinspace_store *store, const char *sql);
 /* Runs a query with one integer result, e.g. SELECT count(*); params are

@@ -28,10 +28,6 @@ typedef int (*sinspace__tile_cover_fn)(void *user,
                                        const sinspace_tile_cover *row);
 
 struct sinspace__tile_ops {
-    /* 1 when the store was opened for writing (add refuses before reading
-     * any raster otherwise). */
-    int (*writable)(const sinspace_store *store);
-
     /* The id of tile id, or of the tile registered at path (compared as
      * stored); *out is 0 when there is none.  Give id > 0 or path. */
     sinspace_status (*find)(sinspace_store *store, long long id,

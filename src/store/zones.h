@@ -56,10 +56,6 @@ typedef int (*sinspace__zone_fn)(void *user, const sinspace_zone *zone);
 typedef int (*sinspace__zone_rank_fn)(void *user, const sinspace_area_rank *a);
 
 struct sinspace__zone_ops {
-    /* 1 when the store was opened for writing (a run is refused before
-     * any work otherwise). */
-    int (*writable)(const sinspace_store *store);
-
     /* The sector codes of the catalogue, sorted bytewise (as strcmp). */
     sinspace_status (*sectors)(sinspace_store *store,
                                sinspace__zone_sector_fn fn, void *user);
