@@ -365,9 +365,24 @@ api_query(serve_worker *w, struct MHD_Connection *conn, const request *rq,
     const char *sectors[32];
     if (parse_filter(conn, &filter, sector_buf, sizeof sector_buf, sectors, 32, r))
         return;
-    sinspace_region *region = body_region(w, rq, r);
-    if (!region)
+    /* A drawn polygon in the body, or an area by code or name as the
+     * command line's --area takes it (the one resolver). */
+    const char *area = sinspace__serve_arg(conn, "area");
+    sinspace_region *region = NULL;
+    if (area && rq->body && rq->size > 0) {
+        sinspace__api_fail(r, 400, "give a polygon in the body or area=, not both");
         return;
+    }
+    if (area) {
+        sinspace_status ast = sinspace_region_from_area(w->store, area, &region);
+        if (ast) {
+            sinspace__api_fail_ctx(r, w->ctx, ast);
+            return;
+        }
+        snprintf(r->what, sizeof r->what, "%s", sinspace_region_describe(region));
+    } else if (!(region = body_region(w, rq, r))) {
+        return;
+    }
     rows rs = {0};
     sinspace_query_stats stats;
     sinspace_status st = sinspace_query_workplaces(w->store, region, &filter,
@@ -517,6 +532,11 @@ api_export(sinspace_server *s, serve_worker *w, struct MHD_Connection *conn,
     /* The region is made in the read-write store's context, which export
      * works in; so it is looked up under the lock. */
     const char *fence = sinspace__serve_arg(conn, "fence");
+    const char *area = sinspace__serve_arg(conn, "area");
+    if (fence && area) {
+        sinspace__api_fail(r, 400, "give fence= or area=, not both");
+        return;
+    }
     sinspace_region *region = NULL;
     sinspace_export_result res;
     unsigned char *data = NULL;
@@ -524,19 +544,17 @@ api_export(sinspace_server *s, serve_worker *w, struct MHD_Connection *conn,
     sinspace_status st = SINSPACE_OK;
     r->audience = sinspace_audience_name(o.audience);
     pthread_mutex_lock(&s->rw_lock);
-    if (fence) {
+    if (fence)
         st = sinspace_region_from_fence(s->rw, fence, &region);
-        o.region = region;
-    }
+    else if (area)
+        st = sinspace_region_from_area(s->rw, area, &region);
+    o.region = region;
     snprintf(r->what, sizeof r->what, "%s%s%s", sinspace_export_layer_name(o.layer),
              region ? " " : "", region ? sinspace_region_describe(region) : "");
     if (!st)
         st = sinspace_export_memory(s->rw, &o, &data, &size, &res);
-    if (st) {
-        sinspace__api_fail(r, sinspace__serve_http_code(st), "%s",
-                           sinspace_context_message(s->rw_ctx));
-        sinspace_context_clear(s->rw_ctx);
-    }
+    if (st)
+        sinspace__api_fail_ctx(r, s->rw_ctx, st);
     sinspace_region_destroy(region);
     pthread_mutex_unlock(&s->rw_lock);
     if (st)
@@ -597,11 +615,8 @@ api_map(sinspace_server *s, serve_worker *w, struct MHD_Connection *conn,
         o.within_region = region;
         st = sinspace_map_render_memory(s->rw, &o, &pdf, &size, NULL);
     }
-    if (st) {
-        sinspace__api_fail(r, sinspace__serve_http_code(st), "%s",
-                           sinspace_context_message(s->rw_ctx));
-        sinspace_context_clear(s->rw_ctx);
-    }
+    if (st)
+        sinspace__api_fail_ctx(r, s->rw_ctx, st);
     sinspace_region_destroy(region);
     pthread_mutex_unlock(&s->rw_lock);
     if (st)
