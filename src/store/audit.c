@@ -77,8 +77,5 @@ sinspace_audit_list(sinspace_store *store, const char *since,
         if (fn(user_data, &e))
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "reading the audit trail");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "reading the audit trail");
 }

@@ -76,10 +76,7 @@ sl_fence_list(sinspace_store *store,
         if (fn(user, &d))
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "listing fences");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "listing fences");
 }
 
 static sinspace_status

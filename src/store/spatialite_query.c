@@ -230,10 +230,7 @@ select_rows(sinspace_store *store, int in_region, const sinspace__query_filter *
         if (fn(user, &q))
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "querying workplaces");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "querying workplaces");
 }
 
 static sinspace_status

@@ -186,10 +186,7 @@ sl_list(sinspace_store *store, sinspace__zone_fn fn, void *user)
         if (fn(user, &zz))
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "listing zones");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "listing zones");
 }
 
 static sinspace_status

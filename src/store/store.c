@@ -460,10 +460,7 @@ sinspace_store_layers(sinspace_store *store,
         if (fn(user_data, &d))
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "listing layers");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "listing layers");
 }
 
 sinspace_status
@@ -492,10 +489,7 @@ sinspace_store_sectors(sinspace_store *store,
         if (fn(user_data, &d))
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "listing sectors");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "listing sectors");
 }
 
 sinspace_status
@@ -524,18 +518,15 @@ sinspace_store_indicators(sinspace_store *store,
         if (fn(user_data, &d))
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        st = sinspace__db_error(store, "listing indicators");
-    sqlite3_finalize(stmt);
-    return st;
+    return sinspace__stmt_finish(store, stmt, rc, "listing indicators");
 }
 
 sinspace_status
 sinspace__stmt_finish(sinspace_store *store, sqlite3_stmt *stmt, int rc,
                       const char *what)
 {
-    sinspace_status st = rc == SQLITE_DONE ? SINSPACE_OK
-                                           : sinspace__db_error(store, what);
+    sinspace_status st = rc == SQLITE_DONE || rc == SQLITE_ROW
+                             ? SINSPACE_OK : sinspace__db_error(store, what);
     sqlite3_finalize(stmt);
     return st;
 }

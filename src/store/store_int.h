@@ -33,8 +33,9 @@ sinspace_status sinspace__prepare(sinspace_store *store, const char *sql,
                                   sqlite3_stmt **out);
 void sinspace__bind_text(sqlite3_stmt *stmt, int index, const char *text);
 /* Ends a stepped statement and finalizes it: rc is the last sqlite3_step
- * result, or SQLITE_DONE when the row callback stopped early (success);
- * anything else is reported as "WHAT: SQLite's message". */
+ * result.  SQLITE_DONE (all rows read) and SQLITE_ROW (the row callback
+ * stopped early) are success; anything else is reported as "WHAT: SQLite's
+ * message". */
 sinspace_status sinspace__stmt_finish(sinspace_store *store, sqlite3_stmt *stmt,
                                       int rc, const char *what);
 /* Runs SQL with no parameters and no rows (DDL, BEGIN, ...). */
