@@ -170,9 +170,11 @@ if "$bin" serve "$db" --bind nowhere --port 0 >/dev/null 2>&1; then bad "a bad -
 # In memory: the API writes no file, temporary or not.  TMPDIR names a
 # path that does not exist (the tests run as root, whom permission bits do
 # not stop), and, where a private mount namespace can be had, the server
-# sees /tmp and /var/tmp as empty read-only file systems, so any file it
-# tried to make there, even for a moment, fails the call.  The database and
-# the server's output live outside /tmp for this.
+# sees /tmp and /var/tmp read-only (bound onto themselves, remounted ro),
+# so any file it tried to make there, even for a moment, fails the call.
+# What is already there stays readable, so the test works wherever the build
+# lies (a CI clone under /tmp included); the database and the server's output
+# are reached through a writable bind mount on /mnt.
 notmp_root=${SINSPACE_BUILD_ROOT:-$top/build}
 nt=$(mktemp -d "$notmp_root/serve-notmp.XXXXXX")
 cp "$db" "$nt/db.sqlite"
@@ -188,20 +190,25 @@ else
   isolated=0
   echo "note: no private mount namespace here; checking with TMPDIR alone"
 fi
-# The server in its own mount namespace: it stops when $nt/stop appears,
-# then lists what is in its /tmp and /var/tmp.
+# The server in its own mount namespace: it stops when $nt/stop appears.
 NT=$nt BIN=$bin ISOLATED=$isolated sh -c '
   if [ "$ISOLATED" = 1 ]; then
     exec unshare -m sh -c "
       mount --make-rprivate / &&
-      mount -t tmpfs -o ro,mode=1777 sinspace-notmp /tmp &&
-      mount -t tmpfs -o ro,mode=1777 sinspace-notmp /var/tmp || exit 3
-      TMPDIR=/nonexistent/sinspace \"\$BIN\" serve \"\$NT/db.sqlite\" --port 0 \
-        >\"\$NT/serve.out\" 2>\"\$NT/serve.err\" &
+      mount --bind \"\$NT\" /mnt &&
+      mount --bind /tmp /tmp && mount -o remount,bind,ro /tmp &&
+      mount --bind /var/tmp /var/tmp && mount -o remount,bind,ro /var/tmp || exit 3
+      if touch /tmp/.sinspace-probe 2>/dev/null ||
+         touch /var/tmp/.sinspace-probe 2>/dev/null; then
+        echo writable >/mnt/probe
+      else
+        echo read-only >/mnt/probe
+      fi
+      TMPDIR=/nonexistent/sinspace \"\$BIN\" serve /mnt/db.sqlite --port 0 \
+        >/mnt/serve.out 2>/mnt/serve.err &
       pid=\$!
-      while [ ! -e \"\$NT/stop\" ] && kill -0 \$pid 2>/dev/null; do sleep 0.1; done
+      while [ ! -e /mnt/stop ] && kill -0 \$pid 2>/dev/null; do sleep 0.1; done
       kill \$pid 2>/dev/null; wait \$pid; rc=\$?
-      ls -A /tmp /var/tmp >\"\$NT/left\" 2>&1
       exit \$rc"
   fi
   TMPDIR=/nonexistent/sinspace "$BIN" serve "$NT/db.sqlite" --port 0 \
@@ -241,10 +248,10 @@ if grep -q '^sinspace serve: http' "$nt/serve.out" 2>/dev/null; then
   if [ $rc -eq 0 ]; then ok "no tmp: the server stopped cleanly"
   else bad "no tmp: the server exited $rc: $(cat "$nt/serve.err")"; fi
   if [ "$isolated" = 1 ]; then
-    if [ -f "$nt/left" ] && ! grep -qv '^/tmp:$\|^/var/tmp:$\|^$' "$nt/left"; then
-      ok "no tmp: nothing was written to /tmp or /var/tmp"
+    if [ "$(cat "$nt/probe" 2>/dev/null)" = read-only ]; then
+      ok "no tmp: /tmp and /var/tmp were read-only to the server"
     else
-      bad "no tmp: left in /tmp or /var/tmp: $(cat "$nt/left" 2>/dev/null)"
+      bad "no tmp: /tmp or /var/tmp was writable to the server"
     fi
   fi
   if [ -e /nonexistent ]; then bad "no tmp: the missing TMPDIR was made"
