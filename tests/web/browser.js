@@ -54,14 +54,20 @@ function fail(msg) { console.error('browser.js: ' + msg); process.exitCode = 1; 
       pts.push([Math.round(cx + r * Math.cos(a)), Math.round(cy + r * Math.sin(a))]);
     }
     await page.click('.leaflet-draw-draw-polygon');
-    for (const [x, y] of pts) {
-      await page.mouse.click(x, y);
-      await page.waitForTimeout(150);
+    // One vertex per click: wait for leaflet-draw's vertex marker before the
+    // next click, so a slow machine cannot merge two clicks into one (or a
+    // double click that ends the shape early).
+    for (let i = 0; i < pts.length; i++) {
+      await page.mouse.click(pts[i][0], pts[i][1]);
+      await page.waitForFunction((n) =>
+        document.querySelectorAll('.leaflet-editing-icon').length >= n, i + 1,
+        { timeout: 30000 });
+      await page.waitForTimeout(350);
     }
     // Finish as a person would: leaflet-draw's "Finish" action.
     await page.click('.leaflet-draw-actions a[title="Finish drawing"]');
     await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]',
-                               { timeout: 30000 });
+                               { timeout: 90000 });
     const st = await page.getAttribute('#status', 'data-state');
     if (st !== 'done')
       throw new Error('query failed: ' + await page.textContent('#message'));
