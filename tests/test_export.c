@@ -1160,3 +1160,287 @@ Test(export, memory_holds_what_the_file_holds, .init = setup, .fini = teardown)
                   "left behind: %s", e->d_name);
     closedir(d);
 }
+
+/* -------------------------------------------------------------------------
+ * Public files cannot be re-linked (docs/export.md)
+ */
+
+/* A property of a GeoJSON feature as text (NULL when null or absent). */
+static const char *
+field_text(OGRFeatureH f, const char *name)
+{
+    int i = OGR_FD_GetFieldIndex(OGR_F_GetDefnRef(f), name);
+    return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i)
+                                                     : NULL;
+}
+
+Test(export, public_order_is_keyed_and_values_coarse, .init = setup,
+     .fini = teardown)
+{
+    cr_assert_eq(export_to("pub.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    register_order_key();
+    /* The truth in the order the documented key gives. */
+    sqlite3_stmt *s;
+    cr_assert_eq(sinspace__prepare(store,
+        "SELECT w.id, w.sector, w.status, w.risk, w.first_seen, w.last_seen"
+        " FROM workplaces AS w" PUBLIC_ORDER, &s), SINSPACE_OK);
+    GDALDatasetH ds = open_vector("pub.geojson");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    int k = 0, moved = 0, rounded = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+        k++;
+        cr_assert_eq(OGR_F_GetFID(f), k);
+        if (sqlite3_column_int64(s, 0) != k)
+            moved++;
+        const char *sector = field_text(f, "sector"), *status = field_text(f, "status");
+        cr_assert(sector && status, "feature %d", k);
+        cr_assert_str_eq(sector, (const char *)sqlite3_column_text(s, 1), "feature %d", k);
+        cr_assert_str_eq(status, (const char *)sqlite3_column_text(s, 2), "feature %d", k);
+        const char *risk_text = field_text(f, "risk");
+        if (sqlite3_column_type(s, 3) == SQLITE_NULL) {
+            cr_assert_null(risk_text, "feature %d", k);
+            OGR_F_Destroy(f);
+            continue;
+        }
+        cr_assert_not_null(risk_text, "feature %d", k);
+        double risk = sqlite3_column_double(s, 3);
+        double got = atof(risk_text);
+        cr_assert(fabs(got - round(risk * 10.0) / 10.0) < 1e-12,
+                  "feature %d: risk %.17g for %.17g", k, got, risk);
+        if (fabs(got - risk) > 1e-9)
+            rounded++;
+        for (int c = 4; c <= 5; c++) {
+            const char *full = (const char *)sqlite3_column_text(s, c);
+            const char *month = field_text(f, c == 4 ? "first_seen" : "last_seen");
+            if (!full) {
+                cr_assert_null(month);
+                continue;
+            }
+            cr_assert_not_null(month);
+            cr_assert_eq(strlen(month), 7, "feature %d: %s", k, month);
+            cr_assert(!strncmp(month, full, 7), "feature %d: %s for %s", k, month, full);
+        }
+        OGR_F_Destroy(f);
+    }
+    cr_assert_eq(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    GDALClose(ds);
+    cr_assert_eq(k, N_WORKPLACES);
+    /* Not the database's order, and the rounding did something. */
+    cr_assert_gt(moved, N_WORKPLACES / 2);
+    cr_assert_gt(rounded, N_WORKPLACES / 2);
+
+    /* Observations: the same order (then by date), month dates, one
+     * decimal, no indicator scores. */
+    cr_assert_eq(export_to("pubobs.geojson", SINSPACE_EXPORT_OBSERVATIONS,
+                           SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_OK);
+    cr_assert_eq(sinspace__prepare(store,
+        "SELECT o.observed, o.risk FROM observations AS o JOIN workplaces AS w"
+        " ON w.id = o.workplace_id" PUBLIC_ORDER ", o.observed, o.id", &s),
+        SINSPACE_OK);
+    ds = open_vector("pubobs.geojson");
+    l = GDALDatasetGetLayer(ds, 0);
+    cr_assert_lt(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "i01"), 0);
+    cr_assert_lt(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "i28"), 0);
+    k = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+        k++;
+        const char *full = (const char *)sqlite3_column_text(s, 0);
+        const char *month = field_text(f, "observed");
+        cr_assert(month && strlen(month) == 7 && !strncmp(month, full, 7),
+                  "observation %d: %s for %s", k, month ? month : "null", full);
+        double risk = sqlite3_column_double(s, 1);
+        cr_assert(fabs(atof(field_text(f, "risk")) - round(risk * 10.0) / 10.0) < 1e-12);
+        OGR_F_Destroy(f);
+    }
+    cr_assert_eq(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    GDALClose(ds);
+    cr_assert_eq(k, 71);
+
+    /* Partner files keep the database's order and whole values. */
+    cr_assert_eq(export_to("par.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PARTNER, NULL), SINSPACE_OK);
+    ds = open_vector("par.geojson");
+    l = GDALDatasetGetLayer(ds, 0);
+    long long prev = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        cr_assert_gt(OGR_F_GetFID(f), prev);
+        prev = OGR_F_GetFID(f);
+        const char *first = field_text(f, "first_seen");
+        cr_assert(!first || strlen(first) == 10, "partner first_seen %s", first);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+}
+
+/* A north-south "river" 500 m wide through Chiang Mai's clustered
+ * workplaces, an axis-aligned box so the test checks it by comparison
+ * alone. */
+#define RIVER_W 98.9940
+#define RIVER_E 98.9987
+#define RIVER_S 18.70
+#define RIVER_N 18.86
+
+static int
+count_in_river(const char *name, pts *p)
+{
+    read_points(name, p);
+    int wet = 0;
+    for (int i = 1; i <= N_WORKPLACES; i++)
+        if (p->lon[i] >= RIVER_W && p->lon[i] <= RIVER_E && p->lat[i] >= RIVER_S &&
+            p->lat[i] <= RIVER_N)
+            wet++;
+    return wet;
+}
+
+Test(export, public_points_stay_out_of_water, .init = setup, .fini = teardown)
+{
+    static pts before, after;
+    cr_assert_eq(export_to("dry.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_OK);
+    int wet_before = count_in_river("dry.geojson", &before);
+    cr_assert_gt(wet_before, 0, "the fixture must put some points in the river");
+
+    /* The water file: the river, a pond elsewhere as a MultiPolygon, and a
+     * canal drawn as a line (skipped). */
+    char water[512];
+    path_in(water, sizeof water, "water.geojson");
+    FILE *w = fopen(water, "w");
+    cr_assert_not_null(w);
+    fprintf(w, "{\"type\":\"FeatureCollection\",\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[%.4f,%.2f],[%.4f,%.2f],[%.4f,%.2f],[%.4f,%.2f],[%.4f,%.2f]]]}},"
+               "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"MultiPolygon\","
+               "\"coordinates\":[[[[99.5,19.5],[99.51,19.5],[99.51,19.51],[99.5,19.5]]]]}},"
+               "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"LineString\","
+               "\"coordinates\":[[98.9,18.7],[99.1,18.9]]}}]}\n",
+            RIVER_W, RIVER_S, RIVER_E, RIVER_S, RIVER_E, RIVER_N, RIVER_W, RIVER_N,
+            RIVER_W, RIVER_S);
+    fclose(w);
+    sinspace_import_options o;
+    sinspace_import_options_init(&o);
+    o.kind = SINSPACE_IMPORT_WATER;
+    sinspace_import_result ir;
+    cr_assert_eq(sinspace_import_file(store, water, &o, &ir), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(ir.inserted, 2);
+    long long n = 0;
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM water", &n, 0),
+                 SINSPACE_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(sinspace__query_int(store, "SELECT rows FROM audit WHERE"
+                 " command = 'import' AND filters = 'as=water'", &n, 0), SINSPACE_OK);
+    cr_assert_eq(n, 2);
+
+    cr_assert_eq(export_to("wet.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(count_in_river("wet.geojson", &after), 0);
+    /* Only the points that were in the water moved; the others are the
+     * same draws; every one still within its limits and district. */
+    register_order_key();
+    sqlite3_stmt *s;
+    cr_assert_eq(sinspace__prepare(store,
+        "SELECT X(geom), Y(geom), (SELECT a.geom FROM area_members AS m JOIN areas"
+        " AS a ON a.id = m.area_id WHERE m.workplace_id = w.id AND a.level = 'district')"
+        " FROM workplaces AS w" PUBLIC_ORDER, &s), SINSPACE_OK);
+    sqlite3_stmt *in;
+    cr_assert_eq(sinspace__prepare(store,
+        "SELECT ST_Intersects(?1, MakePoint(?2, ?3, 4326))", &in), SINSPACE_OK);
+    struct geod_geodesic g;
+    geod_init(&g, 6378137.0, 1.0 / 298.257223563);
+    int changed = 0;
+    for (int k = 1; k <= N_WORKPLACES; k++) {
+        cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+        int was_wet = before.lon[k] >= RIVER_W && before.lon[k] <= RIVER_E &&
+                      before.lat[k] >= RIVER_S && before.lat[k] <= RIVER_N;
+        if (!was_wet) {
+            cr_assert_eq(after.lon[k], before.lon[k], "feature %d moved", k);
+            cr_assert_eq(after.lat[k], before.lat[k], "feature %d moved", k);
+            continue;
+        }
+        changed++;
+        double s12;
+        geod_inverse(&g, sqlite3_column_double(s, 1), sqlite3_column_double(s, 0),
+                     after.lat[k], after.lon[k], &s12, NULL, NULL);
+        cr_assert(s12 >= 99.8 && s12 <= 5000.2, "feature %d moved %.1f m", k, s12);
+        if (sqlite3_column_type(s, 2) == SQLITE_NULL)
+            continue;
+        sqlite3_reset(in);
+        sqlite3_bind_value(in, 1, sqlite3_column_value(s, 2));
+        sqlite3_bind_double(in, 2, after.lon[k]);
+        sqlite3_bind_double(in, 3, after.lat[k]);
+        cr_assert_eq(sqlite3_step(in), SQLITE_ROW);
+        cr_assert_eq(sqlite3_column_int(in, 0), 1, "feature %d left its district", k);
+    }
+    sqlite3_finalize(in);
+    sqlite3_finalize(s);
+    cr_assert_eq(changed, wet_before);
+
+    /* Lines and points alone are no water: refused, nothing stored. */
+    w = fopen(water, "w");
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+          "\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+          "[99,18.8]}}]}\n", w);
+    fclose(w);
+    cr_assert_eq(sinspace_import_file(store, water, &o, &ir), SINSPACE_INVALID_INPUT);
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM water", &n, 0),
+                 SINSPACE_OK);
+    cr_assert_eq(n, 2);
+}
+
+Test(export, aggregate_keeps_the_areas_of_its_region, .init = setup,
+     .fini = teardown)
+{
+    sinspace_region *fang = NULL;
+    cr_assert_eq(sinspace_region_from_area(store, "fang", &fang), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    char out[512];
+    path_in(out, sizeof out, "fang-agg.geojson");
+    sinspace_export_options o;
+    sinspace_export_options_init(&o);
+    o.aggregate = 1;
+    o.level = SINSPACE_LEVEL_SUBDISTRICT;
+    o.region = fang;
+    o.audience = SINSPACE_AUDIENCE_PARTNER;
+    sinspace_export_result r;
+    cr_assert_eq(sinspace_export(store, out, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    sinspace_region_destroy(fang);
+    /* Fang's own subdistricts all, and few others (slivers of a
+     * separately simplified layer): those whose overlap with Fang has an
+     * area, as SpatiaLite measures it. */
+    long long own = 0, overlapping = 0, in_fang = 0;
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM areas WHERE"
+                 " level = 'subdistrict' AND code LIKE 'fang/%'", &own, 0), SINSPACE_OK);
+    cr_assert_eq(sinspace__query_int(store,
+        "SELECT count(*) FROM areas AS a, areas AS f WHERE f.code = 'fang'"
+        " AND a.level = 'subdistrict'"
+        " AND ST_Area(ST_Intersection(a.geom, f.geom)) > 0", &overlapping, 0),
+        SINSPACE_OK);
+    cr_assert_eq(sinspace__query_int(store,
+        "SELECT count(*) FROM workplaces AS w, areas AS f WHERE f.code = 'fang'"
+        " AND ST_Intersects(f.geom, w.geom) = 1", &in_fang, 0), SINSPACE_OK);
+    cr_assert_gt(own, 3);
+    cr_assert_eq(r.rows, overlapping);
+    cr_assert_geq(r.rows, own);
+    cr_assert_lt(r.rows, 204);
+    /* The counts are of Fang's workplaces only. */
+    GDALDatasetH ds = open_vector("fang-agg.geojson");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    long long sum = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        sum += atoll(field_text(f, "workplaces"));
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    cr_assert_gt(in_fang, 0);
+    cr_assert_eq(sum, in_fang);
+}
