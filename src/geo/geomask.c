@@ -21,7 +21,7 @@
 #include <sys/random.h>
 
 #define MAX_ATTEMPTS 1000
-#define POLY_CACHE 16
+#define POLY_CACHE 64
 
 /* The water polygons near an area (or a point): each prepared, with its
  * box, so a candidate point is tested only against those whose box holds

@@ -429,6 +429,12 @@ on_row(void *user, const sinspace__export_row *row)
     return st != SINSPACE_OK;
 }
 
+static long long
+order_key(void *user, const char *ext_id)
+{
+    return sinspace__geomask_order_key(user, ext_id);
+}
+
 static int
 select_one(void *user, const sinspace_workplace_row *row)
 {
@@ -476,8 +482,12 @@ run_layer(sinspace__exporter *ex, rows_ctx *rc)
         if ((st = ops->selection_open(ex->store, &rc->sel)))
             return st;
         rc->st = SINSPACE_OK;
-        st = sinspace_query_workplaces(ex->store, o->region, o->filter,
-                                       select_one, rc, NULL);
+        if (!o->region && !o->filter)
+            /* Public, everything: the ids and keys in one pass. */
+            st = ops->selection_add_all(rc->sel, order_key, rc->gm);
+        else
+            st = sinspace_query_workplaces(ex->store, o->region, o->filter,
+                                           select_one, rc, NULL);
         if (!st)
             st = rc->st;
         if (st)

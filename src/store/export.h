@@ -133,6 +133,12 @@ struct sinspace__export_ops {
     sinspace_status (*selection_add)(sinspace__export_selection *sel,
                                      long long workplace_id,
                                      long long order_key);
+    /* Adds every workplace, each with the key key(user, ext_id) gives it
+     * (a public export of everything: one pass over the ids, no query). */
+    sinspace_status (*selection_add_all)(sinspace__export_selection *sel,
+                                         long long (*key)(void *user,
+                                                          const char *ext_id),
+                                         void *user);
     /* Drops the selection; NULL is harmless. */
     void (*selection_close)(sinspace__export_selection *sel);
 

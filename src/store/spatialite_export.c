@@ -116,6 +116,27 @@ sl_selection_add(sinspace__export_selection *sel, long long workplace_id,
     return SINSPACE_OK;
 }
 
+static sinspace_status
+sl_selection_add_all(sinspace__export_selection *sel,
+                     long long (*key)(void *user, const char *ext_id), void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(sel->store,
+        "SELECT id, ext_id FROM workplaces", &stmt);
+    if (st)
+        return st;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *ext = (const char *)sqlite3_column_text(stmt, 1);
+        if ((st = sl_selection_add(sel, sqlite3_column_int64(stmt, 0),
+                                   key(user, ext ? ext : "")))) {
+            sqlite3_finalize(stmt);
+            return st;
+        }
+    }
+    return sinspace__stmt_finish(sel->store, stmt, rc, "selecting workplaces");
+}
+
 static void
 sl_selection_close(sinspace__export_selection *sel)
 {
@@ -437,6 +458,7 @@ sl_water_in_box(sinspace_store *store, const double box[4],
 const sinspace__export_ops sinspace__spatialite_export_ops = {
     .selection_open = sl_selection_open,
     .selection_add = sl_selection_add,
+    .selection_add_all = sl_selection_add_all,
     .selection_close = sl_selection_close,
     .read = sl_read,
     .water_add = sl_water_add,
