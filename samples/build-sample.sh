@@ -44,6 +44,11 @@ rm -f "$db" "$db-journal" "$db-wal" "$db-shm"
 "$sinspace" import "$db" --level district --code-field dcode \
     --name-field dname_e --name-local-field dname --source "$bangkok" \
     "$data/bangkok_districts.geojson"
+# The water of Khlong Toei (its polygons; the canals drawn as lines are
+# skipped): public exports keep displaced points out of it.
+"$sinspace" import "$db" --as water \
+    --source "Water: (c) OpenStreetMap contributors, via Overture Maps Foundation" \
+    "$data/water_khlong_toei.geojson"
 "$gen" sample --data "$data" --out "$work"
 "$sinspace" import "$db" "$work/workplaces.csv"
 # The real Sentinel-2 scene of Khlong Toei.  Its file records no acquisition

@@ -131,7 +131,7 @@ Test(cli, bad_command_options)
     cr_assert_eq(RUN("import", "--bogus", db, csv), 2);
     ASSERT_IN(err, "Try 'sinspace import --help'");
     cr_assert_eq(RUN("import", "--as", "nonsense", db, csv), 2);
-    ASSERT_IN(err, "--as takes workplaces, observations or areas, not 'nonsense'");
+    ASSERT_IN(err, "--as takes workplaces, observations, areas or water, not 'nonsense'");
     cr_assert_eq(RUN("import", "--level", "galaxy", db, csv), 2);
     cr_assert_eq(RUN("import", db), 2);
     ASSERT_IN(err, "expected DB and at least one FILE");

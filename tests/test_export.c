@@ -14,6 +14,7 @@
 
 #include <gdal.h>
 #include <geodesic.h>
+#include <nettle/hmac.h>
 #include <ogr_api.h>
 
 #include <dirent.h>
@@ -315,6 +316,55 @@ Test(geomask, stream_is_keyed_and_fixed)
     cr_assert_neq(a[0], d[0]);
 }
 
+/* The keyed order of public files as docs/export.md states it, written
+ * here from the statement (not from geomask.c): HMAC-SHA256 under the
+ * store's geomask secret over "sinspace-order-v1" and the ext_id (each with
+ * its NUL), the first 8 bytes big-endian shifted right by one; ties by id.
+ * Registered as the SQL function order_key(secret_hex, ext_id), so a test
+ * lists workplaces in the order a public file must hold them. */
+static void
+order_key_sql(sqlite3_context *c, int argc, sqlite3_value **v)
+{
+    (void)argc;
+    const char *hex = (const char *)sqlite3_value_text(v[0]);
+    const char *ext = (const char *)sqlite3_value_text(v[1]);
+    if (!hex || !ext) {
+        sqlite3_result_null(c);
+        return;
+    }
+    uint8_t key[32];
+    size_t n = 0;
+    for (; n < 32 && hex[2 * n] && hex[2 * n + 1]; n++) {
+        unsigned b;
+        sscanf(hex + 2 * n, "%2x", &b);
+        key[n] = (uint8_t)b;
+    }
+    struct hmac_sha256_ctx h;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    hmac_sha256_set_key(&h, n, key);
+    hmac_sha256_update(&h, sizeof "sinspace-order-v1",
+                       (const uint8_t *)"sinspace-order-v1");
+    hmac_sha256_update(&h, strlen(ext) + 1, (const uint8_t *)ext);
+    hmac_sha256_digest(&h, sizeof d, d);
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++)
+        x = (x << 8) | d[i];
+    sqlite3_result_int64(c, (sqlite3_int64)(x >> 1));
+}
+
+static void
+register_order_key(void)
+{
+    cr_assert_eq(sqlite3_create_function(store->db, "order_key", 2, SQLITE_UTF8,
+                                         NULL, order_key_sql, NULL, NULL),
+                 SQLITE_OK);
+}
+
+/* ORDER BY of workplaces w in a public file's order. */
+#define PUBLIC_ORDER                                                        \
+    " ORDER BY order_key((SELECT value FROM sinspace_meta"                  \
+    " WHERE key = 'geomask_secret'), w.ext_id), w.id"
+
 /* Reads every point of a GeoJSON export, by feature id. */
 typedef struct pts {
     double lon[N_WORKPLACES + 1], lat[N_WORKPLACES + 1];
@@ -374,10 +424,12 @@ Test(export, public_points_are_displaced_within_limits_and_district,
     struct geod_geodesic g;
     geod_init(&g, 6378137.0, 1.0 / 298.257223563);
     sqlite3_stmt *truth, *in_district;
+    /* Public features 1..n pair with workplaces in the keyed order. */
+    register_order_key();
     cr_assert_eq(sinspace__prepare(store,
         "SELECT X(geom), Y(geom), (SELECT a.code FROM area_members AS m JOIN areas"
         " AS a ON a.id = m.area_id WHERE m.workplace_id = w.id AND a.level = 'district')"
-        " FROM workplaces AS w ORDER BY w.id", &truth), SINSPACE_OK);
+        " FROM workplaces AS w" PUBLIC_ORDER, &truth), SINSPACE_OK);
     cr_assert_eq(sinspace__prepare(store,
         "SELECT ST_Intersects(geom, MakePoint(?2, ?3, 4326)) FROM areas"
         " WHERE code = ?1", &in_district), SINSPACE_OK);
@@ -602,14 +654,21 @@ Test(export, aggregate_suppresses_small_counts, .init = setup, .fini = teardown)
     cr_assert_eq(sinspace_export(store, out, &o, &r), SINSPACE_OK, "%s",
                  sinspace_context_message(ctx));
     cr_assert_eq(r.rows, 25);
-    /* Districts with 5 or more non-closed workplaces keep their counts. */
-    long long big = 0;
+    /* Districts with 5 or more non-closed workplaces keep their counts;
+     * those with none show 0; only 1 to 4 are withheld. */
+    long long big = 0, small = 0;
     cr_assert_eq(sinspace__query_int(store,
         "SELECT count(*) FROM (SELECT a.id FROM areas AS a JOIN area_members AS m"
         " ON m.area_id = a.id JOIN workplaces AS w ON w.id = m.workplace_id"
         " AND w.status <> 'closed' WHERE a.level = 'district' GROUP BY a.id"
         " HAVING count(*) >= 5)", &big, 0), SINSPACE_OK);
-    cr_assert_eq(r.suppressed, 25 - big);
+    cr_assert_eq(sinspace__query_int(store,
+        "SELECT count(*) FROM (SELECT a.id FROM areas AS a JOIN area_members AS m"
+        " ON m.area_id = a.id JOIN workplaces AS w ON w.id = m.workplace_id"
+        " AND w.status <> 'closed' WHERE a.level = 'district' GROUP BY a.id"
+        " HAVING count(*) BETWEEN 1 AND 4)", &small, 0), SINSPACE_OK);
+    cr_assert_eq(r.suppressed, small);
+    cr_assert_lt(big + small, 25, "the fixture has districts with none");
     GDALDatasetH ds = open_vector("agg.geojson");
     OGRLayerH l = GDALDatasetGetLayer(ds, 0);
     OGRFeatureDefnH d = OGR_L_GetLayerDefn(l);
@@ -618,18 +677,23 @@ Test(export, aggregate_suppresses_small_counts, .init = setup, .fini = teardown)
     int fs = OGR_FD_GetFieldIndex(d, "suppressed");
     cr_assert(fw >= 0 && fm >= 0 && fs >= 0);
     OGRFeatureH f;
-    long long shown = 0;
+    long long shown = 0, zero = 0;
     while ((f = OGR_L_GetNextFeature(l)) != NULL) {
         if (OGR_F_GetFieldAsInteger(f, fs)) {
             cr_assert(!OGR_F_IsFieldSetAndNotNull(f, fw));
             cr_assert(!OGR_F_IsFieldSetAndNotNull(f, fm));
         } else {
-            cr_assert_geq(OGR_F_GetFieldAsInteger64(f, fw), 5);
+            cr_assert(OGR_F_IsFieldSetAndNotNull(f, fw));
+            long long w = OGR_F_GetFieldAsInteger64(f, fw);
+            cr_assert(w == 0 || w >= 5, "%lld workplaces shown", w);
+            if (w == 0)
+                zero++;
             shown++;
         }
         OGR_F_Destroy(f);
     }
-    cr_assert_eq(shown, big);
+    cr_assert_eq(shown, 25 - small);
+    cr_assert_eq(zero, 25 - small - big);
     GDALClose(ds);
 }
 
@@ -701,7 +765,13 @@ Test(export, polygon_layers, .init = setup, .fini = teardown)
     cr_assert_eq(export_to("areas.geojson", SINSPACE_EXPORT_AREAS,
                            SINSPACE_AUDIENCE_PUBLIC, &r), SINSPACE_OK);
     cr_assert_eq(r.rows, 229);
-    cr_assert_gt(r.suppressed, 200);
+    /* Withheld: the areas holding 1 to 4 workplaces, not the empty ones. */
+    long long small = 0;
+    cr_assert_eq(sinspace__query_int(store,
+        "SELECT count(*) FROM areas_risk WHERE workplaces BETWEEN 1 AND 4",
+        &small, 0), SINSPACE_OK);
+    cr_assert_gt(small, 10);
+    cr_assert_eq(r.suppressed, small);
     /* Empty layers still make valid files. */
     for (int layer = SINSPACE_EXPORT_ZONES; layer <= SINSPACE_EXPORT_TILES; layer++) {
         cr_assert_eq(export_to("empty.geojson", (sinspace_export_layer)layer,
@@ -1089,4 +1159,288 @@ Test(export, memory_holds_what_the_file_holds, .init = setup, .fini = teardown)
                   !strcmp(e->d_name, "w.geojson") || !strcmp(e->d_name, "a.csv"),
                   "left behind: %s", e->d_name);
     closedir(d);
+}
+
+/* -------------------------------------------------------------------------
+ * Public files cannot be re-linked (docs/export.md)
+ */
+
+/* A property of a GeoJSON feature as text (NULL when null or absent). */
+static const char *
+field_text(OGRFeatureH f, const char *name)
+{
+    int i = OGR_FD_GetFieldIndex(OGR_F_GetDefnRef(f), name);
+    return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i)
+                                                     : NULL;
+}
+
+Test(export, public_order_is_keyed_and_values_coarse, .init = setup,
+     .fini = teardown)
+{
+    cr_assert_eq(export_to("pub.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    register_order_key();
+    /* The truth in the order the documented key gives. */
+    sqlite3_stmt *s;
+    cr_assert_eq(sinspace__prepare(store,
+        "SELECT w.id, w.sector, w.status, w.risk, w.first_seen, w.last_seen"
+        " FROM workplaces AS w" PUBLIC_ORDER, &s), SINSPACE_OK);
+    GDALDatasetH ds = open_vector("pub.geojson");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    int k = 0, moved = 0, rounded = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+        k++;
+        cr_assert_eq(OGR_F_GetFID(f), k);
+        if (sqlite3_column_int64(s, 0) != k)
+            moved++;
+        const char *sector = field_text(f, "sector"), *status = field_text(f, "status");
+        cr_assert(sector && status, "feature %d", k);
+        cr_assert_str_eq(sector, (const char *)sqlite3_column_text(s, 1), "feature %d", k);
+        cr_assert_str_eq(status, (const char *)sqlite3_column_text(s, 2), "feature %d", k);
+        const char *risk_text = field_text(f, "risk");
+        if (sqlite3_column_type(s, 3) == SQLITE_NULL) {
+            cr_assert_null(risk_text, "feature %d", k);
+            OGR_F_Destroy(f);
+            continue;
+        }
+        cr_assert_not_null(risk_text, "feature %d", k);
+        double risk = sqlite3_column_double(s, 3);
+        double got = atof(risk_text);
+        cr_assert(fabs(got - round(risk * 10.0) / 10.0) < 1e-12,
+                  "feature %d: risk %.17g for %.17g", k, got, risk);
+        if (fabs(got - risk) > 1e-9)
+            rounded++;
+        for (int c = 4; c <= 5; c++) {
+            const char *full = (const char *)sqlite3_column_text(s, c);
+            const char *month = field_text(f, c == 4 ? "first_seen" : "last_seen");
+            if (!full) {
+                cr_assert_null(month);
+                continue;
+            }
+            cr_assert_not_null(month);
+            cr_assert_eq(strlen(month), 7, "feature %d: %s", k, month);
+            cr_assert(!strncmp(month, full, 7), "feature %d: %s for %s", k, month, full);
+        }
+        OGR_F_Destroy(f);
+    }
+    cr_assert_eq(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    GDALClose(ds);
+    cr_assert_eq(k, N_WORKPLACES);
+    /* Not the database's order, and the rounding did something. */
+    cr_assert_gt(moved, N_WORKPLACES / 2);
+    cr_assert_gt(rounded, N_WORKPLACES / 2);
+
+    /* Observations: the same order (then by date), month dates, one
+     * decimal, no indicator scores. */
+    cr_assert_eq(export_to("pubobs.geojson", SINSPACE_EXPORT_OBSERVATIONS,
+                           SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_OK);
+    cr_assert_eq(sinspace__prepare(store,
+        "SELECT o.observed, o.risk FROM observations AS o JOIN workplaces AS w"
+        " ON w.id = o.workplace_id" PUBLIC_ORDER ", o.observed, o.id", &s),
+        SINSPACE_OK);
+    ds = open_vector("pubobs.geojson");
+    l = GDALDatasetGetLayer(ds, 0);
+    cr_assert_lt(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "i01"), 0);
+    cr_assert_lt(OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "i28"), 0);
+    k = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+        k++;
+        const char *full = (const char *)sqlite3_column_text(s, 0);
+        const char *month = field_text(f, "observed");
+        cr_assert(month && strlen(month) == 7 && !strncmp(month, full, 7),
+                  "observation %d: %s for %s", k, month ? month : "null", full);
+        double risk = sqlite3_column_double(s, 1);
+        cr_assert(fabs(atof(field_text(f, "risk")) - round(risk * 10.0) / 10.0) < 1e-12);
+        OGR_F_Destroy(f);
+    }
+    cr_assert_eq(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    GDALClose(ds);
+    cr_assert_eq(k, 71);
+
+    /* Partner files keep the database's order and whole values. */
+    cr_assert_eq(export_to("par.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PARTNER, NULL), SINSPACE_OK);
+    ds = open_vector("par.geojson");
+    l = GDALDatasetGetLayer(ds, 0);
+    long long prev = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        cr_assert_gt(OGR_F_GetFID(f), prev);
+        prev = OGR_F_GetFID(f);
+        const char *first = field_text(f, "first_seen");
+        cr_assert(!first || strlen(first) == 10, "partner first_seen %s", first);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+}
+
+/* A north-south "river" 500 m wide through Chiang Mai's clustered
+ * workplaces, an axis-aligned box so the test checks it by comparison
+ * alone. */
+#define RIVER_W 98.9940
+#define RIVER_E 98.9987
+#define RIVER_S 18.70
+#define RIVER_N 18.86
+
+static int
+count_in_river(const char *name, pts *p)
+{
+    read_points(name, p);
+    int wet = 0;
+    for (int i = 1; i <= N_WORKPLACES; i++)
+        if (p->lon[i] >= RIVER_W && p->lon[i] <= RIVER_E && p->lat[i] >= RIVER_S &&
+            p->lat[i] <= RIVER_N)
+            wet++;
+    return wet;
+}
+
+Test(export, public_points_stay_out_of_water, .init = setup, .fini = teardown)
+{
+    static pts before, after;
+    cr_assert_eq(export_to("dry.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_OK);
+    int wet_before = count_in_river("dry.geojson", &before);
+    cr_assert_gt(wet_before, 0, "the fixture must put some points in the river");
+
+    /* The water file: the river, a pond elsewhere as a MultiPolygon, and a
+     * canal drawn as a line (skipped). */
+    char water[512];
+    path_in(water, sizeof water, "water.geojson");
+    FILE *w = fopen(water, "w");
+    cr_assert_not_null(w);
+    fprintf(w, "{\"type\":\"FeatureCollection\",\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\","
+               "\"coordinates\":[[[%.4f,%.2f],[%.4f,%.2f],[%.4f,%.2f],[%.4f,%.2f],[%.4f,%.2f]]]}},"
+               "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"MultiPolygon\","
+               "\"coordinates\":[[[[99.5,19.5],[99.51,19.5],[99.51,19.51],[99.5,19.5]]]]}},"
+               "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"LineString\","
+               "\"coordinates\":[[98.9,18.7],[99.1,18.9]]}}]}\n",
+            RIVER_W, RIVER_S, RIVER_E, RIVER_S, RIVER_E, RIVER_N, RIVER_W, RIVER_N,
+            RIVER_W, RIVER_S);
+    fclose(w);
+    sinspace_import_options o;
+    sinspace_import_options_init(&o);
+    o.kind = SINSPACE_IMPORT_WATER;
+    sinspace_import_result ir;
+    cr_assert_eq(sinspace_import_file(store, water, &o, &ir), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(ir.inserted, 2);
+    long long n = 0;
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM water", &n, 0),
+                 SINSPACE_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(sinspace__query_int(store, "SELECT rows FROM audit WHERE"
+                 " command = 'import' AND filters = 'as=water'", &n, 0), SINSPACE_OK);
+    cr_assert_eq(n, 2);
+
+    cr_assert_eq(export_to("wet.geojson", SINSPACE_EXPORT_WORKPLACES,
+                           SINSPACE_AUDIENCE_PUBLIC, NULL), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(count_in_river("wet.geojson", &after), 0);
+    /* Only the points that were in the water moved; the others are the
+     * same draws; every one still within its limits and district. */
+    register_order_key();
+    sqlite3_stmt *s;
+    cr_assert_eq(sinspace__prepare(store,
+        "SELECT X(geom), Y(geom), (SELECT a.geom FROM area_members AS m JOIN areas"
+        " AS a ON a.id = m.area_id WHERE m.workplace_id = w.id AND a.level = 'district')"
+        " FROM workplaces AS w" PUBLIC_ORDER, &s), SINSPACE_OK);
+    sqlite3_stmt *in;
+    cr_assert_eq(sinspace__prepare(store,
+        "SELECT ST_Intersects(?1, MakePoint(?2, ?3, 4326))", &in), SINSPACE_OK);
+    struct geod_geodesic g;
+    geod_init(&g, 6378137.0, 1.0 / 298.257223563);
+    int changed = 0;
+    for (int k = 1; k <= N_WORKPLACES; k++) {
+        cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+        int was_wet = before.lon[k] >= RIVER_W && before.lon[k] <= RIVER_E &&
+                      before.lat[k] >= RIVER_S && before.lat[k] <= RIVER_N;
+        if (!was_wet) {
+            cr_assert_eq(after.lon[k], before.lon[k], "feature %d moved", k);
+            cr_assert_eq(after.lat[k], before.lat[k], "feature %d moved", k);
+            continue;
+        }
+        changed++;
+        double s12;
+        geod_inverse(&g, sqlite3_column_double(s, 1), sqlite3_column_double(s, 0),
+                     after.lat[k], after.lon[k], &s12, NULL, NULL);
+        cr_assert(s12 >= 99.8 && s12 <= 5000.2, "feature %d moved %.1f m", k, s12);
+        if (sqlite3_column_type(s, 2) == SQLITE_NULL)
+            continue;
+        sqlite3_reset(in);
+        sqlite3_bind_value(in, 1, sqlite3_column_value(s, 2));
+        sqlite3_bind_double(in, 2, after.lon[k]);
+        sqlite3_bind_double(in, 3, after.lat[k]);
+        cr_assert_eq(sqlite3_step(in), SQLITE_ROW);
+        cr_assert_eq(sqlite3_column_int(in, 0), 1, "feature %d left its district", k);
+    }
+    sqlite3_finalize(in);
+    sqlite3_finalize(s);
+    cr_assert_eq(changed, wet_before);
+
+    /* Lines and points alone are no water: refused, nothing stored. */
+    w = fopen(water, "w");
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+          "\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+          "[99,18.8]}}]}\n", w);
+    fclose(w);
+    cr_assert_eq(sinspace_import_file(store, water, &o, &ir), SINSPACE_INVALID_INPUT);
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM water", &n, 0),
+                 SINSPACE_OK);
+    cr_assert_eq(n, 2);
+}
+
+Test(export, aggregate_keeps_the_areas_of_its_region, .init = setup,
+     .fini = teardown)
+{
+    sinspace_region *fang = NULL;
+    cr_assert_eq(sinspace_region_from_area(store, "fang", &fang), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    char out[512];
+    path_in(out, sizeof out, "fang-agg.geojson");
+    sinspace_export_options o;
+    sinspace_export_options_init(&o);
+    o.aggregate = 1;
+    o.level = SINSPACE_LEVEL_SUBDISTRICT;
+    o.region = fang;
+    o.audience = SINSPACE_AUDIENCE_PARTNER;
+    sinspace_export_result r;
+    cr_assert_eq(sinspace_export(store, out, &o, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    sinspace_region_destroy(fang);
+    /* Fang's own subdistricts all, and few others (slivers of a
+     * separately simplified layer): those whose overlap with Fang has an
+     * area, as SpatiaLite measures it. */
+    long long own = 0, overlapping = 0, in_fang = 0;
+    cr_assert_eq(sinspace__query_int(store, "SELECT count(*) FROM areas WHERE"
+                 " level = 'subdistrict' AND code LIKE 'fang/%'", &own, 0), SINSPACE_OK);
+    cr_assert_eq(sinspace__query_int(store,
+        "SELECT count(*) FROM areas AS a, areas AS f WHERE f.code = 'fang'"
+        " AND a.level = 'subdistrict'"
+        " AND ST_Area(ST_Intersection(a.geom, f.geom)) > 0", &overlapping, 0),
+        SINSPACE_OK);
+    cr_assert_eq(sinspace__query_int(store,
+        "SELECT count(*) FROM workplaces AS w, areas AS f WHERE f.code = 'fang'"
+        " AND ST_Intersects(f.geom, w.geom) = 1", &in_fang, 0), SINSPACE_OK);
+    cr_assert_gt(own, 3);
+    cr_assert_eq(r.rows, overlapping);
+    cr_assert_geq(r.rows, own);
+    cr_assert_lt(r.rows, 204);
+    /* The counts are of Fang's workplaces only. */
+    GDALDatasetH ds = open_vector("fang-agg.geojson");
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    OGRFeatureH f;
+    long long sum = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        sum += atoll(field_text(f, "workplaces"));
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    cr_assert_gt(in_fang, 0);
+    cr_assert_eq(sum, in_fang);
 }

@@ -116,6 +116,84 @@ grep -q ',F3,"\?-12.5"\?,' "$T/fe.csv" || fail "export CSV number touched"
 grep -q '"name":"=HYPERLINK(' "$T/fe.geojson" || fail "GeoJSON name changed"
 ok
 
+# Public means unlinkable, on the sample database (samples/build-sample.sh:
+# Bangkok's 50 districts, Khlong Toei's 300 workplaces and its water).
+GEN=${SINSPACE_BUILD_ROOT:?}/tools/sinspace-gen
+[ -x "$GEN" ] || fail "$GEN is not built"
+S=$T/sample.sqlite
+SINSPACE=$B SINSPACE_GEN=$GEN SAMPLE_DB=$S bash "$SRC/samples/build-sample.sh" \
+  >/dev/null 2>&1 || fail "samples/build-sample.sh"
+"$B" -q export "$S" workplaces --area 1033 -o "$T/kt-public.geojson"
+"$B" -q export "$S" workplaces --area 1033 --audience partner -o "$T/kt-partner.geojson"
+[ "$(count_of "$T/kt-public.geojson")" = 300 ] || fail "Khlong Toei public count"
+[ "$(count_of "$T/kt-partner.geojson")" = 300 ] || fail "Khlong Toei partner count"
+# Checked against the sample's own water file, not the store's copy:
+# ogr2ogr puts both in one SpatiaLite file and SQL asks ST_Intersects.
+C=$T/check.sqlite
+ogr2ogr -f SQLite -dsco SPATIALITE=YES "$C" "$SRC/samples/data/water_khlong_toei.geojson" -nln water
+ogr2ogr -update "$C" "$T/kt-public.geojson" -nln pub
+ogr2ogr -update "$C" "$T/kt-partner.geojson" -nln par
+sql() { ogrinfo -ro -q "$C" -sql "$1" | sed -n 's/^ *n ([A-Za-z0-9]*) = //p'; }
+wet() { sql "SELECT count(*) AS n FROM $1 AS p WHERE EXISTS (SELECT 1 FROM water AS w
+             WHERE MbrIntersects(w.GEOMETRY, p.GEOMETRY) AND ST_Intersects(w.GEOMETRY, p.GEOMETRY) = 1)"; }
+[ "$(wet pub)" = 0 ] || fail "$(wet pub) public points of Khlong Toei in the water"
+# The same check finds water: without the store's water layer, points land
+# in it (a copy of the sample, same secret, water rows deleted).
+cp "$S" "$T/dry.sqlite"
+sqlite3 "$T/dry.sqlite" "DELETE FROM water" || fail "cannot empty the water of the copy"
+"$B" -q export "$T/dry.sqlite" workplaces --area 1033 -o "$T/kt-dry.geojson"
+ogr2ogr -update "$C" "$T/kt-dry.geojson" -nln dry
+[ "$(wet dry)" -gt 0 ] || fail "no point of the water-blind export is in the water: the check cannot fail"
+ok
+# Not the partner file's order: row by row, the sectors and statuses of the
+# two files differ (the same order would repeat them exactly).
+seq_of() { sql "SELECT group_concat(sector || '/' || status, ',') AS n FROM (SELECT * FROM $1 ORDER BY ogc_fid)"; }
+[ "$(seq_of pub)" != "$(seq_of par)" ] || fail "the public file is in the partner file's order"
+# ... yet the same order on every export of the store.
+"$B" -q export "$S" workplaces --area 1033 -o "$T/kt-again.geojson"
+[ "$(sed 1d "$T/kt-public.geojson")" = "$(sed 1d "$T/kt-again.geojson")" ] \
+  || fail "two public exports differ"
+# Risk to one decimal, dates to the month; the partner's stay whole.
+[ "$(sql "SELECT count(*) AS n FROM pub WHERE risk IS NOT NULL AND abs(risk * 10 - round(risk * 10)) > 1e-9")" = 0 ] \
+  || fail "public risk finer than one decimal"
+[ "$(sql "SELECT count(*) AS n FROM par WHERE abs(risk * 10 - round(risk * 10)) > 1e-9")" -gt 100 ] \
+  || fail "partner risk rounded"
+[ "$(sql "SELECT count(*) AS n FROM pub WHERE first_seen GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'
+           AND last_seen GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'")" = 300 ] || fail "public dates not YYYY-MM"
+"$B" -q export "$S" observations --area 1033 -o "$T/kt-obs.geojson"
+grep -q '"i01"' "$T/kt-obs.geojson" && fail "public observations carry indicator scores"
+grep -q '"observed":"20[0-9][0-9]-[01][0-9]"' "$T/kt-obs.geojson" || fail "public observation dates"
+grep -q '"observed":"20[0-9][0-9]-[01][0-9]-' "$T/kt-obs.geojson" && fail "public observation with a full date"
+ok
+
+# --aggregate honours the region; empty districts show 0, not "withheld".
+"$B" export "$S" workplaces --aggregate --area Bangkok -o "$T/bkk.geojson" 2>"$T/bkk.msg"
+grep -q 'exported 50 areas' "$T/bkk.msg" || fail "aggregate message: $(cat "$T/bkk.msg")"
+ogr2ogr -update "$C" "$T/bkk.geojson" -nln bkk
+[ "$(sql "SELECT count(*) AS n FROM bkk")" = 50 ] || fail "aggregate --area Bangkok: $(sql "SELECT count(*) AS n FROM bkk") areas"
+[ "$(sql "SELECT count(*) AS n FROM bkk WHERE parent_code <> 'bangkok'")" = 0 ] || fail "aggregate left Bangkok"
+[ "$(sql "SELECT count(*) AS n FROM bkk WHERE workplaces = 0 AND suppressed = 0")" = 49 ] \
+  || fail "empty districts not shown as 0"
+[ "$(sql "SELECT workplaces AS n FROM bkk WHERE code = '1033'")" = 300 ] || fail "Khlong Toei's count"
+ok
+
+# CSV: ISO 8601 dates, coordinates at --precision.
+"$B" -q export "$S" workplaces --area 1033 --audience partner -o "$T/kt.csv"
+"$B" -q export "$S" workplaces --area 1033 -o "$T/kt-public.csv"
+"$B" -q export "$S" workplaces --area 1033 --audience partner --precision 4 -o "$T/kt4.csv"
+grep -q '/' "$T/kt.csv" && fail "CSV with a slashed date: $(grep -m1 / "$T/kt.csv")"
+[ "$(grep -c ',20[0-9][0-9]-[01][0-9]-[0-3][0-9],20[0-9][0-9]-[01][0-9]-[0-3][0-9]$' "$T/kt.csv")" = 300 ] \
+  || fail "partner CSV dates"
+[ "$(grep -c ',20[0-9][0-9]-[01][0-9],20[0-9][0-9]-[01][0-9]$' "$T/kt-public.csv")" = 300 ] \
+  || fail "public CSV dates"
+for f in kt kt-public; do
+  [ "$(grep -cE '^-?[0-9]+\.[0-9]{1,6},-?[0-9]+\.[0-9]{1,6},' "$T/$f.csv")" = 300 ] \
+    || fail "$f.csv coordinates: $(sed -n 2p "$T/$f.csv")"
+done
+[ "$(grep -cE '^-?[0-9]+(\.[0-9]{1,4})?,-?[0-9]+(\.[0-9]{1,4})?,' "$T/kt4.csv")" = 300 ] \
+  || fail "CSV --precision 4: $(sed -n 2p "$T/kt4.csv")"
+ok
+
 # The independent validators.
 if ! command -v node >/dev/null 2>&1 || [ ! -d "$SRC/tests/node/node_modules/@placemarkio/check-geojson" ] \
    || [ ! -d "$SRC/tests/node/node_modules/geojson-validation" ]; then

@@ -23,6 +23,7 @@
 
 #include <gdal.h>
 #include <geodesic.h>
+#include <nettle/hmac.h>
 #include <ogr_api.h>
 #include <sqlite3.h>
 
@@ -260,6 +261,48 @@ db_open_ro(void)
     cr_assert_eq(rc, SQLITE_OK, "sqlite3 cannot open %s: %s", db,
                  h ? sqlite3_errmsg(h) : "?");
     return h;
+}
+
+/* The keyed order of public files, from docs/export.md's statement:
+ * HMAC-SHA256 under the hex secret of sinspace_meta over
+ * "sinspace-order-v1" and the ext_id (each with its NUL), the first 8
+ * bytes big-endian shifted right by one; ties by id.  As SQL
+ * order_key(secret_hex, ext_id) on a test's own connection. */
+static void
+order_key_sql(sqlite3_context *c, int argc, sqlite3_value **v)
+{
+    (void)argc;
+    const char *hex = (const char *)sqlite3_value_text(v[0]);
+    const char *ext = (const char *)sqlite3_value_text(v[1]);
+    if (!hex || !ext) {
+        sqlite3_result_null(c);
+        return;
+    }
+    uint8_t key[32];
+    size_t n = 0;
+    for (; n < 32 && hex[2 * n] && hex[2 * n + 1]; n++) {
+        unsigned b;
+        sscanf(hex + 2 * n, "%2x", &b);
+        key[n] = (uint8_t)b;
+    }
+    struct hmac_sha256_ctx hm;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    hmac_sha256_set_key(&hm, n, key);
+    hmac_sha256_update(&hm, sizeof "sinspace-order-v1",
+                       (const uint8_t *)"sinspace-order-v1");
+    hmac_sha256_update(&hm, strlen(ext) + 1, (const uint8_t *)ext);
+    hmac_sha256_digest(&hm, sizeof d, d);
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++)
+        x = (x << 8) | d[i];
+    sqlite3_result_int64(c, (sqlite3_int64)(x >> 1));
+}
+
+static void
+db_order_key(sqlite3 *h)
+{
+    cr_assert_eq(sqlite3_create_function(h, "order_key", 2, SQLITE_UTF8, NULL,
+                                         order_key_sql, NULL, NULL), SQLITE_OK);
 }
 
 static sqlite3_stmt *
@@ -919,9 +962,10 @@ Test(guards, displacement_limits_measured_independently)
     sqlite3_finalize(km2);
 
     /* Per workplace, in the order public files number them (1..n in
-     * workplace order, docs/export.md; a wrong pairing could only make
+     * the keyed order, docs/export.md; a wrong pairing could only make
      * distances fail, never pass): its ext_id and the density of its
      * subdistrict, else its district. */
+    db_order_key(h);
     sqlite3_stmt *s = db_prepare(h,
         "SELECT w.ext_id,"
         " (SELECT CAST((SELECT count(*) FROM area_members AS c"
@@ -929,7 +973,8 @@ Test(guards, displacement_limits_measured_independently)
         "  FROM area_members AS m JOIN areas AS a ON a.id = m.area_id"
         "  WHERE m.workplace_id = w.id AND a.level_rank IN (2, 3)"
         "  ORDER BY a.level_rank DESC LIMIT 1)"
-        " FROM workplaces AS w ORDER BY w.id");
+        " FROM workplaces AS w ORDER BY order_key((SELECT value FROM"
+        " sinspace_meta WHERE key = 'geomask_secret'), w.ext_id), w.id");
     int k = 0, urban = 0, rural = 0, far = 0, rural_beyond_2km = 0;
     int urban_beyond_1500 = 0, near_min = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {

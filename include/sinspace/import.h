@@ -21,7 +21,8 @@ typedef enum sinspace_import_kind {
     SINSPACE_IMPORT_AUTO = 0,  /* areas for polygon sources, else workplaces */
     SINSPACE_IMPORT_WORKPLACES,
     SINSPACE_IMPORT_OBSERVATIONS,
-    SINSPACE_IMPORT_AREAS
+    SINSPACE_IMPORT_AREAS,
+    SINSPACE_IMPORT_WATER      /* polygons public points are kept out of */
 } sinspace_import_kind;
 
 typedef struct sinspace_import_options {

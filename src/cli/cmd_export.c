@@ -126,7 +126,7 @@ run(cli *c, int argc, char **argv)
         rc = cli_fail(c, st);
     } else if (!c->quiet) {
         fprintf(stderr, "sinspace: exported %lld %s (%s, audience %s) to %s",
-                r.rows, sinspace_export_layer_name(o.layer),
+                r.rows, o.aggregate ? "areas" : sinspace_export_layer_name(o.layer),
                 sinspace_export_format_name(r.format),
                 sinspace_audience_name(o.audience),
                 strcmp(output, "-") ? output : "stdout");

@@ -29,9 +29,12 @@ run(cli *c, int argc, char **argv)
                 o.kind = SINSPACE_IMPORT_OBSERVATIONS;
             else if (!strcmp(optarg, "areas"))
                 o.kind = SINSPACE_IMPORT_AREAS;
+            else if (!strcmp(optarg, "water"))
+                o.kind = SINSPACE_IMPORT_WATER;
             else
                 return cli_usage_error(&cmd_import, "--as takes workplaces, "
-                                       "observations or areas, not '%s'", optarg);
+                                       "observations, areas or water, not '%s'",
+                                       optarg);
             break;
         case 's': o.srs = optarg; break;
         case 'k': o.rejects_path = optarg; break;
@@ -88,8 +91,9 @@ const cli_command cmd_import = {
     "FILE is a CSV following the workplace contract (README.md) or any vector\n"
     "source OGR reads: GeoJSON, GPKG, Shapefile, KML, FlatGeobuf...\n\n"
     "Options:\n"
-    "  --as KIND             workplaces, observations or areas (default: areas\n"
-    "                        for polygon layers, workplaces otherwise)\n"
+    "  --as KIND             workplaces, observations, areas or water (default:\n"
+    "                        areas for polygon layers, workplaces otherwise);\n"
+    "                        water: polygons public points are kept out of\n"
     "  --srs CRS             CRS of coordinates when the source has none, e.g.\n"
     "                        EPSG:32647 (default EPSG:4326 lon/lat)\n"
     "  --skip-invalid FILE   load the good rows; write each rejected row and its\n"

@@ -7,6 +7,7 @@
  * round-robin cache, so memory is bounded by the number of areas, never by
  * the number of workplaces. */
 #include "geo/geomask.h"
+#include "store/export.h"
 #include "store/query.h"
 
 #include <geodesic.h>
@@ -20,12 +21,23 @@
 #include <sys/random.h>
 
 #define MAX_ATTEMPTS 1000
-#define POLY_CACHE 16
+#define POLY_CACHE 64
+
+/* The water polygons near an area (or a point): each prepared, with its
+ * box, so a candidate point is tested only against those whose box holds
+ * it. */
+typedef struct water_set {
+    size_t n, cap;
+    GEOSGeometry **geom;
+    const GEOSPreparedGeometry **prepared;
+    double (*box)[4];           /* west, south, east, north */
+} water_set;
 
 typedef struct poly_entry {
     long long area_id; /* 0: empty */
     GEOSGeometry *geom;
     const GEOSPreparedGeometry *prepared;
+    water_set water;            /* the water inside the area's box */
 } poly_entry;
 
 typedef struct density_entry {
@@ -39,6 +51,7 @@ struct sinspace_geomask {
     unsigned char secret[SINSPACE_GEOMASK_SECRET_BYTES];
     struct geod_geodesic geod;
     const sinspace__query_ops *ops;
+    const sinspace__export_ops *xops; /* the water layer */
     sinspace__area_lookup *lookup; /* the store's prepared lookups */
     GEOSWKBReader *reader;
     poly_entry polys[POLY_CACHE];
@@ -119,6 +132,7 @@ sinspace__geomask_create(sinspace_store *store, sinspace_geomask **out)
     gm->store = store;
     gm->ctx = ctx;
     gm->ops = sinspace__store_engine(store)->query;
+    gm->xops = sinspace__store_engine(store)->export;
     geod_init(&gm->geod, 6378137.0, 1.0 / 298.257223563);
     sinspace_status st = load_secret(gm);
     if (!st)
@@ -133,6 +147,19 @@ sinspace__geomask_create(sinspace_store *store, sinspace_geomask **out)
     return SINSPACE_OK;
 }
 
+static void
+water_free(sinspace_geomask *gm, water_set *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        GEOSPreparedGeom_destroy_r(gm->ctx->geos, w->prepared[i]);
+        GEOSGeom_destroy_r(gm->ctx->geos, w->geom[i]);
+    }
+    free(w->geom);
+    free(w->prepared);
+    free(w->box);
+    memset(w, 0, sizeof *w);
+}
+
 void
 sinspace__geomask_destroy(sinspace_geomask *gm)
 {
@@ -145,6 +172,7 @@ sinspace__geomask_destroy(sinspace_geomask *gm)
             GEOSPreparedGeom_destroy_r(gm->ctx->geos, gm->polys[i].prepared);
         if (gm->polys[i].geom)
             GEOSGeom_destroy_r(gm->ctx->geos, gm->polys[i].geom);
+        water_free(gm, &gm->polys[i].water);
     }
     if (gm->reader)
         GEOSWKBReader_destroy_r(gm->ctx->geos, gm->reader);
@@ -173,6 +201,23 @@ sinspace__geomask_uniforms(const unsigned char *secret, size_t secret_size,
             v = (v << 8) | digest[8 * i + b];
         u[i] = (double)(v >> 11) * 0x1.0p-53;
     }
+}
+
+long long
+sinspace__geomask_order_key(const sinspace_geomask *gm, const char *ext_id)
+{
+    struct hmac_sha256_ctx h;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    /* Its own domain: the order tells nothing of the displacement. */
+    static const char domain[] = "sinspace-order-v1";
+    hmac_sha256_set_key(&h, sizeof gm->secret, gm->secret);
+    hmac_sha256_update(&h, sizeof domain, (const uint8_t *)domain); /* with NUL */
+    hmac_sha256_update(&h, strlen(ext_id) + 1, (const uint8_t *)ext_id);
+    hmac_sha256_digest(&h, sizeof digest, digest);
+    uint64_t v = 0;
+    for (int b = 0; b < 8; b++)
+        v = (v << 8) | digest[b];
+    return (long long)(v >> 1); /* 63 bits: a non-negative SQLite integer */
 }
 
 /* Workplaces per km2 of an area, cached. */
@@ -239,14 +284,102 @@ read_polygon(void *user, const unsigned char *wkb, size_t size)
     return 1;
 }
 
-/* The prepared polygon of an area, from the cache or the store. */
+/* Water polygons read into a set as the store hands them out. */
+typedef struct water_read {
+    sinspace_geomask *gm;
+    water_set *w;
+    sinspace_status st;
+} water_read;
+
+static int
+add_water(void *user, const unsigned char *wkb, size_t size)
+{
+    water_read *wr = user;
+    sinspace_geomask *gm = wr->gm;
+    GEOSContextHandle_t geos = gm->ctx->geos;
+    water_set *w = wr->w;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 16;
+        GEOSGeometry **g = realloc(w->geom, cap * sizeof *g);
+        if (g)
+            w->geom = g;
+        const GEOSPreparedGeometry **p = realloc(w->prepared, cap * sizeof *p);
+        if (p)
+            w->prepared = p;
+        double (*b)[4] = realloc(w->box, cap * sizeof *b);
+        if (b)
+            w->box = b;
+        if (!g || !p || !b) {
+            wr->st = sinspace__error(gm->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            return 1;
+        }
+        w->cap = cap;
+    }
+    GEOSGeometry *g = GEOSWKBReader_read_r(geos, gm->reader, wkb, size);
+    const GEOSPreparedGeometry *p = g ? GEOSPrepare_r(geos, g) : NULL;
+    double *b = w->box[w->n];
+    if (!p || !GEOSGeom_getXMin_r(geos, g, &b[0]) ||
+        !GEOSGeom_getYMin_r(geos, g, &b[1]) ||
+        !GEOSGeom_getXMax_r(geos, g, &b[2]) ||
+        !GEOSGeom_getYMax_r(geos, g, &b[3])) {
+        if (p)
+            GEOSPreparedGeom_destroy_r(geos, p);
+        if (g)
+            GEOSGeom_destroy_r(geos, g);
+        wr->st = sinspace__error(gm->ctx, SINSPACE_ERROR,
+                                 "geomasking: a water polygon: GEOS: %s",
+                                 gm->ctx->geos_message);
+        return 1;
+    }
+    w->geom[w->n] = g;
+    w->prepared[w->n] = p;
+    w->n++;
+    return 0;
+}
+
+/* The water whose boxes meet box (none when the store has no water
+ * layer). */
 static sinspace_status
-area_polygon(sinspace_geomask *gm, long long area_id,
-             const GEOSPreparedGeometry **out)
+water_load(sinspace_geomask *gm, const double box[4], water_set *w)
+{
+    water_read wr = {gm, w, SINSPACE_OK};
+    sinspace_status st = gm->xops->water_in_box(gm->store, box, add_water, &wr);
+    if (!st)
+        st = wr.st;
+    if (st)
+        water_free(gm, w);
+    return st;
+}
+
+/* 1 if lon/lat lies in (or on the shore of) a water polygon of w, 0 if
+ * not, -1 on a GEOS failure. */
+static int
+in_water(sinspace_geomask *gm, const water_set *w, double lon, double lat)
+{
+    GEOSGeometry *pt = NULL;
+    int r = 0;
+    for (size_t i = 0; i < w->n && !r; i++) {
+        const double *b = w->box[i];
+        if (lon < b[0] || lon > b[2] || lat < b[1] || lat > b[3])
+            continue;
+        if (!pt && !(pt = GEOSGeom_createPointFromXY_r(gm->ctx->geos, lon, lat)))
+            return -1;
+        char c = GEOSPreparedIntersects_r(gm->ctx->geos, w->prepared[i], pt);
+        r = c == 2 ? -1 : c;
+    }
+    if (pt)
+        GEOSGeom_destroy_r(gm->ctx->geos, pt);
+    return r;
+}
+
+/* The prepared polygon of an area and the water in its box, from the
+ * cache or the store. */
+static sinspace_status
+area_polygon(sinspace_geomask *gm, long long area_id, const poly_entry **out)
 {
     for (int i = 0; i < POLY_CACHE; i++)
         if (gm->polys[i].area_id == area_id) {
-            *out = gm->polys[i].prepared;
+            *out = &gm->polys[i];
             return SINSPACE_OK;
         }
     GEOSContextHandle_t geos = gm->ctx->geos;
@@ -275,16 +408,35 @@ area_polygon(sinspace_geomask *gm, long long area_id,
                                "geomasking: area %lld: GEOS: %s", area_id,
                                gm->ctx->geos_message);
     }
+    double box[4];
+    if (!GEOSGeom_getXMin_r(geos, g, &box[0]) || !GEOSGeom_getYMin_r(geos, g, &box[1]) ||
+        !GEOSGeom_getXMax_r(geos, g, &box[2]) || !GEOSGeom_getYMax_r(geos, g, &box[3])) {
+        GEOSPreparedGeom_destroy_r(geos, p);
+        GEOSGeom_destroy_r(geos, g);
+        return sinspace__error(gm->ctx, SINSPACE_ERROR,
+                               "geomasking: area %lld: GEOS: %s", area_id,
+                               gm->ctx->geos_message);
+    }
     poly_entry *e = &gm->polys[gm->next_poly];
     gm->next_poly = (gm->next_poly + 1) % POLY_CACHE;
     if (e->prepared)
         GEOSPreparedGeom_destroy_r(geos, e->prepared);
     if (e->geom)
         GEOSGeom_destroy_r(geos, e->geom);
-    e->area_id = area_id;
+    water_free(gm, &e->water);
+    e->area_id = 0;
     e->geom = g;
     e->prepared = p;
-    *out = p;
+    sinspace_status st2 = water_load(gm, box, &e->water);
+    if (st2) {
+        GEOSPreparedGeom_destroy_r(geos, p);
+        GEOSGeom_destroy_r(geos, g);
+        e->geom = NULL;
+        e->prepared = NULL;
+        return st2;
+    }
+    e->area_id = area_id;
+    *out = e;
     return SINSPACE_OK;
 }
 
@@ -349,15 +501,29 @@ sinspace__geomask_point(sinspace_geomask *gm, long long workplace_id,
         return st;
     int urban = !isnan(density) && density >= SINSPACE_GEOMASK_URBAN_DENSITY;
 
-    const GEOSPreparedGeometry *poly = NULL;
-    if (keep_id && (st = area_polygon(gm, keep_id, &poly)))
+    const poly_entry *area = NULL;
+    if (keep_id && (st = area_polygon(gm, keep_id, &area)))
         return st;
+    const GEOSPreparedGeometry *poly = area ? area->prepared : NULL;
 
     double u[4];
     sinspace__geomask_uniforms(gm->secret, sizeof gm->secret, ext_id, 0, u);
     double max_m = urban ? SINSPACE_GEOMASK_URBAN_M
                  : u[0] < SINSPACE_GEOMASK_FAR_SHARE ? SINSPACE_GEOMASK_FAR_M
                                                       : SINSPACE_GEOMASK_RURAL_M;
+    /* The water a displaced point must miss: the area's (cached with its
+     * polygon), or with no area known, what lies within reach of the
+     * point (a box a little wider than the longest displacement). */
+    water_set near = {0};
+    const water_set *water = area ? &area->water : &near;
+    if (!area) {
+        double dlat = (max_m + 1000.0) / 110000.0;
+        double c = cos(lat * M_PI / 180.0);
+        double dlon = c > 0.01 ? dlat / c : 180.0;
+        double box[4] = {lon - dlon, lat - dlat, lon + dlon, lat + dlat};
+        if ((st = water_load(gm, box, &near)))
+            return st;
+    }
     /* Should a small district refuse every try at the full distance, the
      * later tries use the urban limit: still at least 100 m. */
     for (unsigned attempt = 0; attempt < 2 * MAX_ATTEMPTS; attempt++) {
@@ -371,12 +537,23 @@ sinspace__geomask_point(sinspace_geomask *gm, long long workplace_id,
         geod_direct(&gm->geod, lat, lon, azimuth, dist, &lat2, &lon2, NULL);
         if (poly) {
             int in = inside(gm, poly, lon2, lat2);
-            if (in < 0)
+            if (in < 0) {
+                water_free(gm, &near);
                 return sinspace__error(gm->ctx, SINSPACE_ERROR,
                                        "geomasking: GEOS: %s", gm->ctx->geos_message);
+            }
             if (!in)
                 continue;
         }
+        int wet = in_water(gm, water, lon2, lat2);
+        if (wet < 0) {
+            water_free(gm, &near);
+            return sinspace__error(gm->ctx, SINSPACE_ERROR,
+                                   "geomasking: GEOS: %s", gm->ctx->geos_message);
+        }
+        if (wet)
+            continue;
+        water_free(gm, &near);
         out->lon = lon2;
         out->lat = lat2;
         out->distance_m = dist;
@@ -386,8 +563,9 @@ sinspace__geomask_point(sinspace_geomask *gm, long long workplace_id,
         out->kept_level = keep_rank;
         return SINSPACE_OK;
     }
+    water_free(gm, &near);
     return sinspace__error(gm->ctx, SINSPACE_ERROR,
-                           "geomasking: workplace %s: no displaced point inside "
-                           "area %s after %d tries", ext_id, keep_code,
+                           "geomasking: workplace %s: no displaced point on land "
+                           "inside area %s after %d tries", ext_id, keep_code,
                            2 * MAX_ATTEMPTS);
 }

@@ -7,7 +7,9 @@
  * district (else its province), as the DHS programme displaces survey
  * clusters.  The random stream is HMAC-SHA256 keyed with a per-database
  * secret over the workplace's ext_id, so a workplace is displaced the same
- * way on every export and repeated exports cannot be averaged. */
+ * way on every export and repeated exports cannot be averaged.  Where the
+ * store holds a water layer, a displaced point never lands in water: the
+ * draw is retried, within the same limits and area. */
 #ifndef SINSPACE_GEOMASK_H
 #define SINSPACE_GEOMASK_H
 
@@ -49,6 +51,13 @@ sinspace_status sinspace__geomask_point(sinspace_geomask *gm,
                                         const char *ext_id, double lon,
                                         double lat,
                                         sinspace_geomask_result *out);
+
+/* The key public files are ordered by: HMAC-SHA256 of ext_id under the
+ * same secret in a domain of its own ("sinspace-order-v1"), 63 bits.  The
+ * order is the same on every export of one store and tells nothing of the
+ * database ids or of another file's order. */
+long long sinspace__geomask_order_key(const sinspace_geomask *gm,
+                                      const char *ext_id);
 
 /* Four uniform numbers in [0, 1) from block `block` of the stream of
  * ext_id under secret (exposed for tests). */

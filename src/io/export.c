@@ -68,7 +68,9 @@ static const column observation_columns[SINSPACE__XOB_N] = {
     {"source", SINSPACE_VALUE_TEXT, INT},
     {"source_note", SINSPACE_VALUE_TEXT, INT},
     {"observer", SINSPACE_VALUE_TEXT, INT},
-#define I(n) {"i" #n, SINSPACE_VALUE_INTEGER, ALL}
+/* The 28 scores of one visit are a fingerprint that would join a public
+ * row to the partner file's: not public. */
+#define I(n) {"i" #n, SINSPACE_VALUE_INTEGER, PAR | INT}
     I(01), I(02), I(03), I(04), I(05), I(06), I(07), I(08), I(09), I(10),
     I(11), I(12), I(13), I(14), I(15), I(16), I(17), I(18), I(19), I(20),
     I(21), I(22), I(23), I(24), I(25), I(26), I(27), I(28),
@@ -299,8 +301,7 @@ sinspace__export_meta(const sinspace__exporter *ex, sinspace_property meta[5])
                                     ex->layer_name};
     meta[n++] = (sinspace_property){"generator", SINSPACE_VALUE_TEXT, 0, 0,
                                     sinspace_version()};
-    if (ex->o->audience == SINSPACE_AUDIENCE_PUBLIC &&
-        ex->o->layer == SINSPACE_EXPORT_WORKPLACES && !ex->o->aggregate)
+    if (ex->o->audience == SINSPACE_AUDIENCE_PUBLIC && !ex->polygons)
         meta[n++] = (sinspace_property){"geomasked", SINSPACE_VALUE_BOOLEAN, 1, 0,
                                         NULL};
     return n;
@@ -315,6 +316,7 @@ typedef struct rows_ctx {
     sinspace_property *all;     /* the engine fills it for each row */
     sinspace_geomask *gm;       /* public points */
     sinspace__export_selection *sel; /* region and filter's workplaces */
+    char months[SINSPACE__EXPORT_MAX_COLUMNS][8]; /* public dates, "YYYY-MM" */
     sinspace_status st;
     long long rows, displaced, suppressed;
 } rows_ctx;
@@ -328,6 +330,32 @@ set_null(sinspace_property *p)
         p->type = SINSPACE_VALUE_NULL;
     else
         p->text = NULL;
+}
+
+/* What the public gets of a point's attributes: risk to one decimal,
+ * dates to the month, so that no value is precise enough to join a public
+ * row to a fuller file's. */
+static void
+coarsen(rows_ctx *rc, sinspace_property *all)
+{
+    const sinspace__exporter *ex = rc->ex;
+    for (size_t i = 0; i < ex->n_cols; i++) {
+        sinspace_property *p = &all[i];
+        if (ex->coarse[i] == SINSPACE__EXPORT_ROUND1 &&
+            p->type == SINSPACE_VALUE_REAL && isfinite(p->real)) {
+            p->real = round(p->real * 10.0) / 10.0;
+        } else if (ex->coarse[i] == SINSPACE__EXPORT_MONTH && p->text) {
+            /* "YYYY-MM-DD..." -> "YYYY-MM"; anything shorter is withheld
+             * rather than shown whole. */
+            if (strlen(p->text) >= 7 && p->text[4] == '-') {
+                memcpy(rc->months[i], p->text, 7);
+                rc->months[i][7] = '\0';
+                p->text = rc->months[i];
+            } else {
+                p->text = NULL;
+            }
+        }
+    }
 }
 
 static int
@@ -349,7 +377,9 @@ on_row(void *user, const sinspace__export_row *row)
              * boundary and stays). */
             const sinspace_property *w = &all[SINSPACE__XAR_WORKPLACES];
             long long count = w->type == SINSPACE_VALUE_NULL ? 0 : w->integer;
-            int small = count < ex->o->min_count;
+            /* None is none: only 1 .. min-count - 1 could single anyone
+             * out. */
+            int small = count > 0 && count < ex->o->min_count;
             all[SINSPACE__XAR_SUPPRESSED].type = SINSPACE_VALUE_BOOLEAN;
             all[SINSPACE__XAR_SUPPRESSED].integer = small;
             if (small) {
@@ -371,6 +401,8 @@ on_row(void *user, const sinspace__export_row *row)
         st = ex->sink->write(ex, id, all, row->wkb, row->wkb_size, NAN, NAN);
     } else {
         double lon = row->lon, lat = row->lat;
+        if (public_)
+            coarsen(rc, all);
         if (public_ && isfinite(lon) && isfinite(lat)) {
             if ((st = sinspace__geomask_point(rc->gm, row->workplace_id,
                                               row->ext_id ? row->ext_id : "",
@@ -397,18 +429,30 @@ on_row(void *user, const sinspace__export_row *row)
     return st != SINSPACE_OK;
 }
 
+static long long
+order_key(void *user, const char *ext_id)
+{
+    return sinspace__geomask_order_key(user, ext_id);
+}
+
 static int
 select_one(void *user, const sinspace_workplace_row *row)
 {
     rows_ctx *rc = user;
     const sinspace__export_ops *ops = sinspace__store_engine(rc->ex->store)->export;
-    rc->st = ops->selection_add(rc->sel, row->id);
+    /* Public files: the keyed order (geomask.h); else by id. */
+    long long key = rc->gm ? sinspace__geomask_order_key(rc->gm, row->ext_id
+                                                                 ? row->ext_id : "")
+                           : 0;
+    rc->st = ops->selection_add(rc->sel, row->id, key);
     return rc->st != SINSPACE_OK;
 }
 
 /* Reads the layer through the engine, each row to the sink.  Workplaces
  * and observations in a region or passing a filter are chosen first
- * through the query module (the same rows as `sinspace query`). */
+ * through the query module (the same rows as `sinspace query`); public
+ * points always are, each with its key, so the file comes out in the
+ * keyed order rather than the database's. */
 static sinspace_status
 run_layer(sinspace__exporter *ex, rows_ctx *rc)
 {
@@ -432,18 +476,28 @@ run_layer(sinspace__exporter *ex, rows_ctx *rc)
     sinspace_status st;
     int points_layer = o->layer == SINSPACE_EXPORT_WORKPLACES ||
                        o->layer == SINSPACE_EXPORT_OBSERVATIONS;
-    if (points_layer && (o->region || o->filter)) {
+    int public_points = points_layer && !q.aggregate &&
+                        o->audience == SINSPACE_AUDIENCE_PUBLIC;
+    if (points_layer && (o->region || o->filter || public_points)) {
         if ((st = ops->selection_open(ex->store, &rc->sel)))
             return st;
         rc->st = SINSPACE_OK;
-        st = sinspace_query_workplaces(ex->store, o->region, o->filter,
-                                       select_one, rc, NULL);
+        if (!o->region && !o->filter)
+            /* Public, everything: the ids and keys in one pass. */
+            st = ops->selection_add_all(rc->sel, order_key, rc->gm);
+        else
+            st = sinspace_query_workplaces(ex->store, o->region, o->filter,
+                                           select_one, rc, NULL);
         if (!st)
             st = rc->st;
         if (st)
             return st;
         q.selection = rc->sel;
-    } else if (!points_layer && o->region) {
+        q.keyed = public_points;
+    }
+    /* Polygon layers, and the areas of an aggregate, keep what overlaps
+     * the region. */
+    if ((!points_layer || q.aggregate) && o->region) {
         if ((st = sinspace_region_wkb(o->region, &q.region_wkb,
                                       &q.region_wkb_size)))
             return st;
@@ -598,6 +652,20 @@ export_run(sinspace_store *store, const char *path,
     default:
         break;
     }
+    /* The public's points: dates to the month (as text: "2025-08"), risk
+     * to one decimal. */
+    memcpy(ex.cols_buf, ex.cols, ex.n_cols * sizeof ex.cols[0]);
+    if (opts->audience == SINSPACE_AUDIENCE_PUBLIC && !ex.polygons) {
+        for (size_t i = 0; i < ex.n_cols; i++) {
+            if (ex.cols_buf[i].type == SINSPACE_VALUE_DATE) {
+                ex.cols_buf[i].type = SINSPACE_VALUE_TEXT;
+                ex.coarse[i] = SINSPACE__EXPORT_MONTH;
+            } else if (!strcmp(ex.cols_buf[i].name, "risk")) {
+                ex.coarse[i] = SINSPACE__EXPORT_ROUND1;
+            }
+        }
+    }
+    ex.cols = ex.cols_buf;
     ex.sink = ex.format == SINSPACE_FORMAT_GEOJSON ||
                       ex.format == SINSPACE_FORMAT_GEOJSONSEQ
                   ? &sinspace__export_geojson_sink : &sinspace__export_ogr_sink;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 
 #define SINSPACE__EXPORT_MAX_COLUMNS 48
+#define SINSPACE__EXPORT_MONTH 1
+#define SINSPACE__EXPORT_ROUND1 2
 
 /* One attribute of a layer and the audiences allowed to see it (bits of
  * 1u << sinspace_audience). */
@@ -37,6 +39,13 @@ typedef struct sinspace__exporter {
     const char *layer_name;
     const sinspace__export_column *cols;
     size_t n_cols;
+    /* The columns as this audience gets them (cols points here): for the
+     * public, dates become text cut to the month. */
+    sinspace__export_column cols_buf[SINSPACE__EXPORT_MAX_COLUMNS];
+    /* Per column, what the public gets of it: 0 as stored,
+     * SINSPACE__EXPORT_MONTH a date cut to "YYYY-MM",
+     * SINSPACE__EXPORT_ROUND1 a risk rounded to one decimal. */
+    unsigned char coarse[SINSPACE__EXPORT_MAX_COLUMNS];
     int polygons;               /* else points */
     /* The sink and its state (the family's own struct). */
     const sinspace__export_sink *sink;

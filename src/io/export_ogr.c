@@ -191,8 +191,12 @@ ogr_open(sinspace__exporter *ex)
             continue;
         OGRFieldSubType sub;
         OGRFieldType t = ogr_type(ex->cols[i].type, &sub);
-        /* Shapefiles know no date-times; KML and CSV write text anyway. */
+        /* Shapefiles know no date-times; KML writes text anyway.  The CSV
+         * driver would write its own "2004/08/21": the ISO 8601 text goes
+         * out as it is. */
         if (t == OFTDateTime && ex->format == SINSPACE_FORMAT_SHAPEFILE)
+            t = OFTString;
+        if ((t == OFTDate || t == OFTDateTime) && ex->format == SINSPACE_FORMAT_CSV)
             t = OFTString;
         OGRFieldDefnH fd = OGR_Fld_Create(ex->cols[i].name, t);
         OGR_Fld_SetSubType(fd, sub);
@@ -231,6 +235,33 @@ ogr_open(sinspace__exporter *ex)
     if (GDALDatasetStartTransaction(s->ds, 0) == OGRERR_NONE)
         s->in_transaction = 1;
     return SINSPACE_OK;
+}
+
+/* x to n decimals, as the GeoJSON writer writes coordinates. */
+static double
+to_precision(double x, int n)
+{
+    double f = pow(10.0, n);
+    double r = round(x * f) / f;
+    return isfinite(r) ? r : x;
+}
+
+/* Every vertex of g to n decimals: the drivers write the doubles they get
+ * (the CSV one with 15 significant digits), so --precision applies to
+ * every format alike. */
+static void
+round_geometry(OGRGeometryH g, int n)
+{
+    int parts = OGR_G_GetGeometryCount(g);
+    if (parts > 0) {
+        for (int i = 0; i < parts; i++)
+            round_geometry(OGR_G_GetGeometryRef(g, i), n);
+        return;
+    }
+    int points = OGR_G_GetPointCount(g);
+    for (int i = 0; i < points; i++)
+        OGR_G_SetPoint_2D(g, i, to_precision(OGR_G_GetX(g, i), n),
+                          to_precision(OGR_G_GetY(g, i), n));
 }
 
 static sinspace_status
@@ -294,9 +325,11 @@ ogr_write(sinspace__exporter *ex, long long id, const sinspace_property *all,
         }
         if (ex->polygons)
             g = OGR_G_ForceToMultiPolygon(g);
+        round_geometry(g, ex->o->precision);
     } else if (!ex->polygons && isfinite(lon) && isfinite(lat)) {
         g = OGR_G_CreateGeometry(wkbPoint);
-        OGR_G_SetPoint_2D(g, 0, lon, lat);
+        OGR_G_SetPoint_2D(g, 0, to_precision(lon, ex->o->precision),
+                          to_precision(lat, ex->o->precision));
     }
     if (g)
         OGR_F_SetGeometryDirectly(f, g);

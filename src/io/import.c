@@ -12,6 +12,7 @@
 #include "core/csv.h"
 #include "core/parse.h"
 #include "geo/srs.h"
+#include "io/water.h"
 
 #include <cpl_conv.h>
 #include <gdal.h>
@@ -671,6 +672,8 @@ sinspace_import_file(sinspace_store *store, const char *path,
         sinspace_import_options_init(&defaults);
         opts = &defaults;
     }
+    if (opts->kind == SINSPACE_IMPORT_WATER)
+        return sinspace__import_water(store, path, opts, result);
     sinspace__importer im;
     memset(&im, 0, sizeof im);
     im.store = store;

@@ -16,6 +16,8 @@
 #include "core/sinspaceInt.h"
 #include "store/engine.h"
 
+#include <sinspace/audit.h>
+
 #include <stddef.h>
 
 /* Workplaces: names match the import contract. */
@@ -93,7 +95,13 @@ typedef struct sinspace__export_read {
     /* Workplaces and observations: only the selected workplaces (NULL:
      * all). */
     const sinspace__export_selection *selection;
-    /* Areas, zones, fences, tiles: only features whose geometry overlaps
+    /* Workplaces and observations read through a selection: in the order
+     * of the keys the selection was given (then by id; observations of
+     * one workplace by date), not by id.  Public files are written so,
+     * so that they cannot be joined row by row to a fuller one. */
+    int keyed;
+    /* Areas, zones, fences, tiles, and the areas of an aggregate: only
+     * features whose geometry overlaps
      * this ISO WKB polygon in EPSG:4326 (intersects it, more than by
      * touching); NULL: all. */
     const unsigned char *region_wkb;
@@ -120,9 +128,17 @@ struct sinspace__export_ops {
     /* An empty selection; *out is freed by selection_close. */
     sinspace_status (*selection_open)(sinspace_store *store,
                                       sinspace__export_selection **out);
-    /* Adds a workplace by database id (again: no effect). */
+    /* Adds a workplace by database id (again: no effect) with the key a
+     * keyed read sorts it by (see sinspace__export_read.keyed). */
     sinspace_status (*selection_add)(sinspace__export_selection *sel,
-                                     long long workplace_id);
+                                     long long workplace_id,
+                                     long long order_key);
+    /* Adds every workplace, each with the key key(user, ext_id) gives it
+     * (a public export of everything: one pass over the ids, no query). */
+    sinspace_status (*selection_add_all)(sinspace__export_selection *sel,
+                                         long long (*key)(void *user,
+                                                          const char *ext_id),
+                                         void *user);
     /* Drops the selection; NULL is harmless. */
     void (*selection_close)(sinspace__export_selection *sel);
 
@@ -133,6 +149,30 @@ struct sinspace__export_ops {
     sinspace_status (*read)(sinspace_store *store,
                             const sinspace__export_read *q,
                             sinspace__export_fn fn, void *user);
+
+    /* The water layer: polygons (rivers, canals, lakes, the sea) that
+     * displaced public points must not land in.  Optional: a store
+     * without one has no water. */
+
+    /* Adds polygons, each an ISO WKB Polygon or MultiPolygon in
+     * EPSG:4326, in one transaction with the audit row (its rows set to
+     * the count; the layer's table is made on first use): next(user,
+     * &wkb, &size) hands out one polygon and returns 1, or returns 0 when
+     * there are no more (-1: stop, rolling back; next has reported why).
+     * *added counts them; with none, nothing is written. */
+    sinspace_status (*water_add)(sinspace_store *store, const char *source,
+                                 int (*next)(void *user,
+                                             const unsigned char **wkb,
+                                             size_t *size),
+                                 void *user, const sinspace_audit_entry *audit,
+                                 long long *added);
+    /* Every water polygon whose box meets the box west, south, east,
+     * north (degrees), as ISO WKB; none when the store has no water. */
+    sinspace_status (*water_in_box)(sinspace_store *store, const double box[4],
+                                    int (*fn)(void *user,
+                                              const unsigned char *wkb,
+                                              size_t size),
+                                    void *user);
 };
 
 extern const sinspace__export_ops sinspace__spatialite_export_ops;

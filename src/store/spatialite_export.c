@@ -88,10 +88,13 @@ sl_selection_open(sinspace_store *store, sinspace__export_selection **out)
     sel->store = store;
     sinspace_status st = sinspace__exec(store,
         "CREATE TEMP TABLE IF NOT EXISTS export_selection"
-        " (id INTEGER PRIMARY KEY); DELETE FROM temp.export_selection");
+        " (id INTEGER PRIMARY KEY, k INTEGER NOT NULL);"
+        " CREATE INDEX IF NOT EXISTS temp.export_selection_k"
+        " ON export_selection(k, id);"
+        " DELETE FROM temp.export_selection");
     if (!st)
         st = sinspace__prepare(store,
-            "INSERT OR IGNORE INTO temp.export_selection(id) VALUES (?1)",
+            "INSERT OR IGNORE INTO temp.export_selection(id, k) VALUES (?1, ?2)",
             &sel->insert);
     if (st) {
         free(sel);
@@ -102,13 +105,36 @@ sl_selection_open(sinspace_store *store, sinspace__export_selection **out)
 }
 
 static sinspace_status
-sl_selection_add(sinspace__export_selection *sel, long long workplace_id)
+sl_selection_add(sinspace__export_selection *sel, long long workplace_id,
+                 long long order_key)
 {
     sqlite3_reset(sel->insert);
     sqlite3_bind_int64(sel->insert, 1, workplace_id);
+    sqlite3_bind_int64(sel->insert, 2, order_key);
     if (sqlite3_step(sel->insert) != SQLITE_DONE)
         return sinspace__db_error(sel->store, "selecting workplaces");
     return SINSPACE_OK;
+}
+
+static sinspace_status
+sl_selection_add_all(sinspace__export_selection *sel,
+                     long long (*key)(void *user, const char *ext_id), void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(sel->store,
+        "SELECT id, ext_id FROM workplaces", &stmt);
+    if (st)
+        return st;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *ext = (const char *)sqlite3_column_text(stmt, 1);
+        if ((st = sl_selection_add(sel, sqlite3_column_int64(stmt, 0),
+                                   key(user, ext ? ext : "")))) {
+            sqlite3_finalize(stmt);
+            return st;
+        }
+    }
+    return sinspace__stmt_finish(sel->store, stmt, rc, "selecting workplaces");
 }
 
 static void
@@ -157,11 +183,14 @@ read_values(sqlite3_stmt *stmt, int first, sinspace_property *values, size_t n,
     }
 }
 
-/* The overlap clause for a polygon layer's geometry column. */
-#define OVERLAPS(g)                                                          \
-    " WHERE ?1 IS NULL OR (MbrIntersects(" g ", GeomFromWKB(?1, 4326))"     \
+/* The overlap test for a polygon layer's geometry column: true with no
+ * region (?1 NULL), else when the geometry meets the region more than by
+ * touching it. */
+#define OVERLAP_TEST(g)                                                      \
+    "?1 IS NULL OR (MbrIntersects(" g ", GeomFromWKB(?1, 4326))"            \
     " AND ST_Intersects(" g ", GeomFromWKB(?1, 4326))"                       \
     " AND NOT ST_Touches(" g ", GeomFromWKB(?1, 4326)))"
+#define OVERLAPS(g) " WHERE " OVERLAP_TEST(g)
 
 static sinspace_status
 sl_read(sinspace_store *store, const sinspace__export_read *q,
@@ -171,33 +200,41 @@ sl_read(sinspace_store *store, const sinspace__export_read *q,
     size_t n_cols;
     int polygons = 1;
     int selected = q->selection != NULL;
+    int keyed = selected && q->keyed;
 
     switch (q->layer) {
     case SINSPACE_EXPORT_WORKPLACES:
         if (q->aggregate) {
             base = aggregate_select;
+            /* With a region, only the areas of the level it overlaps
+             * (as the areas layer chooses them). */
             where = selected
                 ? " LEFT JOIN workplaces AS w ON w.id = m.workplace_id"
                   " AND w.id IN (SELECT id FROM temp.export_selection)"
-                  " WHERE a.level_rank = ?2"
+                  " WHERE a.level_rank = ?2 AND (" OVERLAP_TEST("a.geom") ")"
                 : " LEFT JOIN workplaces AS w ON w.id = m.workplace_id"
-                  " AND w.status <> 'closed' WHERE a.level_rank = ?2";
+                  " AND w.status <> 'closed' WHERE a.level_rank = ?2"
+                  " AND (" OVERLAP_TEST("a.geom") ")";
             tail = " GROUP BY a.id ORDER BY a.code";
             n_cols = SINSPACE__XAR_N;
         } else {
             base = q->latest ? workplace_select : workplace_select_shared;
-            where = selected
+            where = keyed
+                ? " JOIN temp.export_selection AS s ON s.id = w.id"
+                : selected
                 ? " WHERE w.id IN (SELECT id FROM temp.export_selection)" : "";
-            tail = " ORDER BY w.id";
+            tail = keyed ? " ORDER BY s.k, s.id" : " ORDER BY w.id";
             n_cols = SINSPACE__XWP_N;
             polygons = 0;
         }
         break;
     case SINSPACE_EXPORT_OBSERVATIONS:
         base = observation_select;
-        where = selected
+        where = keyed
+            ? " JOIN temp.export_selection AS s ON s.id = w.id"
+            : selected
             ? " WHERE w.id IN (SELECT id FROM temp.export_selection)" : "";
-        tail = " ORDER BY o.id";
+        tail = keyed ? " ORDER BY s.k, s.id, o.observed, o.id" : " ORDER BY o.id";
         n_cols = SINSPACE__XOB_N;
         polygons = 0;
         break;
@@ -249,7 +286,7 @@ sl_read(sinspace_store *store, const sinspace__export_read *q,
     free(sql);
     if (st)
         return st;
-    if (polygons && q->layer != SINSPACE_EXPORT_WORKPLACES) {
+    if (polygons) {
         if (q->region_wkb)
             sqlite3_bind_blob(stmt, 1, q->region_wkb, (int)q->region_wkb_size,
                               SQLITE_STATIC);
@@ -289,9 +326,141 @@ sl_read(sinspace_store *store, const sinspace__export_read *q,
     return sinspace__stmt_finish(store, stmt, rc, "exporting");
 }
 
+/* -------------------------------------------------------------------------
+ * The water layer
+ */
+
+/* 1 when the store has a water table. */
+static sinspace_status
+water_exists(sinspace_store *store, int *out)
+{
+    long long n = 0;
+    sinspace_status st = sinspace__query_int(store,
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        " AND name = 'water'", &n, 0);
+    *out = n > 0;
+    return st;
+}
+
+/* Makes the water table as schema.c makes the others (SpatiaLite's own
+ * AddGeometryColumn and CreateSpatialIndex), inside the caller's
+ * transaction. */
+static sinspace_status
+water_create(sinspace_store *store)
+{
+    sinspace_status st = sinspace__exec(store,
+        "CREATE TABLE water ("
+        " id INTEGER PRIMARY KEY,"
+        " source TEXT,"
+        " added TEXT NOT NULL)");
+    long long ok = 0;
+    if (!st)
+        st = sinspace__query_int(store,
+            "SELECT AddGeometryColumn('water', 'geom', 4326, 'MULTIPOLYGON',"
+            " 'XY', 1)", &ok, 0);
+    if (!st && ok != 1)
+        return sinspace__error(store->ctx, SINSPACE_DATABASE,
+                               "%s: cannot add the water layer's geometry column",
+                               sinspace_store_path(store));
+    if (!st)
+        st = sinspace__query_int(store,
+            "SELECT CreateSpatialIndex('water', 'geom')", &ok, 0);
+    if (!st && ok != 1)
+        return sinspace__error(store->ctx, SINSPACE_DATABASE,
+                               "%s: cannot index the water layer",
+                               sinspace_store_path(store));
+    return st;
+}
+
+static sinspace_status
+sl_water_add(sinspace_store *store, const char *source,
+             int (*next)(void *user, const unsigned char **wkb, size_t *size),
+             void *user, const sinspace_audit_entry *audit, long long *added)
+{
+    *added = 0;
+    sinspace_status st = sinspace__begin(store);
+    if (st)
+        return st;
+    int exists = 0;
+    sqlite3_stmt *ins = NULL;
+    if (!(st = water_exists(store, &exists)) && !exists)
+        st = water_create(store);
+    if (!st)
+        st = sinspace__prepare(store,
+            "INSERT INTO water(source, added, geom)"
+            " VALUES (?1, ?2, CastToMultiPolygon(GeomFromWKB(?3, 4326)))", &ins);
+    char now[32];
+    sinspace__now_iso(now);
+    const unsigned char *wkb;
+    size_t size;
+    int more = 0;
+    while (!st && (more = next(user, &wkb, &size)) == 1) {
+        sqlite3_reset(ins);
+        sinspace__bind_text(ins, 1, source);
+        sinspace__bind_text(ins, 2, now);
+        sqlite3_bind_blob(ins, 3, wkb, (int)size, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            st = sinspace__db_error(store, "adding water");
+        else
+            ++*added;
+    }
+    if (!st && more < 0)
+        st = store->ctx->status ? store->ctx->status : SINSPACE_ERROR;
+    sqlite3_finalize(ins);
+    if (!st && !*added) {
+        sinspace__rollback(store);
+        return SINSPACE_OK;
+    }
+    if (!st && audit) {
+        sinspace_audit_entry e = *audit;
+        e.rows = *added;
+        st = sinspace__audit_write(store, &e);
+    }
+    if (!st)
+        st = sinspace__commit(store);
+    if (st) {
+        sinspace__rollback(store);
+        *added = 0;
+    }
+    return st;
+}
+
+static sinspace_status
+sl_water_in_box(sinspace_store *store, const double box[4],
+                int (*fn)(void *user, const unsigned char *wkb, size_t size),
+                void *user)
+{
+    int exists = 0;
+    sinspace_status st = water_exists(store, &exists);
+    if (st || !exists)
+        return st;
+    sqlite3_stmt *stmt;
+    if ((st = sinspace__prepare(store,
+            "SELECT ST_AsBinary(w.geom) FROM water AS w"
+            " JOIN idx_water_geom AS i ON i.pkid = w.id"
+            " WHERE i.xmax >= ?1 AND i.xmin <= ?3"
+            " AND i.ymax >= ?2 AND i.ymin <= ?4 ORDER BY w.id", &stmt)))
+        return st;
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_double(stmt, i + 1, box[i]);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const unsigned char *wkb = sqlite3_column_blob(stmt, 0);
+        size_t size = (size_t)sqlite3_column_bytes(stmt, 0);
+        if (wkb && fn(user, wkb, size)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    return sinspace__stmt_finish(store, stmt, rc, "reading water");
+}
+
 const sinspace__export_ops sinspace__spatialite_export_ops = {
     .selection_open = sl_selection_open,
     .selection_add = sl_selection_add,
+    .selection_add_all = sl_selection_add_all,
     .selection_close = sl_selection_close,
     .read = sl_read,
+    .water_add = sl_water_add,
+    .water_in_box = sl_water_in_box,
 };
