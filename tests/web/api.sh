@@ -84,7 +84,7 @@ check "GET on a POST endpoint" 405 "$base/api/query"
 # Queries: the same rows as the command line.
 check "query" 200 -X POST --data-binary @"$work/poly.geojson" "$base/api/query"
 has "query has a summary" '"summary":{"matched":'
-tr '\n' ' ' <"$work/body" | grep -o '"ext_id":"[^"]*"' | cut -d'"' -f4 | sort >"$work/api-ids.txt"
+tr '\n' ' ' <"$work/body" | grep -o '"properties":{"id":"[^"]*"' | cut -d'"' -f6 | sort >"$work/api-ids.txt"
 "$bin" -q query "$db" --within "$work/poly.geojson" --format csv -o "$work/cli.csv"
 tail -n +2 "$work/cli.csv" | cut -d, -f1 | sort >"$work/cli-ids.txt"
 if [ -s "$work/api-ids.txt" ] && cmp -s "$work/api-ids.txt" "$work/cli-ids.txt"; then
@@ -96,7 +96,7 @@ check "query with filters" 200 -X POST --data-binary @"$work/poly.geojson" \
   "$base/api/query?min_risk=2&class=high,medium&sector=karaoke_bar,brothel&status=active&limit=5&sort=risk"
 "$bin" -q query "$db" --within "$work/poly.geojson" --min-risk 2 --class high,medium \
   --sector karaoke_bar --sector brothel --status active --limit 5 --sort risk --format csv -o "$work/cli2.csv"
-tr '\n' ' ' <"$work/body" | grep -o '"ext_id":"[^"]*"' | cut -d'"' -f4 >"$work/api2.txt"
+tr '\n' ' ' <"$work/body" | grep -o '"properties":{"id":"[^"]*"' | cut -d'"' -f6 >"$work/api2.txt"
 tail -n +2 "$work/cli2.csv" | cut -d, -f1 >"$work/cli2.txt"
 if cmp -s "$work/api2.txt" "$work/cli2.txt"; then ok "filtered rows and order = the command line"; else bad "filtered rows differ"; fi
 check "query, bare geometry" 200 -X POST --data '{"type":"Polygon","coordinates":[[[100.55,13.70],[100.59,13.70],[100.59,13.73],[100.55,13.70]]]}' "$base/api/query"
@@ -128,7 +128,8 @@ check "export, public" 200 "$base/api/export?layer=workplaces&audience=public"
 if grep -q '"name"' "$work/body"; then bad "public export holds names"; else ok "public export holds no names"; fi
 check "export, partner" 200 "$base/api/export?layer=workplaces&audience=partner&fence=test%20fence"
 has "partner export has names" '"name"'
-check "export, CSV" 200 "$base/api/export?layer=areas&audience=internal&format=csv"
+check "export, CSV" 200 "$base/api/export?layer=areas&audience=partner&format=csv"
+check "export, internal without the internal token" 403 "$base/api/export?layer=areas&audience=internal"
 check "export, bad audience" 400 "$base/api/export?layer=workplaces&audience=everyone"
 check "export, bad layer" 400 "$base/api/export?layer=passwords"
 check "export, bad format" 400 "$base/api/export?format=xlsx"
@@ -230,7 +231,7 @@ if grep -q '^sinspace serve: http' "$nt/serve.out" 2>/dev/null; then
   has "no tmp: export is GeoJSON" '"type":"FeatureCollection"'
   check "no tmp: export, partner in a fence" 200 "$base/api/export?layer=workplaces&audience=partner&fence=test%20fence"
   check "no tmp: export, aggregate" 200 "$base/api/export?layer=workplaces&aggregate=1&min_risk=1.5"
-  check "no tmp: export, CSV" 200 "$base/api/export?layer=areas&audience=internal&format=csv"
+  check "no tmp: export, CSV" 200 "$base/api/export?layer=areas&audience=partner&format=csv"
   has "no tmp: CSV has a header" 'code'
   check "no tmp: print" 200 -X POST --data-binary @"$work/poly.geojson" "$base/api/map?paper=A4&dpi=72"
   if head -c 5 "$work/body" | grep -q '%PDF-'; then ok "no tmp: print is a PDF"; else bad "no tmp: print is not a PDF"; fi
