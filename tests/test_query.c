@@ -573,6 +573,100 @@ Test(query, filters_match_sql)
     sinspace_region_destroy(r);
 }
 
+/* The one filter table both doors parse with: each option as text, the
+ * rows checked against SQL; each bad value refused naming the option. */
+Test(query, filter_set_table_matches_sql)
+{
+    sinspace_region *r = NULL;
+    cr_assert_eq(sinspace_region_from_bbox(ctx, 100.0, 13.0, 101.0, 14.0, &r), SINSPACE_OK);
+    const char *box = "POLYGON((100 13, 101 13, 101 14, 100 14, 100 13))";
+    static const struct {
+        const char *name[3], *value[3];
+        const char *sql;
+    } good[] = {
+        {{"--min-risk"}, {"2.5"}, "AND risk >= 2.5"},
+        {{"min_risk"}, {" 2.5 "}, "AND risk >= 2.5"},
+        {{"class"}, {"high,LOW"}, "AND risk_class IN ('high', 'low')"},
+        {{"--class", "--class"}, {"high", "low"}, "AND risk_class IN ('high', 'low')"},
+        {{"sector"}, {"brothel,Fishing"}, "AND sector IN ('brothel', 'fishing')"},
+        {{"sector", "sector", "status"}, {"BROTHEL", "fishing", "active"},
+         "AND sector IN ('brothel', 'fishing') AND status = 'active'"},
+        {{"seen-since"}, {"2025-12-01"}, "AND last_seen >= '2025-12-01'"},
+        {{"seen_since", "class"}, {"2025-12-01", "high,medium"},
+         "AND last_seen >= '2025-12-01' AND risk_class IN ('high', 'medium')"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        sinspace_filter f;
+        sinspace_filter_init(&f);
+        for (int k = 0; k < 3 && good[i].name[k]; k++)
+            cr_assert_eq(sinspace_filter_set(ctx, &f, good[i].name[k], good[i].value[k]),
+                         SINSPACE_OK, "%s %s: %s", good[i].name[k], good[i].value[k],
+                         sinspace_context_message(ctx));
+        cr_assert(sinspace_filter_is_set(&f));
+        char *a = query_ids(r, &f, NULL), *b = sql_ids(box, 4326, good[i].sql);
+        cr_assert_str_eq(a, b, "%s", good[i].sql);
+        cr_assert_gt(count_ids(a), 0, "%s", good[i].sql);
+        free(a);
+        free(b);
+        sinspace_filter_clear(&f);
+        cr_assert_null(f.owned);
+    }
+    static const struct {
+        const char *name, *value, *message;
+    } refused[] = {
+        {"--class", "purple", "--class takes low, medium, high or unscored (a comma list), not 'purple'"},
+        {"class", "high,", "class takes low, medium, high or unscored (a comma list), not 'high,'"},
+        {"min_risk", "9", "min_risk takes a number from 1 to 3, not '9'"},
+        {"min-risk", "", "min-risk takes a number from 1 to 3, not ''"},
+        {"limit", "-3", "limit takes a whole number above 0, not '-3'"},
+        {"status", "open", "status takes active, closed or unknown, not 'open'"},
+        {"sort", "size", "sort takes risk, name, distance (a circle region) or id, not 'size'"},
+        {"sector", "a,,b", "sector takes sector codes (a comma list), not 'a,,b'"},
+        {"clas", "high", "unknown option clas"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        sinspace_filter f;
+        sinspace_filter_init(&f);
+        cr_assert_eq(sinspace_filter_set(ctx, &f, refused[i].name, refused[i].value),
+                     SINSPACE_INVALID_ARGUMENT, "%s", refused[i].name);
+        cr_assert_str_eq(sinspace_context_message(ctx), refused[i].message);
+        sinspace_context_clear(ctx);
+        sinspace_filter_clear(&f);
+    }
+    sinspace_filter f;
+    sinspace_filter_init(&f);
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "seen_since", "2026-13-45"),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), "seen_since takes a date YYYY-MM-DD, not '2026-13-45'"));
+    /* Once only: a second value is refused, not taken silently. */
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "status", "active"), SINSPACE_OK);
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "--status", "closed"), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_str_eq(sinspace_context_message(ctx), "--status is given twice (it takes one value)");
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "min_risk", "2"), SINSPACE_OK);
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "min-risk", "2"), SINSPACE_INVALID_ARGUMENT);
+    /* An unknown sector names the catalogue's codes. */
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "sector", "casino"), SINSPACE_OK);
+    sinspace_context_clear(ctx);
+    idset s;
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(sinspace_query_workplaces(store, r, &f, collect, &s, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), "unknown sector 'casino' (the sectors are: "),
+              "%s", sinspace_context_message(ctx));
+    cr_assert(strstr(sinspace_context_message(ctx), "brothel"));
+    sinspace_filter_clear(&f);
+    /* The table lists every option once. */
+    const sinspace_filter_option *o = sinspace_filter_options();
+    size_t n = 0;
+    while (o[n].name)
+        n++;
+    cr_assert_eq(n, 8);
+    cr_assert_eq(sinspace_filter_option_find("--changed-since"),
+                 sinspace_filter_option_find("changed_since"));
+    cr_assert_null(sinspace_filter_option_find("changed"));
+    sinspace_region_destroy(r);
+}
+
 typedef struct sorted {
     double risk[1024];
     char *name[1024];
