@@ -14,6 +14,7 @@
  * sinspace_query_ids hands out the hits' ids directly. */
 #include "geo/queryInt.h"
 #include "store/query.h"
+#include "store/serve.h"
 #include "core/parse.h"
 
 #include <math.h>
@@ -389,7 +390,7 @@ typedef struct sector_set {
 } sector_set;
 
 static int
-on_catalogue(void *user, const sinspace_sector_desc *d)
+on_catalogue(void *user, const char *code)
 {
     sector_set *ss = user;
     if (ss->n_catalogue == ss->cap) {
@@ -402,7 +403,7 @@ on_catalogue(void *user, const sinspace_sector_desc *d)
         ss->catalogue = v;
         ss->cap = cap;
     }
-    if (!(ss->catalogue[ss->n_catalogue] = sinspace__strdup(d->code ? d->code : ""))) {
+    if (!(ss->catalogue[ss->n_catalogue] = sinspace__strdup(code ? code : ""))) {
         ss->failed = 1;
         return 1;
     }
@@ -427,7 +428,10 @@ resolve_sectors(sinspace_store *store, const sinspace_filter *f, sector_set *ss)
     memset(ss, 0, sizeof *ss);
     if (!f->n_sectors)
         return SINSPACE_OK;
-    sinspace_status st = sinspace_store_sectors(store, on_catalogue, ss);
+    /* The codes alone, through the engine (no counts: this runs for every
+     * query with a sector filter). */
+    sinspace_status st = sinspace__store_engine(store)->serve->sector_codes(
+        store, on_catalogue, ss);
     if (!st && (ss->failed || !(ss->codes = calloc(f->n_sectors, sizeof *ss->codes))))
         st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
     for (size_t i = 0; !st && i < f->n_sectors; i++) {

@@ -774,8 +774,23 @@ describe_drawn(sinspace_region *r)
     char hex[17];
     for (int i = 0; i < 8; i++)
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    int n = GEOSGetNumCoordinates_r(r->ctx->geos, r->geom);
-    return set_description(r, "polygon sha256:%s (%d vertices)", hex, n < 0 ? 0 : n);
+    /* Vertices as a person counts them: a ring's closing point repeats its
+     * first. */
+    GEOSContextHandle_t g = r->ctx->geos;
+    long n = 0;
+    int parts = GEOSGetNumGeometries_r(g, r->geom);
+    for (int i = 0; i < parts; i++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(g, r->geom, i);
+        int holes = GEOSGetNumInteriorRings_r(g, p);
+        for (int k = -1; k < holes; k++) {
+            const GEOSGeometry *ring = k < 0 ? GEOSGetExteriorRing_r(g, p)
+                                             : GEOSGetInteriorRingN_r(g, p, k);
+            int pts = ring ? GEOSGeomGetNumPoints_r(g, ring) : 0;
+            if (pts > 1)
+                n += pts - 1;
+        }
+    }
+    return set_description(r, "polygon sha256:%s (%ld vertices)", hex, n);
 }
 
 sinspace_status

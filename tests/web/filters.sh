@@ -106,7 +106,7 @@ done <<'TABLE'
 --seen-since 2026-13-45|seen_since=2026-13-45|takes a date YYYY-MM-DD, not '2026-13-45'
 --changed-since garbage|changed_since=garbage|takes a date YYYY-MM-DD, not 'garbage'
 --sort size|sort=size|takes risk, name, distance (a circle region) or id, not 'size'
---sector nope|sector=nope|unknown sector 'nope' (the sectors are: fishing,
+--sector nope|sector=nope|unknown sector 'nope' (the sectors are: 
 --sector fishing,,brothel|sector=fishing,,brothel|takes sector codes (a comma list), not 'fishing,,brothel'
 TABLE
 
