@@ -573,6 +573,100 @@ Test(query, filters_match_sql)
     sinspace_region_destroy(r);
 }
 
+/* The one filter table both doors parse with: each option as text, the
+ * rows checked against SQL; each bad value refused naming the option. */
+Test(query, filter_set_table_matches_sql)
+{
+    sinspace_region *r = NULL;
+    cr_assert_eq(sinspace_region_from_bbox(ctx, 100.0, 13.0, 101.0, 14.0, &r), SINSPACE_OK);
+    const char *box = "POLYGON((100 13, 101 13, 101 14, 100 14, 100 13))";
+    static const struct {
+        const char *name[3], *value[3];
+        const char *sql;
+    } good[] = {
+        {{"--min-risk"}, {"2.5"}, "AND risk >= 2.5"},
+        {{"min_risk"}, {" 2.5 "}, "AND risk >= 2.5"},
+        {{"class"}, {"high,LOW"}, "AND risk_class IN ('high', 'low')"},
+        {{"--class", "--class"}, {"high", "low"}, "AND risk_class IN ('high', 'low')"},
+        {{"sector"}, {"brothel,Fishing"}, "AND sector IN ('brothel', 'fishing')"},
+        {{"sector", "sector", "status"}, {"BROTHEL", "fishing", "active"},
+         "AND sector IN ('brothel', 'fishing') AND status = 'active'"},
+        {{"seen-since"}, {"2025-12-01"}, "AND last_seen >= '2025-12-01'"},
+        {{"seen_since", "class"}, {"2025-12-01", "high,medium"},
+         "AND last_seen >= '2025-12-01' AND risk_class IN ('high', 'medium')"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        sinspace_filter f;
+        sinspace_filter_init(&f);
+        for (int k = 0; k < 3 && good[i].name[k]; k++)
+            cr_assert_eq(sinspace_filter_set(ctx, &f, good[i].name[k], good[i].value[k]),
+                         SINSPACE_OK, "%s %s: %s", good[i].name[k], good[i].value[k],
+                         sinspace_context_message(ctx));
+        cr_assert(sinspace_filter_is_set(&f));
+        char *a = query_ids(r, &f, NULL), *b = sql_ids(box, 4326, good[i].sql);
+        cr_assert_str_eq(a, b, "%s", good[i].sql);
+        cr_assert_gt(count_ids(a), 0, "%s", good[i].sql);
+        free(a);
+        free(b);
+        sinspace_filter_clear(&f);
+        cr_assert_null(f.owned);
+    }
+    static const struct {
+        const char *name, *value, *message;
+    } refused[] = {
+        {"--class", "purple", "--class takes low, medium, high or unscored (a comma list), not 'purple'"},
+        {"class", "high,", "class takes low, medium, high or unscored (a comma list), not 'high,'"},
+        {"min_risk", "9", "min_risk takes a number from 1 to 3, not '9'"},
+        {"min-risk", "", "min-risk takes a number from 1 to 3, not ''"},
+        {"limit", "-3", "limit takes a whole number above 0, not '-3'"},
+        {"status", "open", "status takes active, closed or unknown, not 'open'"},
+        {"sort", "size", "sort takes risk, name, distance (a circle region) or id, not 'size'"},
+        {"sector", "a,,b", "sector takes sector codes (a comma list), not 'a,,b'"},
+        {"clas", "high", "unknown option clas"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        sinspace_filter f;
+        sinspace_filter_init(&f);
+        cr_assert_eq(sinspace_filter_set(ctx, &f, refused[i].name, refused[i].value),
+                     SINSPACE_INVALID_ARGUMENT, "%s", refused[i].name);
+        cr_assert_str_eq(sinspace_context_message(ctx), refused[i].message);
+        sinspace_context_clear(ctx);
+        sinspace_filter_clear(&f);
+    }
+    sinspace_filter f;
+    sinspace_filter_init(&f);
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "seen_since", "2026-13-45"),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), "seen_since takes a date YYYY-MM-DD, not '2026-13-45'"));
+    /* Once only: a second value is refused, not taken silently. */
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "status", "active"), SINSPACE_OK);
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "--status", "closed"), SINSPACE_INVALID_ARGUMENT);
+    cr_assert_str_eq(sinspace_context_message(ctx), "--status is given twice (it takes one value)");
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "min_risk", "2"), SINSPACE_OK);
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "min-risk", "2"), SINSPACE_INVALID_ARGUMENT);
+    /* An unknown sector names the catalogue's codes. */
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "sector", "casino"), SINSPACE_OK);
+    sinspace_context_clear(ctx);
+    idset s;
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(sinspace_query_workplaces(store, r, &f, collect, &s, NULL),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), "unknown sector 'casino' (the sectors are: "),
+              "%s", sinspace_context_message(ctx));
+    cr_assert(strstr(sinspace_context_message(ctx), "brothel"));
+    sinspace_filter_clear(&f);
+    /* The table lists every option once. */
+    const sinspace_filter_option *o = sinspace_filter_options();
+    size_t n = 0;
+    while (o[n].name)
+        n++;
+    cr_assert_eq(n, 8);
+    cr_assert_eq(sinspace_filter_option_find("--changed-since"),
+                 sinspace_filter_option_find("changed_since"));
+    cr_assert_null(sinspace_filter_option_find("changed"));
+    sinspace_region_destroy(r);
+}
+
 typedef struct sorted {
     double risk[1024];
     char *name[1024];
@@ -899,16 +993,23 @@ Test(query, cli_near_csv_file_and_audit)
     cr_assert(!strstr(csv, "N2001"));
     cr_assert(!strstr(csv, "address"));
 
-    /* --format ids: the same workplaces' database ids, one a line (the
-     * audit row is checked below). */
-    cr_assert_eq(run_cli("query t.db --near 100.6,13.6 --radius 2km --format ids"), 0);
-    char *ids = slurp("out.txt");
+    /* --format ids: the same workplaces' own ids (the id column of the
+     * CSV), one a line (the audit row is checked below). */
+    cr_assert_eq(run_cli("query t.db --near 100.6,13.6 --radius 2km --format ids "
+                         "--sort distance"), 0);
+    char *ids = strdup(slurp("out.txt"));
     lines = 0;
-    for (char *q = ids; *q; q++) {
-        cr_assert(*q == '\n' || (*q >= '0' && *q <= '9'), "%s", ids);
-        lines += *q == '\n';
+    char want_ids[4096] = "";
+    csv = slurp("near.csv");
+    for (char *q = strchr(csv, '\n') + 1; *q; q = strchr(q, '\n') + 1) {
+        size_t len = strcspn(q, ",");
+        strncat(want_ids, q, len);
+        strcat(want_ids, "\n");
+        lines++;
     }
     cr_assert_eq(lines, 9);
+    cr_assert_str_eq(ids, want_ids);
+    free(ids);
 
     cr_assert_eq(run_cli("query t.db --bbox 90,5,91,6"), 0);
     cr_assert(strstr(slurp("out.txt"), "0 workplaces"));
@@ -982,9 +1083,16 @@ Test(query, cli_near_csv_file_and_audit)
     }
     GDALClose(ds);
     char *sq = slurp("sq.geojson");
-    cr_assert(strstr(sq, "{\"type\":\"Feature\",\"id\":") &&
-              !strstr(sq, "{\"type\":\"Feature\",\"id\":\""),
-              "feature ids are the database ids, as export writes them");
+    /* One vocabulary (the web API writes the same): the feature id is
+     * the workplace's own id, the "id" property, not a row number. */
+    for (const char *f = strstr(sq, "{\"type\":\"Feature\""); f;
+         f = strstr(f + 1, "{\"type\":\"Feature\"")) {
+        char fid[64], pid[64];
+        cr_assert_eq(sscanf(f, "{\"type\":\"Feature\",\"id\":\"%63[^\"]\","
+                            "\"properties\":{\"id\":\"%63[^\"]\"", fid, pid), 2,
+                     "%.200s", f);
+        cr_assert_str_eq(fid, pid);
+    }
 
     cr_assert_eq(sinspace_store_open(ctx, db_path, SINSPACE_OPEN_READONLY, &store),
                  SINSPACE_OK);
@@ -999,7 +1107,7 @@ Test(query, cli_near_csv_file_and_audit)
                      "sort=distance format=csv output=near.csv");
     cr_assert_eq(sqlite3_column_int(stmt, 4), 9);
     cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW); /* --format ids */
-    cr_assert_str_eq((const char *)sqlite3_column_text(stmt, 3), "format=ids");
+    cr_assert_str_eq((const char *)sqlite3_column_text(stmt, 3), "sort=distance format=ids");
     cr_assert_eq(sqlite3_column_int(stmt, 4), 9);
     for (int i = 0; i < 4; i++) /* 0 rows twice, table and json */
         cr_assert_eq(sqlite3_step(stmt), SQLITE_ROW);
@@ -1302,20 +1410,20 @@ static const struct {
         "bbox 119.900000,19.900000,120.100000,20.100000|internal|format=json|5"},
     {ODD_BBOX " --internal --format geojson", NULL,
         "{\"type\":\"FeatureCollection\",\"features\":[\n"
-        "{\"type\":\"Feature\",\"id\":656,\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"address\":\"12 Moo 3,\\nSoi \\\"Tiger\\\"\",\"source\":\"primary\",\"source_note\":\"tab\\there\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}},\n"
-        "{\"type\":\"Feature\",\"id\":657,\"properties\":{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"area\":null,\"last_seen\":null,\"address\":null,\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.001,20.001]}},\n"
-        "{\"type\":\"Feature\",\"id\":658,\"properties\":{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.2,\"class\":\"low\",\"area\":null,\"last_seen\":\"2025-06-03\",\"address\":\"trailing \",\"source\":\"secondary\",\"source_note\":\"back\\\\\\\\slash\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.002,20.002]}},\n"
-        "{\"type\":\"Feature\",\"id\":659,\"properties\":{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3,\"class\":\"high\",\"area\":null,\"last_seen\":\"2025-06-04\",\"address\":null,\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.01,20.01]}},\n"
-        "{\"type\":\"Feature\",\"id\":660,\"properties\":{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.9,\"class\":\"medium\",\"area\":null,\"last_seen\":\"2025-06-05\",\"address\":\"@at\",\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.02,19.99]}}\n"
+        "{\"type\":\"Feature\",\"id\":\"O1\",\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"address\":\"12 Moo 3,\\nSoi \\\"Tiger\\\"\",\"source\":\"primary\",\"source_note\":\"tab\\there\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}},\n"
+        "{\"type\":\"Feature\",\"id\":\"O2\",\"properties\":{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"area\":null,\"last_seen\":null,\"address\":null,\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.001,20.001]}},\n"
+        "{\"type\":\"Feature\",\"id\":\"O3\",\"properties\":{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.2,\"class\":\"low\",\"area\":null,\"last_seen\":\"2025-06-03\",\"address\":\"trailing \",\"source\":\"secondary\",\"source_note\":\"back\\\\\\\\slash\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.002,20.002]}},\n"
+        "{\"type\":\"Feature\",\"id\":\"O4\",\"properties\":{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3,\"class\":\"high\",\"area\":null,\"last_seen\":\"2025-06-04\",\"address\":null,\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.01,20.01]}},\n"
+        "{\"type\":\"Feature\",\"id\":\"O5\",\"properties\":{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.9,\"class\":\"medium\",\"area\":null,\"last_seen\":\"2025-06-05\",\"address\":\"@at\",\"source\":null,\"source_note\":null},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.02,19.99]}}\n"
         "]}\n",
         0, "",
         "bbox 119.900000,19.900000,120.100000,20.100000|internal|format=geojson|5"},
     {ODD_BBOX " --format ids", NULL,
-        "656\n"
-        "657\n"
-        "658\n"
-        "659\n"
-        "660\n",
+        "O1\n"
+        "O2\n"
+        "O3\n"
+        "O4\n"
+        "O5\n",
         0, "",
         "bbox 119.900000,19.900000,120.100000,20.100000|NULL|format=ids|5"},
     {ODD_BBOX " --format csv --sort risk --class high,low,unscored", NULL,
@@ -1368,11 +1476,11 @@ static const struct {
         "circle 120.000000,20.000000 radius 5000 m|NULL|sort=distance format=json|5"},
     {ODD_NEAR " --format geojson", NULL,
         "{\"type\":\"FeatureCollection\",\"features\":[\n"
-        "{\"type\":\"Feature\",\"id\":656,\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"distance_m\":0},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}},\n"
-        "{\"type\":\"Feature\",\"id\":657,\"properties\":{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"area\":null,\"last_seen\":null,\"distance_m\":152.3},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.001,20.001]}},\n"
-        "{\"type\":\"Feature\",\"id\":658,\"properties\":{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.2,\"class\":\"low\",\"area\":null,\"last_seen\":\"2025-06-03\",\"distance_m\":304.7},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.002,20.002]}},\n"
-        "{\"type\":\"Feature\",\"id\":659,\"properties\":{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3,\"class\":\"high\",\"area\":null,\"last_seen\":\"2025-06-04\",\"distance_m\":1523.3},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.01,20.01]}},\n"
-        "{\"type\":\"Feature\",\"id\":660,\"properties\":{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.9,\"class\":\"medium\",\"area\":null,\"last_seen\":\"2025-06-05\",\"distance_m\":2367.7},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.02,19.99]}}\n"
+        "{\"type\":\"Feature\",\"id\":\"O1\",\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"distance_m\":0},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}},\n"
+        "{\"type\":\"Feature\",\"id\":\"O2\",\"properties\":{\"id\":\"O2\",\"name\":\" leading space\",\"sector\":\"karaoke_bar\",\"risk\":null,\"class\":null,\"area\":null,\"last_seen\":null,\"distance_m\":152.3},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.001,20.001]}},\n"
+        "{\"type\":\"Feature\",\"id\":\"O3\",\"properties\":{\"id\":\"O3\",\"name\":\"ร้าน, Thai\",\"sector\":\"massage_parlour\",\"risk\":1.2,\"class\":\"low\",\"area\":null,\"last_seen\":\"2025-06-03\",\"distance_m\":304.7},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.002,20.002]}},\n"
+        "{\"type\":\"Feature\",\"id\":\"O4\",\"properties\":{\"id\":\"O4\",\"name\":\"-5\",\"sector\":\"fishing\",\"risk\":3,\"class\":\"high\",\"area\":null,\"last_seen\":\"2025-06-04\",\"distance_m\":1523.3},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.01,20.01]}},\n"
+        "{\"type\":\"Feature\",\"id\":\"O5\",\"properties\":{\"id\":\"O5\",\"name\":\"+plus\",\"sector\":\"fishing\",\"risk\":1.9,\"class\":\"medium\",\"area\":null,\"last_seen\":\"2025-06-05\",\"distance_m\":2367.7},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120.02,19.99]}}\n"
         "]}\n",
         0, "",
         "circle 120.000000,20.000000 radius 5000 m|NULL|sort=distance format=geojson|5"},
@@ -1403,7 +1511,7 @@ static const struct {
         "bbox 119.900000,19.900000,120.100000,20.100000|NULL|changed-since=2025-12-01 format=json|1"},
     {ODD_BBOX " " ODD_CHANGED " --format geojson", NULL,
         "{\"type\":\"FeatureCollection\",\"features\":[\n"
-        "{\"type\":\"Feature\",\"id\":656,\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"risk_rise\":1.25},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}}\n"
+        "{\"type\":\"Feature\",\"id\":\"O1\",\"properties\":{\"id\":\"O1\",\"name\":\"=HYPERLINK(\\\"http://x\\\",\\\"y\\\")\",\"sector\":\"brothel\",\"risk\":2.75,\"class\":\"high\",\"area\":null,\"last_seen\":\"2026-01-01\",\"risk_rise\":1.25},\"geometry\":{\"type\":\"Point\",\"coordinates\":[120,20]}}\n"
         "]}\n",
         0, "",
         "bbox 119.900000,19.900000,120.100000,20.100000|NULL|changed-since=2025-12-01 format=geojson|1"},
@@ -1497,7 +1605,7 @@ Test(query, cli_output_bytes_per_format)
     struct stat sb;
     cr_assert_eq(stat(p, &sb), 0);
     cr_assert_eq(sb.st_mode & 0777, 0600);
-    cr_assert_str_eq(slurp("odd.out"), "656\n657\n658\n659\n660\n");
+    cr_assert_str_eq(slurp("odd.out"), "O1\nO2\nO3\nO4\nO5\n");
 }
 
 static int

@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* reply.c: the library's messages in the API's words. */
+void sinspace__api_words(const char *msg, char *out, size_t size);
+
 static char dir[256];
 static char db[300];
 static sinspace_context *ctx;
@@ -125,6 +128,12 @@ Test(serve, null_and_bad_arguments)
     o.token = "short";
     cr_assert_eq(sinspace_server_start(ctx, &o, &s), SINSPACE_INVALID_ARGUMENT);
     o.token = NULL;
+    o.internal_token = "short";
+    cr_assert_eq(sinspace_server_start(ctx, &o, &s), SINSPACE_INVALID_ARGUMENT);
+    o.token = o.internal_token = "0123456789abcdef0123";
+    cr_assert_eq(sinspace_server_start(ctx, &o, &s), SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), "must differ"));
+    o.token = o.internal_token = NULL;
     o.bind = "not-an-address";
     cr_assert_eq(sinspace_server_start(ctx, &o, &s), SINSPACE_INVALID_ARGUMENT);
     o.bind = NULL;
@@ -221,4 +230,29 @@ Test(serve, generated_token_off_loopback)
     s = start("0.0.0.0", NULL);
     cr_assert_str_neq(sinspace_server_token(s), token2, "a new token each start");
     sinspace_server_stop(s);
+}
+
+/* The API speaks its own language: no command-line advice in its errors. */
+Test(serve, api_words)
+{
+    static const char *const cases[][2] = {
+        {"request: invalid polygon: Self-intersection[1 2] (fix it, or repair it with --make-valid)",
+         "request: invalid polygon: Self-intersection[1 2] (fix the polygon and send it again)"},
+        {"fence 'x' exists already; remove it first (fence rm)",
+         "fence 'x' exists already; choose another name"},
+        {"fence 'y': no such fence (see: sinspace fence list)",
+         "fence 'y': no such fence (GET /api/fences lists them)"},
+        {"map: --dpi 9000 is outside 36..1200", "map: dpi=9000 is outside 36..1200"},
+        {"area '1033-x': no area has that code", "area '1033-x': no area has that code"},
+        {"a -- b", "a -- b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[256];
+        sinspace__api_words(cases[i][0], out, sizeof out);
+        cr_assert_str_eq(out, cases[i][1]);
+    }
+    char small[8];
+    sinspace__api_words("fence 'x' exists already; remove it first (fence rm)", small,
+                        sizeof small);
+    cr_assert_eq(strlen(small), 7);
 }

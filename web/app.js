@@ -158,20 +158,22 @@
       var p = f.properties, c = f.geometry.coordinates;
       var m = L.circleMarker([c[1], c[0]], {
         radius: 6, weight: 1.5, color: '#222', fillOpacity: 0.9,
-        fillColor: colours[p.risk_class] || '#9e9e9e'
+        fillColor: colours[p['class']] || '#9e9e9e'
       }).addTo(resultLayer);
       m.bindTooltip(p.name + ' (' + p.sector + ', ' +
                     (p.risk == null ? 'unscored' : p.risk.toFixed(2)) + ')');
       m.on('click', function () { select(f.id, true); });
       state.markers[f.id] = m;
       var tr = document.createElement('tr');
+      /* The workplace's own id is the feature's id and its "id", as in
+       * `sinspace query --format geojson`. */
       tr.setAttribute('data-id', f.id);
-      tr.setAttribute('data-ext-id', p.ext_id);
-      [p.ext_id, p.name, p.sector, p.risk == null ? '' : p.risk.toFixed(2),
-       p.risk_class || 'unscored', p.status].forEach(function (v, i) {
+      tr.setAttribute('data-ext-id', p.id);
+      [p.id, p.name, p.sector, p.risk == null ? '' : p.risk.toFixed(2),
+       p['class'] || 'unscored', p.status].forEach(function (v, i) {
         var td = document.createElement('td');
         td.textContent = v;
-        if (i === 4) td.className = 'risk-' + (p.risk_class || 'none');
+        if (i === 4) td.className = 'risk-' + (p['class'] || 'none');
         tr.appendChild(td);
       });
       tr.addEventListener('click', function () { select(f.id, false); });
@@ -230,12 +232,13 @@
   }
 
   $('b-csv').addEventListener('click', function () {
-    var cols = ['ext_id', 'name', 'name_local', 'sector', 'status', 'risk', 'risk_class',
-                'area_code', 'last_seen'];
-    var lines = [['id'].concat(cols).concat(['lon', 'lat']).join(',')];
+    /* The columns of `sinspace query --format csv`, then the page's two. */
+    var cols = ['id', 'name', 'sector', 'risk', 'class'];
+    var after = ['area', 'last_seen', 'name_local', 'status'];
+    var lines = [cols.concat(['lon', 'lat']).concat(after).join(',')];
     state.results.features.forEach(function (f) {
-      var row = [f.id].concat(cols.map(function (c) { return f.properties[c]; }))
-        .concat(f.geometry.coordinates);
+      var get = function (c) { return f.properties[c]; };
+      var row = cols.map(get).concat(f.geometry.coordinates).concat(after.map(get));
       lines.push(row.map(csvCell).join(','));
     });
     download(new Blob([lines.join('\r\n') + '\r\n'], { type: 'text/csv' }), 'sinspace-query.csv');
@@ -249,11 +252,23 @@
       .catch(function (e) { message(e.message); });
   });
 
+  /* Export a layer: inside the drawn area when there is one (sent as the
+   * body, as the query sends it), with the filters for workplaces; the
+   * audiences offered are those the server allows this page
+   * (/api/info's "audiences"). */
   $('b-export').addEventListener('click', function () {
-    var q = 'layer=' + $('e-layer').value + '&audience=' + $('e-audience').value +
-            '&format=geojson';
-    api('GET', 'api/export?' + q)
-      .then(function (r) { return r.blob(); })
+    var layer = $('e-layer').value;
+    var q = 'layer=' + encodeURIComponent(layer) + '&audience=' +
+            encodeURIComponent($('e-audience').value) + '&format=geojson';
+    if (layer === 'workplaces') {
+      var f = filterArgs();
+      if (f) q += '&' + f;
+    }
+    var req = state.region ? api('POST', 'api/export?' + q, JSON.stringify(state.region))
+                           : api('GET', 'api/export?' + q);
+    message(state.region ? 'Exporting inside the drawn area…' : 'Exporting the whole layer…');
+    req
+      .then(function (r) { message(''); return r.blob(); })
       .then(function (b) { download(b, 'sinspace-' + $('e-layer').value + '.geojson'); })
       .catch(function (e) { message(e.message); });
   });
@@ -268,6 +283,16 @@
   api('GET', 'api/info').then(function (r) { return r.json(); }).then(function (info) {
     var e = info.imagery_extent || info.extent;
     if (e) map.fitBounds([[e[1], e[0]], [e[3], e[2]]], { animate: false });
+    var aud = $('e-audience');
+    var labels = { 'public': 'public (displaced points, no names)',
+                   'partner': 'partner (names, exact points)',
+                   'internal': 'internal (everything)' };
+    (info.audiences || ['public']).forEach(function (a) {
+      var o = document.createElement('option');
+      o.value = a;
+      o.textContent = labels[a] || a;
+      aud.appendChild(o);
+    });
     var sel = $('f-sector');
     (info.sectors || []).forEach(function (s) {
       var o = document.createElement('option');

@@ -105,6 +105,12 @@ SINSPACE_API sinspace_status sinspace_geojson_write_point(sinspace_geojson_write
                                              size_t n_props, double lon,
                                              double lat);
 
+/* The same with a text feature id (a workplace's own id, "KT-0001"; NULL:
+ * no id). */
+SINSPACE_API sinspace_status sinspace_geojson_write_point_text_id(
+    sinspace_geojson_writer *w, const char *id, const sinspace_property *props,
+    size_t n_props, double lon, double lat);
+
 /* Closes the collection (with its bbox when asked) and flushes; fails with
  * SINSPACE_IO if anything could not be written. */
 SINSPACE_API sinspace_status sinspace_geojson_end(sinspace_geojson_writer *w);

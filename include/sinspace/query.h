@@ -90,9 +90,52 @@ typedef struct sinspace_filter {
     const char *changed_since;  /* YYYY-MM-DD: risk rose since that date */
     long long limit;            /* 0: no limit */
     sinspace_sort sort;
+    /* Set by sinspace_filter_set (the values it copied and the options it
+     * was given); NULL otherwise.  Freed by sinspace_filter_clear. */
+    struct sinspace_filter_owned *owned;
 } sinspace_filter;
 
 SINSPACE_API void sinspace_filter_init(sinspace_filter *filter);
+
+/* The filter options, described once for every door: the command line
+ * (--NAME VALUE) and the web API (NAME=VALUE in a query string).  The
+ * API also takes the names with '_' for '-' (min_risk, seen_since,
+ * changed_since). */
+typedef struct sinspace_filter_option {
+    const char *name;   /* "min-risk" */
+    const char *takes;  /* what a message says it takes: "a number from 1
+                           to 3" */
+    int list;           /* 1: a comma list, and may be given again (the
+                           values add up); 0: given once */
+} sinspace_filter_option;
+
+/* The table, ending with a NULL name. */
+SINSPACE_API const sinspace_filter_option *sinspace_filter_options(void);
+
+/* The table's entry for name as a door spells it ("--min-risk",
+ * "min-risk", "min_risk"); NULL when it is no filter option. */
+SINSPACE_API const sinspace_filter_option *sinspace_filter_option_find(const char *name);
+
+/* Sets one filter option from text as users type it; name as in
+ * sinspace_filter_option_find, and messages name the option as name spells
+ * it.  Values are copied (into filter->owned).  Fails with
+ * SINSPACE_INVALID_ARGUMENT and "NAME takes WHAT, not 'VALUE'" for a
+ * malformed value, "NAME is given twice" for a repeated single option,
+ * "unknown option NAME" for a name that is none.  Comma lists: class (low,
+ * medium, high, unscored, in any case) and sector (codes, matched without
+ * case against the sector catalogue when the query runs).  seen-since and
+ * changed-since are real dates (YYYY-MM-DD); sort is risk, name, distance
+ * (a circle region only, checked when the query runs) or id. */
+SINSPACE_API sinspace_status sinspace_filter_set(sinspace_context *ctx,
+                                                 sinspace_filter *filter,
+                                                 const char *name,
+                                                 const char *value);
+
+/* Whether any option was set through sinspace_filter_set. */
+SINSPACE_API int sinspace_filter_is_set(const sinspace_filter *filter);
+
+/* Frees what sinspace_filter_set copied and initialises the filter again. */
+SINSPACE_API void sinspace_filter_clear(sinspace_filter *filter);
 
 /* One workplace as a query returns it.  Strings live until the callback
  * returns; absent values are NULL (NaN for numbers). */
@@ -141,8 +184,8 @@ SINSPACE_API sinspace_status sinspace_query_workplaces(sinspace_store *store,
                                           void *user_data,
                                           sinspace_query_stats *stats);
 
-/* The database ids (GeoJSON feature ids) of the same workplaces, in the
- * same order: fn gets each id, returning non-zero to stop.  With a region
+/* The database row ids (internal numbers, not the workplaces' own ids) of
+ * the same workplaces, in the same order: fn gets each id, returning non-zero to stop.  With a region
  * and a filter that sets nothing but a limit, sorted by id, only the
  * spatial index is read, and a workplace's point only where the index
  * cannot decide (near the region's edge): the fast way to ask which
@@ -169,10 +212,11 @@ typedef enum sinspace_query_format {
                                  cells get an apostrophe (see
                                  sinspace_csv_formula_like) */
     SINSPACE_QUERY_GEOJSON,   /* RFC 7946 points through the export module's
-                                 writer: the database id as feature id */
+                                 writer: the workplace's own id as feature
+                                 id and as property "id" */
     SINSPACE_QUERY_JSON,      /* region, filters, rows, count and summary */
-    SINSPACE_QUERY_IDS,       /* the database ids, one a line (the fastest:
-                                 see sinspace_query_ids) */
+    SINSPACE_QUERY_IDS,       /* the workplaces' own ids (the "id" of every
+                                 other format), one a line */
     SINSPACE_QUERY_FORMAT_INVALID = -1
 } sinspace_query_format;
 

@@ -40,6 +40,11 @@ typedef struct sinspace_server_options {
                                  leaflet-draw (the node_modules folder);
                                  NULL: the build's web/vendor-src */
     const char *style_path;   /* SLD for workplaces; NULL: built-in */
+    const char *internal_token; /* a second token (16 characters at least,
+                                 not the token) that grants the internal
+                                 audience of /api/export; it also opens the
+                                 server where the token does.  NULL: no
+                                 request may export for internal */
 } sinspace_server_options;
 
 SINSPACE_API void sinspace_server_options_init(sinspace_server_options *opts);

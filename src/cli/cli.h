@@ -77,14 +77,13 @@ typedef struct cli_select {
     int make_valid;
     int n_regions;           /* region options given */
     int have_filter;         /* any filter option given */
-    sinspace_filter filter;  /* filter.sectors points into sectors */
-    const char **sectors;    /* owned: cli_select_free() */
+    sinspace_filter filter;  /* set by sinspace_filter_set: cli_select_free */
     /* Parsed by cli_select_check() and cli_select_distances(). */
     double centre[2], box[4], radius_m, buffer_m;
     long long zone_id;
 } cli_select;
 
-/* Clears s with room for argc sectors; -1 when memory runs out. */
+/* Clears s (argc is unused, kept for the callers); 0. */
 int cli_select_init(cli_select *s, int argc);
 void cli_select_free(cli_select *s);
 
@@ -96,8 +95,9 @@ size_t cli_select_longopts(struct option *opts, size_t cap,
                            const struct option *after);
 
 /* Takes one getopt result: -1 when opt is not a shared option; EXIT_OK;
- * EXIT_USAGE for a bad value (message printed). */
-int cli_select_option(const cli_command *cmd, cli_select *s, int opt,
+ * EXIT_USAGE for a bad or repeated value (message printed).  Filters go
+ * through sinspace_filter_set (comma lists for --class and --sector). */
+int cli_select_option(cli *c, const cli_command *cmd, cli_select *s, int opt,
                       const char *arg);
 
 /* Once the command's own arguments are checked: the number of regions

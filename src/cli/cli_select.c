@@ -2,8 +2,10 @@
  * export: one region (--within, --area, --fence, --zone, --near with
  * --radius, --bbox; --srs, --make-valid, --buffer) and the filters
  * (--min-risk, --class, --sector, --status, --seen-since, --changed-since,
- * --limit).  One option table, one parser and one region builder, so both
- * commands accept and refuse the same values with the same words. */
+ * --limit, --sort).  The filters are the library's table
+ * (sinspace_filter_options), parsed by sinspace_filter_set: the web API
+ * parses its query strings with the same, so both doors accept and refuse
+ * the same values with the same words. */
 #include "cli.h"
 
 #include <errno.h>
@@ -12,13 +14,14 @@
 
 enum {
     O_WITHIN = CLI_OPT_SELECT, O_SRS, O_MAKE_VALID, O_AREA, O_FENCE, O_ZONE,
-    O_NEAR, O_RADIUS, O_BBOX, O_BUFFER, O_MIN_RISK, O_CLASS, O_SECTOR,
-    O_STATUS, O_SEEN, O_CHANGED, O_LIMIT
+    O_NEAR, O_RADIUS, O_BBOX, O_BUFFER,
+    O_FILTER /* then one value per option of sinspace_filter_options() */
 };
 
-/* In the order --help lists them (getopt names ambiguous abbreviations in
- * table order). */
-static const struct option select_options[] = {
+/* The region options, in the order --help lists them (getopt names
+ * ambiguous abbreviations in table order); the filters follow from the
+ * library's table, the one the web API parses with. */
+static const struct option region_options[] = {
     {"within", required_argument, NULL, O_WITHIN},
     {"srs", required_argument, NULL, O_SRS},
     {"make-valid", no_argument, NULL, O_MAKE_VALID},
@@ -29,13 +32,6 @@ static const struct option select_options[] = {
     {"radius", required_argument, NULL, O_RADIUS},
     {"bbox", required_argument, NULL, O_BBOX},
     {"buffer", required_argument, NULL, O_BUFFER},
-    {"min-risk", required_argument, NULL, O_MIN_RISK},
-    {"class", required_argument, NULL, O_CLASS},
-    {"sector", required_argument, NULL, O_SECTOR},
-    {"status", required_argument, NULL, O_STATUS},
-    {"seen-since", required_argument, NULL, O_SEEN},
-    {"changed-since", required_argument, NULL, O_CHANGED},
-    {"limit", required_argument, NULL, O_LIMIT},
     {NULL, 0, NULL, 0}};
 
 static size_t
@@ -51,34 +47,38 @@ size_t
 cli_select_longopts(struct option *opts, size_t cap, const struct option *before,
                     const struct option *after)
 {
-    size_t nb = count_options(before), ns = count_options(select_options),
-           na = count_options(after);
-    if (nb + ns + na + 1 > cap)
+    const sinspace_filter_option *fo = sinspace_filter_options();
+    size_t nb = count_options(before), nr = count_options(region_options),
+           na = count_options(after), nf = 0;
+    while (fo[nf].name)
+        nf++;
+    if (nb + nr + nf + na + 1 > cap)
         return 0;
     if (nb)
         memcpy(opts, before, nb * sizeof *opts);
-    memcpy(opts + nb, select_options, ns * sizeof *opts);
+    memcpy(opts + nb, region_options, nr * sizeof *opts);
+    for (size_t i = 0; i < nf; i++)
+        opts[nb + nr + i] = (struct option){fo[i].name, required_argument, NULL,
+                                            O_FILTER + (int)i};
     if (na)
-        memcpy(opts + nb + ns, after, na * sizeof *opts);
-    opts[nb + ns + na] = (struct option){NULL, 0, NULL, 0};
-    return nb + ns + na;
+        memcpy(opts + nb + nr + nf, after, na * sizeof *opts);
+    opts[nb + nr + nf + na] = (struct option){NULL, 0, NULL, 0};
+    return nb + nr + nf + na;
 }
 
 int
 cli_select_init(cli_select *s, int argc)
 {
+    (void)argc;
     memset(s, 0, sizeof *s);
     sinspace_filter_init(&s->filter);
-    /* Every argument could be a --sector. */
-    s->sectors = calloc((size_t)argc + 1, sizeof *s->sectors);
-    return s->sectors ? 0 : -1;
+    return 0;
 }
 
 void
 cli_select_free(cli_select *s)
 {
-    free(s->sectors);
-    s->sectors = NULL;
+    sinspace_filter_clear(&s->filter);
 }
 
 /* A whole number above 0 (--limit, --zone); -1 otherwise. */
@@ -94,45 +94,57 @@ parse_positive(const char *arg, long long *out)
     return 0;
 }
 
+/* An option given once (a second is refused, not silently taken). */
+static int
+set_once(const cli_command *cmd, const char *name, const char **slot,
+         const char *arg)
+{
+    if (*slot)
+        return cli_usage_error(cmd, "%s is given twice (it takes one value)", name);
+    *slot = arg;
+    return EXIT_OK;
+}
+
+static int
+set_region(const cli_command *cmd, cli_select *s, const char *name,
+           const char **slot, const char *arg)
+{
+    int rc = set_once(cmd, name, slot, arg);
+    if (!rc)
+        s->n_regions++;
+    return rc;
+}
+
 int
-cli_select_option(const cli_command *cmd, cli_select *s, int opt, const char *arg)
+cli_select_option(cli *c, const cli_command *cmd, cli_select *s, int opt,
+                  const char *arg)
 {
     switch (opt) {
-    case O_WITHIN: s->within = arg; s->n_regions++; return EXIT_OK;
-    case O_AREA: s->area = arg; s->n_regions++; return EXIT_OK;
-    case O_FENCE: s->fence = arg; s->n_regions++; return EXIT_OK;
-    case O_ZONE: s->zone = arg; s->n_regions++; return EXIT_OK;
-    case O_NEAR: s->near = arg; s->n_regions++; return EXIT_OK;
-    case O_BBOX: s->bbox = arg; s->n_regions++; return EXIT_OK;
-    case O_SRS: s->srs = arg; return EXIT_OK;
+    case O_WITHIN: return set_region(cmd, s, "--within", &s->within, arg);
+    case O_AREA: return set_region(cmd, s, "--area", &s->area, arg);
+    case O_FENCE: return set_region(cmd, s, "--fence", &s->fence, arg);
+    case O_ZONE: return set_region(cmd, s, "--zone", &s->zone, arg);
+    case O_NEAR: return set_region(cmd, s, "--near", &s->near, arg);
+    case O_BBOX: return set_region(cmd, s, "--bbox", &s->bbox, arg);
+    case O_SRS: return set_once(cmd, "--srs", &s->srs, arg);
     case O_MAKE_VALID: s->make_valid = 1; return EXIT_OK;
-    case O_RADIUS: s->radius = arg; return EXIT_OK;
-    case O_BUFFER: s->buffer = arg; return EXIT_OK;
-    case O_MIN_RISK:
-        if (cli_parse_number(arg, &s->filter.min_risk) < 0 ||
-            s->filter.min_risk < 1.0 || s->filter.min_risk > 3.0)
-            return cli_usage_error(cmd, "--min-risk takes a number from 1 to 3, "
-                                   "not '%s'", arg);
-        break;
-    case O_CLASS:
-        if (cli_parse_classes(arg, &s->filter.classes) < 0)
-            return cli_usage_error(cmd, "--class takes low, medium, high or "
-                                   "unscored (comma-separated), not '%s'", arg);
-        break;
-    case O_SECTOR:
-        s->sectors[s->filter.n_sectors++] = arg;
-        s->filter.sectors = s->sectors;
-        break;
-    case O_STATUS: s->filter.status = arg; break;
-    case O_SEEN: s->filter.seen_since = arg; break;
-    case O_CHANGED: s->filter.changed_since = arg; break;
-    case O_LIMIT:
-        if (parse_positive(arg, &s->filter.limit) < 0)
-            return cli_usage_error(cmd, "--limit takes a whole number above 0, "
-                                   "not '%s'", arg);
-        break;
+    case O_RADIUS: return set_once(cmd, "--radius", &s->radius, arg);
+    case O_BUFFER: return set_once(cmd, "--buffer", &s->buffer, arg);
     default:
+        break;
+    }
+    const sinspace_filter_option *fo = sinspace_filter_options();
+    int i = opt - O_FILTER, n = 0;
+    while (fo[n].name)
+        n++;
+    if (i < 0 || i >= n)
         return -1;
+    char name[64];
+    snprintf(name, sizeof name, "--%s", fo[i].name);
+    if (sinspace_filter_set(c->ctx, &s->filter, name, arg)) {
+        int rc = cli_usage_error(cmd, "%s", sinspace_context_message(c->ctx));
+        sinspace_context_clear(c->ctx);
+        return rc;
     }
     s->have_filter = 1;
     return EXIT_OK;
@@ -153,7 +165,8 @@ cli_select_check(const cli_command *cmd, cli_select *s, int need_region)
         return cli_usage_error(cmd, s->near ? "--near needs --radius"
                                             : "--radius goes with --near LON,LAT");
     if (s->filter.sort == SINSPACE_SORT_DISTANCE && !s->near)
-        return cli_usage_error(cmd, "--sort distance needs --near");
+        return cli_usage_error(cmd, "--sort distance needs a circle: --near "
+                               "LON,LAT --radius DIST");
     if (s->buffer && !s->n_regions)
         return cli_usage_error(cmd, "--buffer grows a region; give one");
     if (s->near && cli_parse_numbers(s->near, s->centre, 2) < 0)

@@ -85,7 +85,7 @@ run(cli *c, int argc, char **argv)
             }
             break;
         default:
-            if ((rc = cli_select_option(cmd, &sel, opt, optarg)) < 0)
+            if ((rc = cli_select_option(c, cmd, &sel, opt, optarg)) < 0)
                 rc = cli_usage_error(cmd, "bad option");
             if (rc)
                 goto out;
@@ -184,7 +184,8 @@ const cli_command cmd_export = {
     "Workplaces and observations: workplaces inside the region; other layers:\n"
     "features whose geometry intersects it.\n\n"
     "FILTERS (workplaces and observations), as in query:\n"
-    "  --min-risk X  --class low,medium,high,unscored  --sector S (repeatable)\n"
-    "  --status active|closed|unknown  --seen-since DATE  --changed-since DATE\n"
-    "  --limit N\n",
+    "  --min-risk X  --class low,medium,high,unscored  --sector S1,S2 (any\n"
+    "  case; --class and --sector may also be repeated)  --status\n"
+    "  active|closed|unknown  --seen-since DATE  --changed-since DATE\n"
+    "  --limit N  --sort risk|name|distance|id (distance: --near)\n",
     run};

@@ -33,9 +33,8 @@ explain(sinspace_store *store, const sinspace_region *region,
 static int
 run(cli *c, int argc, char **argv)
 {
-    enum { O_SORT = CLI_OPT_OWN, O_FORMAT, O_INTERNAL, O_EXPLAIN };
+    enum { O_FORMAT = CLI_OPT_OWN, O_INTERNAL, O_EXPLAIN };
     static const struct option own[] = {
-        {"sort", required_argument, NULL, O_SORT},
         {"format", required_argument, NULL, O_FORMAT},
         {"output", required_argument, NULL, 'o'},
         {"internal", no_argument, NULL, O_INTERNAL},
@@ -53,21 +52,6 @@ run(cli *c, int argc, char **argv)
     int rc = EXIT_OK, opt;
     while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (opt) {
-        case O_SORT:
-            if (!strcmp(optarg, "risk"))
-                sel.filter.sort = SINSPACE_SORT_RISK;
-            else if (!strcmp(optarg, "name"))
-                sel.filter.sort = SINSPACE_SORT_NAME;
-            else if (!strcmp(optarg, "distance"))
-                sel.filter.sort = SINSPACE_SORT_DISTANCE;
-            else if (!strcmp(optarg, "id"))
-                sel.filter.sort = SINSPACE_SORT_ID;
-            else {
-                rc = cli_usage_error(cmd, "--sort takes risk, name, distance or id, "
-                                     "not '%s'", optarg);
-                goto out;
-            }
-            break;
         case O_FORMAT:
             format = sinspace_query_format_parse(optarg);
             if (format == SINSPACE_QUERY_FORMAT_INVALID) {
@@ -80,7 +64,7 @@ run(cli *c, int argc, char **argv)
         case O_INTERNAL: internal = 1; break;
         case O_EXPLAIN: want_explain = 1; break;
         default:
-            if ((rc = cli_select_option(cmd, &sel, opt, optarg)) < 0)
+            if ((rc = cli_select_option(c, cmd, &sel, opt, optarg)) < 0)
                 rc = cli_usage_error(cmd, "bad option");
             if (rc)
                 goto out;
@@ -153,8 +137,9 @@ const cli_command cmd_query = {
     "  --buffer DIST        grow the region by DIST metres (500m, 1km)\n\n"
     "FILTERS:\n"
     "  --min-risk X         risk at least X (1.0 to 3.0)\n"
-    "  --class C            low, medium, high or unscored; repeatable or C1,C2\n"
-    "  --sector S           repeatable (see: sinspace sectors)\n"
+    "  --class C            low, medium, high or unscored; C1,C2 or repeated\n"
+    "  --sector S           a sector code, any case (see: sinspace sectors);\n"
+    "                       S1,S2 or repeated\n"
     "  --status S           active, closed or unknown\n"
     "  --seen-since DATE    last seen on or after DATE (YYYY-MM-DD)\n"
     "  --changed-since DATE risk rose since DATE: the current risk is above the\n"
@@ -166,9 +151,8 @@ const cli_command cmd_query = {
     "  --format F           table (default: rows, then a summary per sector and\n"
     "                       class), csv (header row, no summary), geojson\n"
     "                       (RFC 7946 points), json (rows and summary), ids\n"
-    "                       (the database ids, as GeoJSON feature ids, one a\n"
-    "                       line: the fastest, reading only the spatial index\n"
-    "                       and the points near the region's edge)\n"
+    "                       (the workplaces' own ids, the id column of the\n"
+    "                       other formats, one a line)\n"
     "  -o, --output FILE    write to FILE (created mode 0600) instead of stdout\n"
     "  --internal           also output address, source and source note: these\n"
     "                       personal and source fields are left out otherwise;\n"

@@ -12,7 +12,7 @@ static int
 run(cli *c, int argc, char **argv)
 {
     enum { O_PORT = 256, O_BIND, O_TOKEN, O_THREADS, O_MAX_BODY, O_CACHE,
-           O_VENDOR, O_STYLE };
+           O_VENDOR, O_STYLE, O_INTERNAL_TOKEN };
     static const struct option longopts[] = {
         {"port", required_argument, NULL, O_PORT},
         {"bind", required_argument, NULL, O_BIND},
@@ -22,6 +22,7 @@ run(cli *c, int argc, char **argv)
         {"cache-mb", required_argument, NULL, O_CACHE},
         {"vendor-dir", required_argument, NULL, O_VENDOR},
         {"style", required_argument, NULL, O_STYLE},
+        {"internal-token", required_argument, NULL, O_INTERNAL_TOKEN},
         {NULL, 0, NULL, 0}};
     const cli_command *cmd = &cmd_serve;
     sinspace_server_options o;
@@ -42,6 +43,7 @@ run(cli *c, int argc, char **argv)
             break;
         case O_BIND: o.bind = optarg; break;
         case O_TOKEN: o.token = optarg; break;
+        case O_INTERNAL_TOKEN: o.internal_token = optarg; break;
         case O_THREADS:
             v = strtol(optarg, &end, 10);
             if (end == optarg || *end || v < 1 || v > 64)
@@ -115,6 +117,9 @@ const cli_command cmd_serve = {
     "                    characters), as 'Authorization: Bearer T' or\n"
     "                    ?token=T.  With a non-loopback --bind and no --token\n"
     "                    one is generated and printed\n"
+    "  --internal-token T  a second token (16 characters at least) whose\n"
+    "                    bearer may also export for the internal audience;\n"
+    "                    without it no web request may (not printed)\n"
     "  --threads N       worker threads (default 4)\n"
     "  --max-body BYTES  largest request body (default 1048576; 413 beyond)\n"
     "  --cache-mb N      tile cache size in MiB (default 64)\n"
@@ -124,9 +129,11 @@ const cli_command cmd_serve = {
     "  --style SLD       workplace symbology for tiles (default: built-in)\n\n"
     "Endpoints: / (the page), /tiles/Z/X/Y.png[?layers=imagery,areas,zones,\n"
     "workplaces], GET /api/info, /api/areas[?level=L], /api/fences,\n"
-    "/api/zones, /api/export?layer=&audience=&format=geojson|csv, POST\n"
-    "/api/query (GeoJSON body; min_risk, class, sector, status, seen_since,\n"
-    "changed_since, limit, sort as query parameters), POST\n"
+    "/api/zones, /api/export?layer=&audience=&format=geojson|csv (or POST\n"
+    "with a drawn polygon), POST /api/query (GeoJSON body or area=, fence=,\n"
+    "zone=, bbox=, near= with radius=; the filters of `sinspace query`:\n"
+    "min_risk, class, sector, status, seen_since, changed_since, limit,\n"
+    "sort), POST\n"
     "/api/fences?name=N[&description=D], POST /api/map (PDF).  Every API call\n"
     "writes an audit row.  See docs/serve.md.\n",
     run};

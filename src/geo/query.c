@@ -14,12 +14,14 @@
  * sinspace_query_ids hands out the hits' ids directly. */
 #include "geo/queryInt.h"
 #include "store/query.h"
+#include "store/serve.h"
 #include "core/parse.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void
 sinspace_filter_init(sinspace_filter *f)
@@ -29,6 +31,259 @@ sinspace_filter_init(sinspace_filter *f)
     memset(f, 0, sizeof *f);
     f->min_risk = NAN;
     f->sort = SINSPACE_SORT_ID;
+}
+
+/* -------------------------------------------------------------------------
+ * The filter options, one table for every door
+ */
+
+enum { OPT_MIN_RISK, OPT_CLASS, OPT_SECTOR, OPT_STATUS, OPT_SEEN, OPT_CHANGED,
+       OPT_LIMIT, OPT_SORT, N_OPTS };
+
+static const sinspace_filter_option filter_options[N_OPTS + 1] = {
+    [OPT_MIN_RISK] = {"min-risk", "a number from 1 to 3", 0},
+    [OPT_CLASS] = {"class", "low, medium, high or unscored (a comma list)", 1},
+    [OPT_SECTOR] = {"sector", "sector codes (a comma list)", 1},
+    [OPT_STATUS] = {"status", "active, closed or unknown", 0},
+    [OPT_SEEN] = {"seen-since", "a date YYYY-MM-DD", 0},
+    [OPT_CHANGED] = {"changed-since", "a date YYYY-MM-DD", 0},
+    [OPT_LIMIT] = {"limit", "a whole number above 0", 0},
+    [OPT_SORT] = {"sort", "risk, name, distance (a circle region) or id", 0},
+    [N_OPTS] = {NULL, NULL, 0},
+};
+
+/* What sinspace_filter_set copied: every value lives here, so the filter
+ * does not depend on the lifetime of argv or of a request's arguments. */
+struct sinspace_filter_owned {
+    unsigned given;             /* bit per option */
+    char **texts;               /* owned strings */
+    size_t n_texts, cap_texts;
+    const char **sectors;       /* filter->sectors */
+    size_t cap_sectors;
+};
+
+const sinspace_filter_option *
+sinspace_filter_options(void)
+{
+    return filter_options;
+}
+
+/* The index of name ("--min-risk", "min-risk", "min_risk"), or -1. */
+static int
+option_index(const char *name)
+{
+    if (!name)
+        return -1;
+    if (name[0] == '-' && name[1] == '-')
+        name += 2;
+    for (int i = 0; i < N_OPTS; i++) {
+        const char *a = filter_options[i].name, *b = name;
+        while (*a && (*a == *b || (*a == '-' && *b == '_'))) {
+            a++;
+            b++;
+        }
+        if (!*a && !*b)
+            return i;
+    }
+    return -1;
+}
+
+const sinspace_filter_option *
+sinspace_filter_option_find(const char *name)
+{
+    int i = option_index(name);
+    return i < 0 ? NULL : &filter_options[i];
+}
+
+int
+sinspace_filter_is_set(const sinspace_filter *f)
+{
+    return f && f->owned && f->owned->given;
+}
+
+void
+sinspace_filter_clear(sinspace_filter *f)
+{
+    if (!f)
+        return;
+    struct sinspace_filter_owned *o = f->owned;
+    if (o) {
+        for (size_t i = 0; i < o->n_texts; i++)
+            free(o->texts[i]);
+        free(o->texts);
+        free(o->sectors);
+        free(o);
+    }
+    sinspace_filter_init(f);
+}
+
+/* A copy of n bytes of text kept by the filter; NULL when out of memory. */
+static char *
+keep_text(struct sinspace_filter_owned *o, const char *text, size_t n)
+{
+    if (o->n_texts == o->cap_texts) {
+        size_t cap = o->cap_texts ? 2 * o->cap_texts : 8;
+        char **v = realloc(o->texts, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        o->texts = v;
+        o->cap_texts = cap;
+    }
+    char *c = malloc(n + 1);
+    if (!c)
+        return NULL;
+    memcpy(c, text, n);
+    c[n] = '\0';
+    o->texts[o->n_texts++] = c;
+    return c;
+}
+
+static sinspace_status
+bad_value(sinspace_context *ctx, const char *name, int i, const char *value)
+{
+    return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "%s takes %s, not '%.60s'",
+                           name, filter_options[i].takes, value ? value : "");
+}
+
+/* One item of class's list, or -1. */
+static int
+class_bit(const char *item, size_t n)
+{
+    static const char *const names[] = {"unscored", "low", "medium", "high"};
+    for (int c = 0; c < 4; c++)
+        if (strlen(names[c]) == n && !strncasecmp(item, names[c], n))
+            return c;
+    return -1;
+}
+
+sinspace_status
+sinspace_filter_set(sinspace_context *ctx, sinspace_filter *f, const char *name,
+                    const char *value)
+{
+    if (!f || !name)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "filter_set: filter and name are required");
+    int i = option_index(name);
+    if (i < 0)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "unknown option %.60s",
+                               name);
+    if (!f->owned && !(f->owned = calloc(1, sizeof *f->owned)))
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    struct sinspace_filter_owned *o = f->owned;
+    if ((o->given & (1u << i)) && !filter_options[i].list)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "%s is given twice (it takes one value)", name);
+    if (!value || !*value)
+        return bad_value(ctx, name, i, value);
+    char err[160];
+    switch (i) {
+    case OPT_MIN_RISK: {
+        double d;
+        if (sinspace__parse_double(value, &d, err, sizeof err) < 0 ||
+            !(d >= 1.0 && d <= 3.0))
+            return bad_value(ctx, name, i, value);
+        f->min_risk = d;
+        break;
+    }
+    case OPT_CLASS:
+    case OPT_SECTOR: {
+        /* Every item first, so a bad list changes nothing. */
+        unsigned bits = 0;
+        size_t items = 0;
+        for (const char *p = value;; p++) {
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            if (n == 0)
+                return bad_value(ctx, name, i, value);
+            if (i == OPT_CLASS) {
+                int c = class_bit(p, n);
+                if (c < 0)
+                    return bad_value(ctx, name, i, value);
+                bits |= 1u << c;
+            } else {
+                for (size_t k = 0; k < n; k++)
+                    if ((unsigned char)p[k] <= ' ')
+                        return bad_value(ctx, name, i, value);
+            }
+            items++;
+            if (!e)
+                break;
+            p = e;
+        }
+        if (i == OPT_CLASS) {
+            f->classes |= bits;
+            break;
+        }
+        if (f->n_sectors + items > o->cap_sectors) {
+            size_t cap = (f->n_sectors + items) * 2;
+            const char **v = realloc(o->sectors, cap * sizeof *v);
+            if (!v)
+                return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+            o->sectors = v;
+            o->cap_sectors = cap;
+        }
+        for (const char *p = value;; p++) {
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            char *code = keep_text(o, p, n);
+            if (!code)
+                return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+            o->sectors[f->n_sectors++] = code;
+            if (!e)
+                break;
+            p = e;
+        }
+        f->sectors = o->sectors;
+        break;
+    }
+    case OPT_STATUS: {
+        static const char *const ok[] = {"active", "closed", "unknown"};
+        int k = 0;
+        while (k < 3 && strcasecmp(value, ok[k]))
+            k++;
+        if (k == 3)
+            return bad_value(ctx, name, i, value);
+        f->status = ok[k];
+        break;
+    }
+    case OPT_SEEN:
+    case OPT_CHANGED: {
+        char d[11];
+        if (sinspace__parse_date(value, d, err, sizeof err) < 0)
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "%s takes %s, not '%.60s' (%s)", name,
+                                   filter_options[i].takes, value, err);
+        char *c = keep_text(o, d, strlen(d));
+        if (!c)
+            return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        if (i == OPT_SEEN)
+            f->seen_since = c;
+        else
+            f->changed_since = c;
+        break;
+    }
+    case OPT_LIMIT: {
+        long long l;
+        if (sinspace__parse_int(value, &l, err, sizeof err) < 0 || l <= 0)
+            return bad_value(ctx, name, i, value);
+        f->limit = l;
+        break;
+    }
+    case OPT_SORT: {
+        static const struct { const char *name; sinspace_sort sort; } sorts[] = {
+            {"risk", SINSPACE_SORT_RISK}, {"name", SINSPACE_SORT_NAME},
+            {"distance", SINSPACE_SORT_DISTANCE}, {"id", SINSPACE_SORT_ID}};
+        size_t k = 0;
+        while (k < 4 && strcmp(value, sorts[k].name))
+            k++;
+        if (k == 4)
+            return bad_value(ctx, name, i, value);
+        f->sort = sorts[k].sort;
+        break;
+    }
+    }
+    o->given |= 1u << i;
+    return SINSPACE_OK;
 }
 
 static const char *
@@ -123,6 +378,92 @@ sinspace_filter_describe(const sinspace_filter *f)
     return b.s;
 }
 
+/* The sector codes of a filter as the catalogue spells them: a code given
+ * in another case is the catalogue's code (sector codes are matched
+ * without case). */
+typedef struct sector_set {
+    char **catalogue;           /* every code in the catalogue */
+    size_t n_catalogue, cap;
+    const char **codes;         /* the filter's, pointing into catalogue */
+    size_t n;
+    int failed;
+} sector_set;
+
+static int
+on_catalogue(void *user, const char *code)
+{
+    sector_set *ss = user;
+    if (ss->n_catalogue == ss->cap) {
+        size_t cap = ss->cap ? 2 * ss->cap : 32;
+        char **v = realloc(ss->catalogue, cap * sizeof *v);
+        if (!v) {
+            ss->failed = 1;
+            return 1;
+        }
+        ss->catalogue = v;
+        ss->cap = cap;
+    }
+    if (!(ss->catalogue[ss->n_catalogue] = sinspace__strdup(code ? code : ""))) {
+        ss->failed = 1;
+        return 1;
+    }
+    ss->n_catalogue++;
+    return 0;
+}
+
+static void
+sector_set_free(sector_set *ss)
+{
+    for (size_t i = 0; i < ss->n_catalogue; i++)
+        free(ss->catalogue[i]);
+    free(ss->catalogue);
+    free(ss->codes);
+    memset(ss, 0, sizeof *ss);
+}
+
+static sinspace_status
+resolve_sectors(sinspace_store *store, const sinspace_filter *f, sector_set *ss)
+{
+    sinspace_context *ctx = sinspace_store_context(store);
+    memset(ss, 0, sizeof *ss);
+    if (!f->n_sectors)
+        return SINSPACE_OK;
+    /* The codes alone, through the engine (no counts: this runs for every
+     * query with a sector filter). */
+    sinspace_status st = sinspace__store_engine(store)->serve->sector_codes(
+        store, on_catalogue, ss);
+    if (!st && (ss->failed || !(ss->codes = calloc(f->n_sectors, sizeof *ss->codes))))
+        st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    for (size_t i = 0; !st && i < f->n_sectors; i++) {
+        const char *want = f->sectors[i] ? f->sectors[i] : "";
+        const char *hit = NULL;
+        for (size_t k = 0; k < ss->n_catalogue && !hit; k++)
+            if (!strcmp(ss->catalogue[k], want))
+                hit = ss->catalogue[k];
+        for (size_t k = 0; k < ss->n_catalogue && !hit; k++)
+            if (!strcasecmp(ss->catalogue[k], want))
+                hit = ss->catalogue[k];
+        if (hit) {
+            ss->codes[ss->n++] = hit;
+            continue;
+        }
+        /* Name the known codes: the message serves every door. */
+        char known[600] = "";
+        size_t len = 0;
+        for (size_t k = 0; k < ss->n_catalogue && len < sizeof known - 80; k++)
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s%s",
+                                    k ? ", " : "", ss->catalogue[k]);
+        if (len >= sizeof known - 80 && ss->n_catalogue)
+            snprintf(known + len, sizeof known - len, ", ...");
+        st = sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                             "unknown sector '%.60s' (the sectors are: %s)", want,
+                             *known ? known : "none; the catalogue is empty");
+    }
+    if (st)
+        sector_set_free(ss);
+    return st;
+}
+
 /* Checks the filter; dates are normalised into seen/changed. */
 static sinspace_status
 check_filter(sinspace_store *store, const sinspace_region *region,
@@ -140,17 +481,6 @@ check_filter(sinspace_store *store, const sinspace_region *region,
     if (f->n_sectors && !f->sectors)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "filter: n_sectors without sectors");
-    for (size_t i = 0; i < f->n_sectors; i++) {
-        int known = 0;
-        sinspace_status st = sinspace__store_engine(store)->query->sector_exists(
-            store, f->sectors[i], &known);
-        if (st)
-            return st;
-        if (!known)
-            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
-                                   "unknown sector '%.60s' (see: sinspace sectors)",
-                                   f->sectors[i] ? f->sectors[i] : "");
-    }
     if (f->status && strcmp(f->status, "active") && strcmp(f->status, "closed") &&
         strcmp(f->status, "unknown"))
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
@@ -166,7 +496,8 @@ check_filter(sinspace_store *store, const sinspace_region *region,
                                "limit %lld must be 0 (none) or more", f->limit);
     if (f->sort == SINSPACE_SORT_DISTANCE && !(region && region->is_circle))
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
-                               "sorting by distance needs a point and radius (--near)");
+                               "sort by distance needs a circle region (a point "
+                               "and a radius)");
     if ((unsigned)f->sort > SINSPACE_SORT_DISTANCE)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "unknown sort order");
     return SINSPACE_OK;
@@ -574,8 +905,9 @@ on_row(void *user, const sinspace__query_row *q)
 static sinspace_status
 start_query(sinspace_store *store, const sinspace_region *region, int has_fn,
             const sinspace_filter **filter, sinspace_filter *none, char seen[11],
-            char changed[11])
+            char changed[11], sector_set *ss)
 {
+    memset(ss, 0, sizeof *ss);
     sinspace_context *ctx = sinspace_store_context(store);
     if (!store || !has_fn)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
@@ -587,7 +919,8 @@ start_query(sinspace_store *store, const sinspace_region *region, int has_fn,
         sinspace_filter_init(none);
         *filter = none;
     }
-    return check_filter(store, region, *filter, seen, changed);
+    sinspace_status st = check_filter(store, region, *filter, seen, changed);
+    return st ? st : resolve_sectors(store, *filter, ss);
 }
 
 sinspace_status
@@ -598,8 +931,9 @@ sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
 {
     sinspace_filter none;
     char seen[11], changed[11];
+    sector_set ss;
     sinspace_status st = start_query(store, region, fn != NULL, &filter, &none,
-                                     seen, changed);
+                                     seen, changed, &ss);
     if (st)
         return st;
     sinspace_query_stats s = {region ? 0 : -1, 0, region ? 0 : -1, region ? 0 : -1};
@@ -607,8 +941,8 @@ sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
     sinspace__query_filter qf = {
         .min_risk = filter->min_risk,
         .classes = filter->classes,
-        .sectors = filter->sectors,
-        .n_sectors = filter->n_sectors,
+        .sectors = ss.codes,
+        .n_sectors = ss.n,
         .status = filter->status,
         .seen_since = *seen ? seen : NULL,
         .changed_since = *changed ? changed : NULL,
@@ -616,8 +950,10 @@ sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
         .sort = filter->sort,
     };
     /* One snapshot for the index, the points and the rows. */
-    if ((st = ops->read_begin(store)))
+    if ((st = ops->read_begin(store))) {
+        sector_set_free(&ss);
         return st;
+    }
     hits hs = {NULL, 0};
     if (region)
         st = spatial_phase(store, region, 1, &hs, &s);
@@ -627,6 +963,7 @@ sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
     }
     free(hs.v);
     ops->read_end(store);
+    sector_set_free(&ss);
     if (!st && stats)
         *stats = s;
     return st;
@@ -664,8 +1001,10 @@ sinspace_query_ids(sinspace_store *store, const sinspace_region *region,
 {
     sinspace_filter none;
     char seen[11], changed[11];
+    sector_set ss;
     sinspace_status st = start_query(store, region, fn != NULL, &filter, &none,
-                                     seen, changed);
+                                     seen, changed, &ss);
+    sector_set_free(&ss);
     if (st)
         return st;
     int spatial_only = region && isnan(filter->min_risk) && !filter->classes &&

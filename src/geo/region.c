@@ -22,6 +22,7 @@
 #include <geodesic.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
+#include <nettle/sha2.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -752,6 +753,46 @@ sinspace_region_from_file(sinspace_context *ctx, const char *path,
     return st;
 }
 
+/* A polygon sent as text (drawn on the web page, or piped in) has no
+ * name: the audit trail and titles know it by a digest of its geometry
+ * (SHA-256 of its WKB in EPSG:4326, the first 16 hex digits) and its
+ * number of vertices, the same for the same polygon however it was
+ * written. */
+static sinspace_status
+describe_drawn(sinspace_region *r)
+{
+    const unsigned char *wkb;
+    size_t size;
+    sinspace_status st = sinspace_region_wkb(r, &wkb, &size);
+    if (st)
+        return st;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    struct sha256_ctx h;
+    sha256_init(&h);
+    sha256_update(&h, size, wkb);
+    sha256_digest(&h, sizeof digest, digest);
+    char hex[17];
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    /* Vertices as a person counts them: a ring's closing point repeats its
+     * first. */
+    GEOSContextHandle_t g = r->ctx->geos;
+    long n = 0;
+    int parts = GEOSGetNumGeometries_r(g, r->geom);
+    for (int i = 0; i < parts; i++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(g, r->geom, i);
+        int holes = GEOSGetNumInteriorRings_r(g, p);
+        for (int k = -1; k < holes; k++) {
+            const GEOSGeometry *ring = k < 0 ? GEOSGetExteriorRing_r(g, p)
+                                             : GEOSGetInteriorRingN_r(g, p, k);
+            int pts = ring ? GEOSGeomGetNumPoints_r(g, ring) : 0;
+            if (pts > 1)
+                n += pts - 1;
+        }
+    }
+    return set_description(r, "polygon sha256:%s (%ld vertices)", hex, n);
+}
+
 sinspace_status
 sinspace_region_from_text(sinspace_context *ctx, const char *text, size_t size,
                           const char *srs, int make_valid, sinspace_region **out)
@@ -782,8 +823,12 @@ sinspace_region_from_text(sinspace_context *ctx, const char *text, size_t size,
         VSIUnlink(name);
     }
     if (!st)
-        st = finish_region(&ld, "text", out);
+        st = finish_region(&ld, "polygon", out);
     loader_free(&ld);
+    if (!st && (st = describe_drawn(*out))) {
+        sinspace_region_destroy(*out);
+        *out = NULL;
+    }
     return st;
 }
 

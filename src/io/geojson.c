@@ -569,7 +569,8 @@ sinspace_geojson_begin(sinspace_geojson_writer *w, const char *member,
 
 static sinspace_status
 feature_start(sinspace_geojson_writer *w, sink *s, long long id,
-              const sinspace_property *props, size_t n_props)
+              const char *text_id, const sinspace_property *props,
+              size_t n_props)
 {
     if (!w)
         return SINSPACE_INVALID_ARGUMENT;
@@ -585,7 +586,10 @@ feature_start(sinspace_geojson_writer *w, sink *s, long long id,
         puts_(s, ",\n");
     }
     puts_(s, "{\"type\":\"Feature\"");
-    if (id >= 0) {
+    if (text_id) {
+        puts_(s, ",\"id\":");
+        put_string(s, text_id);
+    } else if (id >= 0) {
         char buf[32];
         snprintf(buf, sizeof buf, ",\"id\":%lld", id);
         puts_(s, buf);
@@ -632,13 +636,13 @@ feature_end(sinspace_geojson_writer *w, sink *s)
     return check(w, s);
 }
 
-sinspace_status
-sinspace_geojson_write_point(sinspace_geojson_writer *w, long long id,
-                             const sinspace_property *props, size_t n_props,
-                             double lon, double lat)
+static sinspace_status
+write_point(sinspace_geojson_writer *w, long long id, const char *text_id,
+            const sinspace_property *props, size_t n_props, double lon,
+            double lat)
 {
     sink s = out_sink(w);
-    sinspace_status st = feature_start(w, &s, id, props, n_props);
+    sinspace_status st = feature_start(w, &s, id, text_id, props, n_props);
     if (st)
         return st;
     if (isfinite(lon) && isfinite(lat)) {
@@ -649,6 +653,22 @@ sinspace_geojson_write_point(sinspace_geojson_writer *w, long long id,
         puts_(&s, "null");
     }
     return feature_end(w, &s);
+}
+
+sinspace_status
+sinspace_geojson_write_point(sinspace_geojson_writer *w, long long id,
+                             const sinspace_property *props, size_t n_props,
+                             double lon, double lat)
+{
+    return write_point(w, id, NULL, props, n_props, lon, lat);
+}
+
+sinspace_status
+sinspace_geojson_write_point_text_id(sinspace_geojson_writer *w, const char *id,
+                                     const sinspace_property *props,
+                                     size_t n_props, double lon, double lat)
+{
+    return write_point(w, -1, id, props, n_props, lon, lat);
 }
 
 sinspace_status
@@ -664,7 +684,7 @@ sinspace_geojson_write_feature(sinspace_geojson_writer *w, long long id,
                                            "GeoJSON: feature %lld: unreadable "
                                            "geometry", id);
     sink s = out_sink(w);
-    sinspace_status st = feature_start(w, &s, id, props, n_props);
+    sinspace_status st = feature_start(w, &s, id, NULL, props, n_props);
     if (!st) {
         if (!g) {
             puts_(&s, "null");

@@ -1,6 +1,6 @@
 /* query_out.c: the rows of a query written as `sinspace query` shows them
  * (sinspace_query_write in sinspace/query.h): an aligned table with a
- * summary per sector and class, CSV, GeoJSON, JSON or database ids, to
+ * summary per sector and class, CSV, GeoJSON, JSON or the workplaces' ids, to
  * standard output or a private file, and the query's audit row.
  *
  * Text goes through the library's one JSON escaper (core/json.h) and CSV
@@ -12,6 +12,7 @@
 #include "core/outfile.h"
 #include "core/sinspaceInt.h"
 #include "geo/queryInt.h"
+#include "io/query_out.h"
 
 #include <errno.h>
 #include <math.h>
@@ -47,7 +48,7 @@ typedef struct qout {
  * Columns
  */
 
-#define MAX_COLS 16
+#define MAX_COLS SINSPACE__QUERY_MAX_PROPS
 
 static int
 columns(const qout *q, const char *names[MAX_COLS])
@@ -171,10 +172,12 @@ rounded(double v, int decimals)
 }
 
 /* The GeoJSON properties of a row: id (the workplace's own identifier)
- * first; address, source and note only with --internal. */
-static size_t
-geojson_properties(const qout *q, const sinspace_workplace_row *r,
-                   sinspace_property p[MAX_COLS])
+ * first; address, source and note only with --internal.  The web API
+ * writes the same (io/query_out.h). */
+size_t
+sinspace__query_geojson_properties(const sinspace_workplace_row *r, int near,
+                                   int changed, int internal,
+                                   sinspace_property *p)
 {
     size_t n = 0;
 #define TEXT(nm, v) p[n++] = (sinspace_property){nm, SINSPACE_VALUE_TEXT, 0, 0, v}
@@ -186,11 +189,11 @@ geojson_properties(const qout *q, const sinspace_workplace_row *r,
     TEXT("class", r->risk_class);
     TEXT("area", r->area_code);
     p[n++] = (sinspace_property){"last_seen", SINSPACE_VALUE_DATE, 0, 0, r->last_seen};
-    if (q->near)
+    if (near)
         REAL("distance_m", rounded(r->distance_m, 1));
-    if (q->changed)
+    if (changed)
         REAL("risk_rise", rounded(r->risk_change, 3));
-    if (q->internal) {
+    if (internal) {
         TEXT("address", r->address);
         TEXT("source", r->source_type);
         TEXT("source_note", r->source_note);
@@ -224,16 +227,6 @@ count_row(qout *q, const sinspace_workplace_row *r)
     }
     s[q->n_secs].k[c] = 1;
     q->n_secs++;
-}
-
-/* --format ids: the database id (the GeoJSON feature id), one a line. */
-static int
-on_id(void *user, long long id)
-{
-    qout *q = user;
-    fprintf(q->f, "%lld\n", id);
-    q->n++;
-    return 0;
 }
 
 static int
@@ -294,14 +287,18 @@ on_row(void *user, const sinspace_workplace_row *r)
         break;
     case SINSPACE_QUERY_GEOJSON: {
         sinspace_property props[MAX_COLS];
-        size_t np = geojson_properties(q, r, props);
-        q->gj_status = sinspace_geojson_write_point(q->gj, r->id, props, np,
+        size_t np = sinspace__query_geojson_properties(r, q->near, q->changed,
+                                                       q->internal, props);
+        q->gj_status = sinspace_geojson_write_point_text_id(q->gj, r->ext_id, props, np,
                                                     r->lon, r->lat);
         if (q->gj_status)
             return 1;
         break;
     }
-    case SINSPACE_QUERY_IDS: /* on_id */
+    case SINSPACE_QUERY_IDS:
+        /* The workplace's own id, the id column of every other format. */
+        fprintf(q->f, "%s\n", r->ext_id ? r->ext_id : "");
+        break;
     case SINSPACE_QUERY_FORMAT_INVALID: /* refused before the query */
         break;
     case SINSPACE_QUERY_JSON:
@@ -538,9 +535,7 @@ sinspace_query_write(sinspace_store *store, const sinspace_region *region,
     st = write_head(ctx, &q, region, fdesc);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!st && format == SINSPACE_QUERY_IDS)
-        st = sinspace_query_ids(store, region, filter, on_id, &q, &stats);
-    else if (!st)
+    if (!st)
         st = sinspace_query_workplaces(store, region, filter, on_row, &q, &stats);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!st && q.gj_status)

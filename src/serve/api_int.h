@@ -25,6 +25,8 @@ struct sinspace_server {
     pthread_mutex_t log_lock;
     char *db_path, *style_path;
     char *token;                /* NULL: none required */
+    char *internal_token;       /* NULL: no request may ask for the
+                                   internal audience */
     int loopback;
     int port;
     size_t max_body;
@@ -55,6 +57,7 @@ typedef struct request {
     struct MHD_Connection *conn;
     const char *url, *method;
     int queued, answered;
+    int internal;               /* it carries the internal token */
     unsigned code;
     struct MHD_Response *resp;
     struct request *next;
@@ -79,10 +82,16 @@ typedef struct api_result {
 /* A log line through the caller's context, from any thread. */
 void sinspace__serve_log(sinspace_server *s, sinspace_log_level level,
                          const char *fmt, ...) SINSPACE_PRINTF(3, 4);
-/* The request's query argument name, NULL when absent or empty. */
-const char *sinspace__serve_arg(struct MHD_Connection *conn, const char *name);
-/* Splits a comma-separated list in place into at most max items. */
-size_t sinspace__serve_split_list(char *text, const char **items, size_t max);
+/* One query argument as the request gave it (value NULL for "?name"
+ * without '='). */
+typedef struct sinspace__serve_argument {
+    const char *name, *value;
+} sinspace__serve_argument;
+
+/* Every query argument of the request, in order, repeats included: the
+ * first max go into args; returns how many there are (may exceed max). */
+size_t sinspace__serve_args(struct MHD_Connection *conn,
+                            sinspace__serve_argument *args, size_t max);
 
 /* reply.c: responses, every one with the security headers. */
 
@@ -106,7 +115,11 @@ unsigned sinspace__serve_http_code(sinspace_status st);
 /* Marks r failed with code and a message. */
 void sinspace__api_fail(api_result *r, unsigned code, const char *fmt, ...)
     SINSPACE_PRINTF(3, 4);
-/* Fails r with the context's message (status by st), and clears it. */
+/* msg in the API's words: the command line's advice ("repair it with
+ * --make-valid", "fence rm", "--dpi") becomes the API's. */
+void sinspace__api_words(const char *msg, char *out, size_t size);
+/* Fails r with the context's message in the API's words (status by st),
+ * and clears it. */
 void sinspace__api_fail_ctx(api_result *r, sinspace_context *ctx,
                             sinspace_status st);
 

@@ -196,21 +196,29 @@ audit_call(sinspace_server *s, const char *method, const char *url,
 /* ------------------------------------------------------------------ */
 /* Request pieces the API shares */
 
-const char *
-sinspace__serve_arg(struct MHD_Connection *conn, const char *name)
+typedef struct args_list {
+    sinspace__serve_argument *v;
+    size_t n, max;
+} args_list;
+
+static enum MHD_Result
+on_argument(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-    const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-    return v && *v ? v : NULL;
+    (void)kind;
+    args_list *l = cls;
+    if (l->n < l->max)
+        l->v[l->n] = (sinspace__serve_argument){key ? key : "", value};
+    l->n++;
+    return MHD_YES;
 }
 
 size_t
-sinspace__serve_split_list(char *text, const char **items, size_t max)
+sinspace__serve_args(struct MHD_Connection *conn, sinspace__serve_argument *args,
+                     size_t max)
 {
-    size_t n = 0;
-    for (char *save = NULL, *t = strtok_r(text, ",", &save); t && n < max;
-         t = strtok_r(NULL, ",", &save))
-        items[n++] = t;
-    return n;
+    args_list l = {args, 0, max};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_argument, &l);
+    return l.n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -230,9 +238,32 @@ host_is_loopback(const char *host)
     return 0;
 }
 
+/* The token the request carries (Authorization: Bearer, else ?token=);
+ * NULL when none. */
+static const char *
+given_token(struct MHD_Connection *conn)
+{
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   "Authorization");
+    if (auth && !strncasecmp(auth, "Bearer ", 7))
+        return auth + 7;
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+}
+
+/* Whether the request carries the internal token (--internal-token): only
+ * then may it ask for the internal audience. */
+static int
+grants_internal(sinspace_server *s, struct MHD_Connection *conn)
+{
+    const char *given = given_token(conn);
+    return s->internal_token && given && token_equal(given, s->internal_token);
+}
+
 static int
 authorized(sinspace_server *s, struct MHD_Connection *conn, const char **why)
 {
+    if (s->token && grants_internal(s, conn))
+        return 1;
     if (!s->token) {
         /* No token on loopback: refuse other Host names, so a web page
          * elsewhere cannot reach the API by rebinding its DNS name to
@@ -244,13 +275,7 @@ authorized(sinspace_server *s, struct MHD_Connection *conn, const char **why)
         }
         return 1;
     }
-    const char *given = NULL;
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                   "Authorization");
-    if (auth && !strncasecmp(auth, "Bearer ", 7))
-        given = auth + 7;
-    else
-        given = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+    const char *given = given_token(conn);
     if (!given || !token_equal(given, s->token)) {
         *why = "a valid token is required (Authorization: Bearer TOKEN or ?token=TOKEN)";
         return 0;
@@ -277,9 +302,18 @@ parse_layers(const char *v)
         return SERVE_LAYER_ALL;
     unsigned mask = 0;
     char buf[128];
+    if (!*v || strlen(v) >= sizeof buf || strstr(v, ",,") || *v == ',' ||
+        v[strlen(v) - 1] == ',')
+        return 0;
     snprintf(buf, sizeof buf, "%s", v);
     const char *items[8];
-    size_t n = sinspace__serve_split_list(buf, items, 8);
+    size_t n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
+        if (n == 8)
+            return 0;
+        items[n++] = t;
+    }
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(items[i], "imagery")) mask |= SERVE_LAYER_IMAGERY;
         else if (!strcmp(items[i], "areas")) mask |= SERVE_LAYER_AREAS;
@@ -308,7 +342,33 @@ serve_tile(sinspace_server *s, serve_worker *w, request *rq)
         answer(rq, 404, sinspace__serve_error_response(404, "tiles are /tiles/Z/X/Y.png"));
         return;
     }
-    unsigned layers = parse_layers(sinspace__serve_arg(conn, "layers"));
+    /* Only layers= (and the token, where the server takes one): anything
+     * else is refused, as on the API. */
+    sinspace__serve_argument args[16];
+    size_t n_args = sinspace__serve_args(conn, args, 16);
+    const char *layers_arg = NULL;
+    if (n_args > 16) {
+        answer(rq, 400, sinspace__serve_error_response(400, "too many parameters"));
+        return;
+    }
+    for (size_t i = 0; i < n_args; i++) {
+        char msg[256];
+        if (!strcmp(args[i].name, "token") && (s->token || s->internal_token))
+            continue;
+        if (strcmp(args[i].name, "layers")) {
+            snprintf(msg, sizeof msg, "unknown parameter '%.60s'; tiles take: layers%s",
+                     args[i].name, s->token || s->internal_token ? ", token" : "");
+            answer(rq, 400, sinspace__serve_error_response(400, msg));
+            return;
+        }
+        if (layers_arg) {
+            answer(rq, 400, sinspace__serve_error_response(400, "layers is given twice "
+                                                           "(it takes one comma list)"));
+            return;
+        }
+        layers_arg = args[i].value ? args[i].value : "";
+    }
+    unsigned layers = parse_layers(layers_arg);
     if (!layers) {
         answer(rq, 400, sinspace__serve_error_response(400, "layers takes imagery, areas, zones and "
                                         "workplaces, comma-separated"));
@@ -408,6 +468,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     rq->conn = conn;
     rq->url = url;
     rq->method = method;
+    rq->internal = grants_internal(s, conn);
     pthread_mutex_lock(&s->jobs_lock);
     if (s->stopping) {
         pthread_mutex_unlock(&s->jobs_lock);
@@ -597,6 +658,14 @@ sinspace_server_start(sinspace_context *ctx, const sinspace_server_options *opts
     if (opts->token && strlen(opts->token) < 16)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "serve: a token needs at least 16 characters");
+    if (opts->internal_token && strlen(opts->internal_token) < 16)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "serve: the internal token needs at least 16 "
+                               "characters");
+    if (opts->internal_token && opts->token && !strcmp(opts->internal_token, opts->token))
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "serve: the internal token must differ from the "
+                               "token");
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     const char *bind = opts->bind ? opts->bind : "127.0.0.1";
@@ -629,6 +698,11 @@ sinspace_server_start(sinspace_context *ctx, const sinspace_server_options *opts
     s->db_path = sinspace__strdup(opts->db_path);
     s->style_path = opts->style_path ? sinspace__strdup(opts->style_path) : NULL;
     sinspace_status st = SINSPACE_OK;
+    if (opts->internal_token &&
+        !(s->internal_token = sinspace__strdup(opts->internal_token))) {
+        st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        goto fail;
+    }
     if (opts->token) {
         s->token = sinspace__strdup(opts->token);
     } else if (!s->loopback) {
@@ -753,5 +827,6 @@ sinspace_server_stop(sinspace_server *s)
     free(s->db_path);
     free(s->style_path);
     free(s->token);
+    free(s->internal_token);
     free(s);
 }

@@ -104,11 +104,62 @@ sinspace__api_fail(api_result *r, unsigned code, const char *fmt, ...)
     r->rows = -1;
 }
 
+/* The library's messages end with advice for the command line; the API
+ * gives its own. */
+static const struct {
+    const char *cli, *api;
+} advice[] = {
+    {" (fix it, or repair it with --make-valid)", " (fix the polygon and send it again)"},
+    {"; remove it first (fence rm)", "; choose another name"},
+    {" (see: sinspace fence list)", " (GET /api/fences lists them)"},
+    {" (see: sinspace sectors)", " (GET /api/info lists them)"},
+};
+
+void
+sinspace__api_words(const char *msg, char *out, size_t size)
+{
+    size_t n = 0;
+    if (!size)
+        return;
+    out[0] = '\0';
+    for (const char *p = msg ? msg : ""; *p && n + 1 < size;) {
+        size_t k = 0, len = 0;
+        for (; k < sizeof advice / sizeof *advice; k++) {
+            len = strlen(advice[k].cli);
+            if (!strncmp(p, advice[k].cli, len))
+                break;
+        }
+        if (k < sizeof advice / sizeof *advice) {
+            n += (size_t)snprintf(out + n, size - n, "%s", advice[k].api);
+            if (n >= size)
+                n = size - 1;
+            p += len;
+        } else if (p[0] == '-' && p[1] == '-' && p[2] >= 'a' && p[2] <= 'z' &&
+                   (p == msg || p[-1] == ' ' || p[-1] == '(')) {
+            /* "--dpi 400" is the parameter dpi=400 here. */
+            p += 2;
+            size_t w = strspn(p, "abcdefghijklmnopqrstuvwxyz-");
+            for (size_t i = 0; i < w && n + 2 < size; i++)
+                out[n++] = p[i] == '-' ? '_' : p[i];
+            if (n + 1 < size)
+                out[n++] = '=';
+            p += w;
+            if (*p == ' ')
+                p++;
+            out[n] = '\0';
+        } else {
+            out[n++] = *p++;
+            out[n] = '\0';
+        }
+    }
+}
+
 void
 sinspace__api_fail_ctx(api_result *r, sinspace_context *ctx, sinspace_status st)
 {
-    sinspace__api_fail(r, sinspace__serve_http_code(st), "%s",
-                       sinspace_context_message(ctx));
+    char msg[sizeof r->message];
+    sinspace__api_words(sinspace_context_message(ctx), msg, sizeof msg);
+    sinspace__api_fail(r, sinspace__serve_http_code(st), "%s", msg);
     sinspace_context_clear(ctx);
 }
 

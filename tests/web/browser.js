@@ -2,7 +2,8 @@
 // playwright-core over the serve page: waits for the map, draws a polygon
 // with the leaflet-draw tool as a person would (clicks on the map), waits
 // for the results table, clicks a row and checks its marker is highlighted,
-// then writes OUTDIR/region.geojson (the polygon the page queried),
+// checks the audiences offered are the server's and that "Export a layer"
+// sends the drawn area and the filters, then writes OUTDIR/region.geojson (the polygon the page queried),
 // OUTDIR/ids.txt (the workplace ids, ext_id, in the table) and OUTDIR/page.png.
 'use strict';
 const path = require('path');
@@ -91,6 +92,26 @@ function fail(msg) { console.error('browser.js: ' + msg); process.exitCode = 1; 
       if (String(hl.selected) !== pick || hl.radius !== 11 || hl.row !== pick)
         fail('row ' + pick + ' did not highlight its marker: ' + JSON.stringify(hl));
     }
+    // The audiences offered are the server's (no internal token here), and
+    // "Export a layer" sends the drawn area (the body) and the filters.
+    const audiences = await page.$$eval('#e-audience option', (os) => os.map((o) => o.value));
+    if (audiences.join(',') !== 'public,partner')
+      fail('the audience list is ' + audiences.join(',') + ', not the server\'s public,partner');
+    await page.check('#f-class input[value="high"]');
+    const [exp] = await Promise.all([
+      page.waitForRequest((q) => q.url().includes('/api/export'), { timeout: 30000 }),
+      page.click('#b-export'),
+    ]);
+    const expUrl = new URL(exp.url());
+    if (exp.method() !== 'POST' || expUrl.searchParams.get('class') !== 'high' ||
+        expUrl.searchParams.get('layer') !== 'workplaces' ||
+        JSON.stringify(JSON.parse(exp.postData() || 'null')) !== JSON.stringify(region))
+      fail('the export did not send the drawn area and filters: ' + exp.method() + ' ' +
+           exp.url() + ' ' + String(exp.postData()).slice(0, 80));
+    const expResp = await exp.response();
+    if (!expResp || expResp.status() !== 200)
+      fail('the export answered ' + (expResp && expResp.status()));
+
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(out, 'page.png') });
     if (errors.length) fail('page errors: ' + errors.join(' | '));
