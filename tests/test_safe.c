@@ -308,6 +308,22 @@ Test(safe, export_shapefile_checks_every_part)
         expect_new(parts[i]);
 }
 
+/* CSV, Shapefile and FlatGeobuf make a folder of a name without their
+ * extension: refused before any work, nothing left behind. */
+Test(safe, export_refuses_a_name_gdal_would_make_a_folder_of)
+{
+    make_store();
+    static const char *const formats[] = {"CSV", "ESRI Shapefile", "FlatGeobuf"};
+    for (size_t i = 0; i < 3; i++) {
+        int rc = RUN("export", db, "workplaces", "--format", formats[i], "-o",
+                     in_dir("x.out"));
+        cr_assert_eq(rc, 2, "%s: exit %d: %s", formats[i], rc, err);
+        ASSERT_IN(err, "x.out");
+        expect_only_files(NULL, 0);
+    }
+    cr_assert_eq(audit_rows("export"), 0);
+}
+
 /* Standard output and memory are not files: nothing to refuse. */
 Test(safe, export_to_stdout_and_memory_unaffected)
 {

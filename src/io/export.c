@@ -575,11 +575,22 @@ check_target(sinspace__exporter *ex, const char *path)
     if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
         return sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
                                "%s: exists and is not a regular file", path);
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : path, '.');
+    /* These drivers make a folder of a name without their extension. */
+    static const struct { sinspace_export_format f; const char *ext; } own[] = {
+        {SINSPACE_FORMAT_SHAPEFILE, ".shp"}, {SINSPACE_FORMAT_CSV, ".csv"},
+        {SINSPACE_FORMAT_FLATGEOBUF, ".fgb"}};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (ex->format == own[i].f && (!dot || strcasecmp(dot, own[i].ext)))
+            return sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "%s: the %s format needs a name ending in "
+                                   "%s (GDAL would write a folder)", path,
+                                   sinspace_export_format_name(ex->format),
+                                   own[i].ext);
     int replace = ex->o->overwrite ? SINSPACE__OUTFILE_REPLACE
                                    : SINSPACE__OUTFILE_NO_REPLACE;
     sinspace_status st = sinspace__outfile_check(ex->ctx, path, replace);
-    const char *slash = strrchr(path, '/');
-    const char *dot = strrchr(slash ? slash + 1 : path, '.');
     if (st || replace || ex->format != SINSPACE_FORMAT_SHAPEFILE || !dot ||
         strcasecmp(dot, ".shp"))
         return st;

@@ -375,7 +375,15 @@ publish_folder(sinspace__exporter *ex, const char *folder)
             continue;
         snprintf(from, sizeof from, "%s/%s", folder, e->d_name);
         snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
-        if (sinspace__export_is_store_file(ex->store, to)) {
+        struct stat sb;
+        if (lstat(from, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            /* A driver given a name without its extension (CSV, Shapefile,
+             * FlatGeobuf) makes a folder of that name. */
+            st = sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                                 "%s: the %s driver wrote a folder, not a file; "
+                                 "give the file its format's extension",
+                                 ex->path, sinspace_export_format_name(ex->format));
+        } else if (sinspace__export_is_store_file(ex->store, to)) {
             st = sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
                                  "%s: that is the database itself; not replaced",
                                  to);
@@ -414,6 +422,30 @@ ogr_publish(sinspace__exporter *ex)
     return publish_folder(ex, s->tmp_dir);
 }
 
+/* Removes folder and what the driver left in it, folders too (a driver
+ * given a name without its extension makes one), depth levels deep. */
+static void
+remove_tree(const char *folder, int depth)
+{
+    DIR *d = opendir(folder);
+    if (d) {
+        struct dirent *e;
+        char p[4096];
+        struct stat sb;
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            snprintf(p, sizeof p, "%s/%s", folder, e->d_name);
+            if (depth > 0 && lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+                remove_tree(p, depth - 1);
+            else
+                unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(folder);
+}
+
 static void
 ogr_cleanup(sinspace__exporter *ex)
 {
@@ -430,19 +462,7 @@ ogr_cleanup(sinspace__exporter *ex)
     if (s->tmp_dir && !ex->path) {
         VSIRmdirRecursive(s->tmp_dir);
     } else if (s->tmp_dir) {
-        DIR *d = opendir(s->tmp_dir);
-        if (d) {
-            struct dirent *e;
-            char p[4096];
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                snprintf(p, sizeof p, "%s/%s", s->tmp_dir, e->d_name);
-                unlink(p);
-            }
-            closedir(d);
-        }
-        rmdir(s->tmp_dir);
+        remove_tree(s->tmp_dir, 4);
     }
     free(s->tmp_dir);
     free(s->tmp_path);
