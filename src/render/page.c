@@ -542,9 +542,8 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
     cairo_t *cr = NULL;
     FILE *f = NULL;
     sinspace__outfile *side[3] = {NULL, NULL, NULL};
-    st = opts->style_path
-                             ? sinspace__symbology_load(ctx, opts->style_path, &sym)
-                             : sinspace__symbology_default(ctx, &sym);
+    st = opts->style_path ? sinspace__symbology_load(ctx, opts->style_path, &sym)
+                          : sinspace__symbology_default(ctx, &sym);
     if (!st && !opts->no_zones)
         st = sinspace__zone_style_default(ctx, &zstyle);
     m.zstyle = zstyle;
