@@ -393,7 +393,8 @@ def task_render(b, n, db, work):
     def sinspace_map(out):
         # stderr joined to stdout: the count is on the "wrote ..." line.
         return ['sh', '-c', 'exec "$0" "$@" 2>&1', SINSPACE, 'map', db, '--bbox', bbox,
-                '--margin', '0', '--paper', 'A3', '--landscape', '--dpi', '300', '-o', out]
+                '--margin', '0', '--paper', 'A3', '--landscape', '--dpi', '300', '--overwrite',
+                '-o', out]
 
     def drawn(out):
         m = re.search(r'wrote .*?, (\d+) workplaces', out)

@@ -13,7 +13,12 @@ mkdir -p "$OUT"
 # Default parameters (1 km bandwidth, threshold of 5 high-risk workplaces
 # within it): they find zones in Khlong Toei and in Chiang Mai.
 "$SINSPACE" zones "$DB"
-"$SINSPACE" map "$DB" --area "Khlong Toei" --paper A3 --landscape -o "$OUT/khlong-toei.pdf"
-"$SINSPACE" map "$DB" --area "Khlong Toei" --paper A3 --landscape --dpi 300 -o "$OUT/khlong-toei.png"
-"$SINSPACE" atlas "$DB" --level district --province "Chiang Mai" -o "$OUT/chiang-mai-atlas.pdf"
+# --overwrite: the job is run again on the same checkout (setup.sh), and
+# map and atlas keep an existing file without it.
+"$SINSPACE" map "$DB" --area "Khlong Toei" --paper A3 --landscape --overwrite \
+    -o "$OUT/khlong-toei.pdf"
+"$SINSPACE" map "$DB" --area "Khlong Toei" --paper A3 --landscape --dpi 300 \
+    --overwrite -o "$OUT/khlong-toei.png"
+"$SINSPACE" atlas "$DB" --level district --province "Chiang Mai" --overwrite \
+    -o "$OUT/chiang-mai-atlas.pdf"
 ls -l "$OUT"

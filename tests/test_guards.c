@@ -512,8 +512,9 @@ Test(guards, risk_class_boundaries_reimport)
  * 2. Files written over an existing 0644 file end 0600.
  *
  * Each target is made first, mode 0644, with content; the command is run
- * as users run it (none refuses to replace a file today, so no
- * --overwrite), and the file must then be new and private.
+ * with --overwrite (map, export and query keep an existing file without
+ * it: tests/test_cli.c checks that), and the file must then be new and
+ * private.
  * Kills: dropping the fchmod of open_private (render/page.c: the PDF and the
  * .pgw, .prj, .aux.xml sidecars kept 0644); dropping the fchmod of the
  * rejects file (io/import.c); dropping the chmod before rename of the
@@ -571,11 +572,11 @@ Test(guards, replaced_files_end_private)
         make_public_file(names[i]);
 
     RUN_OK("map", db, "-o", in_dir("map.pdf"), "--bbox", "98.9,18.7,99.1,18.9",
-           "--no-basemap", "--dpi", "40");
+           "--no-basemap", "--dpi", "40", "--overwrite");
     RUN_OK("map", db, "-o", in_dir("map.png"), "--bbox", "98.9,18.7,99.1,18.9",
-           "--no-basemap", "--dpi", "40");
-    RUN_OK("export", db, "workplaces", "-o", in_dir("out.geojson"));
-    RUN_OK("export", db, "workplaces", "-o", in_dir("out.gpkg"));
+           "--no-basemap", "--dpi", "40", "--overwrite");
+    RUN_OK("export", db, "workplaces", "-o", in_dir("out.geojson"), "--overwrite");
+    RUN_OK("export", db, "workplaces", "-o", in_dir("out.gpkg"), "--overwrite");
 
     put(&t, CSV_HEADER);
     put_row(&t, "Q1", "Good row", 98.95, 18.81, "2025-01-10", "2.0", NULL);
@@ -585,7 +586,7 @@ Test(guards, replaced_files_end_private)
                      in_dir("rejects.csv")), 0, "%s", err);
 
     RUN_OK("query", db, "--area", "District A", "--format", "csv", "-o",
-           in_dir("query.csv"));
+           in_dir("query.csv"), "--overwrite");
 
     /* All checked before failing, so one run names every file astray. */
     char bad[1024] = "";
@@ -1166,13 +1167,13 @@ Test(guards, hostile_names_stay_data)
     /* Selected by area name and by fence name, through the command. */
     for (int i = 0; i < N_HOSTILE; i++) {
         RUN_OK("query", db, "--area", hostile[i], "--format", "geojson", "-o",
-               in_dir("by-area.geojson"));
+               in_dir("by-area.geojson"), "--overwrite");
         expect_only(in_dir("by-area.geojson"), i);
         RUN_OK("query", db, "--fence", hostile[i], "--format", "geojson", "-o",
-               in_dir("by-fence.geojson"));
+               in_dir("by-fence.geojson"), "--overwrite");
         expect_only(in_dir("by-fence.geojson"), i);
         RUN_OK("export", db, "workplaces", "--audience", "partner", "--fence",
-               hostile[i], "-o", in_dir("one.geojson"));
+               hostile[i], "-o", in_dir("one.geojson"), "--overwrite");
         expect_only(in_dir("one.geojson"), i);
     }
 

@@ -1525,7 +1525,8 @@ static const struct {
         "O5,'+plus,fishing,1.900,medium,120.020000,19.990000,,2025-06-05,'@at,,\n",
         0, "sinspace: 5 workplaces written to odd.out\n",
         "bbox 119.900000,19.900000,120.100000,20.100000|internal|format=csv output=odd.out|5"},
-    {ODD_BBOX " --format json -o odd.out", "odd.out",
+    /* Over the file of the run above: --overwrite. */
+    {ODD_BBOX " --format json -o odd.out --overwrite", "odd.out",
         "{\"region\":\"bbox 119.900000,19.900000,120.100000,20.100000\",\n"
         "\"filters\":\"\",\n"
         "\"rows\":[\n"
@@ -1597,11 +1598,13 @@ Test(query, cli_output_bytes_per_format)
     sinspace_store_close(store);
     store = NULL;
 
-    /* -o replaces a file, which ends private (0600) whatever it was. */
+    /* -o --overwrite replaces a file, which ends private (0600) whatever
+     * it was. */
     char p[400];
     path_in(p, sizeof p, "odd.out");
     cr_assert_eq(chmod(p, 0644), 0);
-    cr_assert_eq(run_cli("query t.db " ODD_BBOX " --format ids -o odd.out"), 0);
+    cr_assert_eq(run_cli("query t.db " ODD_BBOX " --format ids -o odd.out "
+                         "--overwrite"), 0);
     struct stat sb;
     cr_assert_eq(stat(p, &sb), 0);
     cr_assert_eq(sb.st_mode & 0777, 0600);

@@ -508,6 +508,7 @@ Test(render, basemap_matches_gdalwarp)
     path_in(db, sizeof db, "tile.db");
     cr_assert_eq(sinspace_store_open(ctx, db, SINSPACE_OPEN_READWRITE, &store), SINSPACE_OK);
     o.basemap_desaturate = 1;
+    o.overwrite = 1; /* over the map above */
     cr_assert_eq(sinspace_map_render(store, &o, &r), SINSPACE_OK, "%s",
                  sinspace_context_message(ctx));
     sinspace_store_close(store);
@@ -954,6 +955,7 @@ Test(render, atlas_pages_and_audit)
         &rows, 0), SINSPACE_OK);
     cr_assert_eq(rows, 1);
     o.province = "1033"; /* a district, not a province */
+    o.overwrite = 1;     /* the atlas above is there */
     cr_assert_eq(sinspace_atlas_render(store, &o, NULL), SINSPACE_INVALID_ARGUMENT);
     sinspace_store_close(store);
 }

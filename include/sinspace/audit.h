@@ -12,6 +12,8 @@
 
 #include <sinspace/store.h>
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,9 +34,28 @@ typedef struct sinspace_audit_entry {
 SINSPACE_API sinspace_status sinspace_audit_record(sinspace_store *store,
                                       const sinspace_audit_entry *entry);
 
-/* Calls fn for each entry at or after since (an ISO date or timestamp; NULL
- * for all), oldest first.  Strings live until fn returns; fn returns
- * non-zero to stop. */
+/* Reads a bound of the trail's time range: a date (YYYY-MM-DD) or an ISO
+ * 8601 time (YYYY-MM-DDTHH:MM[:SS[.fff]] with Z or an offset such as
+ * +07:00; without either, UTC).  out gets it in the trail's own form, UTC
+ * YYYY-MM-DDTHH:MM:SSZ; a date alone is its first second, or with
+ * end_of_day (an --until) its last.  Returns 0, or -1 with the reason in
+ * reason (when not NULL), e.g. "'2026-13-45': no month 13". */
+SINSPACE_API int sinspace_audit_time_parse(const char *text, int end_of_day,
+                                           char out[21], char *reason,
+                                           size_t reason_size);
+
+/* Calls fn for each entry at or after since and at or before until (each
+ * as sinspace_audit_time_parse reads it, until's date covering its whole
+ * day; NULL for no bound), oldest first.  A bound that is not a date or
+ * time fails with SINSPACE_INVALID_ARGUMENT naming it.  Strings live until
+ * fn returns; fn returns non-zero to stop. */
+SINSPACE_API sinspace_status sinspace_audit_list_range(sinspace_store *store,
+                                    const char *since, const char *until,
+                                    int (*fn)(void *user_data,
+                                              const sinspace_audit_entry *e),
+                                    void *user_data);
+
+/* sinspace_audit_list_range(store, since, NULL, fn, user_data). */
 SINSPACE_API sinspace_status sinspace_audit_list(sinspace_store *store, const char *since,
                                     int (*fn)(void *user_data,
                                               const sinspace_audit_entry *e),

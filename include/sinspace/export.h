@@ -165,10 +165,16 @@ SINSPACE_API int sinspace_csv_formula_like(const char *text);
 
 SINSPACE_API sinspace_audience sinspace_audience_parse(const char *name);
 SINSPACE_API const char *sinspace_audience_name(sinspace_audience audience);
-/* GeoJSON, GeoJSONSeq, GPKG, Shapefile (or "ESRI Shapefile"), KML,
- * FlatGeobuf, CSV; case-insensitive. */
+/* A format by any name GDAL gives it, in any case: the driver's short name
+ * (GeoJSON, GeoJSONSeq, GPKG, "ESRI Shapefile", KML, FlatGeobuf, CSV), its
+ * long name (GeoPackage, "Comma Separated Value (.csv)", "Keyhole Markup
+ * Language (KML)", ...), its extension (json, gpkg, shp, kml, fgb, csv,
+ * geojsons, geojsonl), or Shapefile. */
 SINSPACE_API sinspace_export_format sinspace_export_format_parse(const char *name);
 SINSPACE_API const char *sinspace_export_format_name(sinspace_export_format format);
+/* The names sinspace_export_format_parse() takes, for messages: "GeoJSON,
+ * GeoJSONSeq, GPKG (GeoPackage), ..." (static). */
+SINSPACE_API const char *sinspace_export_format_list(void);
 /* From a path's extension (.geojson .json .geojsons .geojsonl .gpkg .shp
  * .kml .fgb .csv); SINSPACE_FORMAT_GEOJSON when there is none or for "-",
  * SINSPACE_FORMAT_INVALID for an unknown one. */
@@ -191,6 +197,9 @@ typedef struct sinspace_export_options {
     sinspace_area_level level;   /* default district */
     long long min_count;         /* public: counts below it are suppressed
                                     (default 5) */
+    int overwrite;               /* 1: replace an existing file (default 0:
+                                    refuse, as ogr2ogr without -overwrite);
+                                    no meaning for memory or "-" */
 } sinspace_export_options;
 
 SINSPACE_API void sinspace_export_options_init(sinspace_export_options *opts);
@@ -206,7 +215,12 @@ typedef struct sinspace_export_result {
  * store must be open for writing: the audit row, and the geomasking secret
  * on first public export, are written to it.  The file is written beside
  * its final name and renamed into place, mode 0600, only once complete and
- * audited; on failure nothing is left.  result may be NULL. */
+ * audited; on failure nothing is left.  An existing file (for a Shapefile,
+ * any of its .shp .shx .dbf .prj .cpg) is kept and the export refused with
+ * SINSPACE_IO ("PATH: exists; not replaced (give --overwrite to replace
+ * it)") unless opts->overwrite; the refusal comes before any work, and
+ * the final rename never replaces a file that appeared meanwhile.  result
+ * may be NULL. */
 SINSPACE_API sinspace_status sinspace_export(sinspace_store *store, const char *path,
                                 const sinspace_export_options *opts,
                                 sinspace_export_result *result);

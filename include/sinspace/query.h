@@ -232,26 +232,36 @@ typedef struct sinspace_query_result {
                                     opening the store or the file) */
 } sinspace_query_result;
 
+/* Flags of sinspace_query_write, OR-ed. */
+enum {
+    SINSPACE_QUERY_INTERNAL = 1,  /* also address, source and source_note */
+    SINSPACE_QUERY_OVERWRITE = 2  /* replace an existing file at path */
+};
+
 /* Queries the workplaces in region (NULL: everywhere) passing filter (NULL:
  * none) and writes them in format to path (NULL: standard output, flushed
  * and left open).  Columns: id, name, sector, risk, class, lon, lat, area,
  * last_seen, then distance_m for a circle region, risk_rise with
- * filter->changed_since, and address, source and source_note only when
- * internal is set.
+ * filter->changed_since, and address, source and source_note only with
+ * SINSPACE_QUERY_INTERNAL in flags (1, as the old "internal" argument).
  *
- * A file is written beside path and renamed over it (replacing any file
- * there), mode 0600, once complete and audited; on failure nothing is left.
+ * A file is written beside path and renamed into place, mode 0600, once
+ * complete and audited; on failure nothing is left.  An existing file is
+ * replaced only with SINSPACE_QUERY_OVERWRITE in flags; otherwise the
+ * query fails before any work with SINSPACE_IO ("PATH: exists; not
+ * replaced (give --overwrite to replace it)"), and the final rename never
+ * replaces a file that appeared meanwhile.
  * The store must be open for writing: one audit row is written (command
  * "query", the region's description, audience "internal" when internal,
  * the filters with format=F and output=PATH, the row count).  result may be
  * NULL.  Failures: SINSPACE_NO_MEMORY; SINSPACE_IO ("PATH: cannot create:
- * ...", "PATH: write error: ..." or "standard output: write error: ...");
- * the query's and the audit trail's own. */
+ * ...", "PATH: exists; ...", "PATH: write error: ..." or "standard output:
+ * write error: ..."); the query's and the audit trail's own. */
 SINSPACE_API sinspace_status sinspace_query_write(sinspace_store *store,
                                                   const sinspace_region *region,
                                                   const sinspace_filter *filter,
                                                   sinspace_query_format format,
-                                                  int internal, const char *path,
+                                                  int flags, const char *path,
                                                   sinspace_query_result *result);
 
 #ifdef __cplusplus

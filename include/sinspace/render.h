@@ -81,6 +81,9 @@ typedef struct sinspace_map_options {
     double basemap_fade;           /* 0 (default, unaltered) .. 1 (white) */
     double basemap_desaturate;     /* 0 (default, unaltered) .. 1 (grey) */
     int no_zones;                  /* 1: leave out the zones layer */
+    int overwrite;                 /* 1: replace existing output files (the
+                                      page and a PNG's sidecars); default 0:
+                                      refuse.  No meaning in memory. */
 } sinspace_map_options;
 
 SINSPACE_API void sinspace_map_options_init(sinspace_map_options *opts);
@@ -101,7 +104,11 @@ typedef struct sinspace_map_result {
 } sinspace_map_result;
 
 /* Draws the map to opts->output.  A PNG also gets OUT.pgw, OUT.prj and
- * OUT.png.aux.xml.  result may be NULL.  Writes an audit row (command
+ * OUT.png.aux.xml; the page and its sidecars appear together, mode 0600.
+ * If any of them exists and opts->overwrite is 0, nothing is drawn or
+ * written and the map fails with SINSPACE_IO ("PATH: exists; not replaced
+ * (give --overwrite to replace it)"); the final moves never replace a file
+ * that appeared meanwhile.  result may be NULL.  Writes an audit row (command
  * "map", target the extent, rows the workplaces drawn), so the store must
  * be open for writing. */
 SINSPACE_API sinspace_status sinspace_map_render(sinspace_store *store,
@@ -130,6 +137,8 @@ typedef struct sinspace_atlas_options {
     int no_basemap;
     int max_table_rows;            /* high-risk rows per area; default 15 */
     int no_zones;                  /* 1: leave out the zones layer */
+    int overwrite;                 /* 1: replace an existing PDF; default 0:
+                                      refuse, as for maps */
 } sinspace_atlas_options;
 
 SINSPACE_API void sinspace_atlas_options_init(sinspace_atlas_options *opts);

@@ -9,9 +9,10 @@ run(cli *c, int argc, char **argv)
 {
     enum { O_LEVEL = 256, O_PROVINCE, O_PAPER, O_LANDSCAPE, O_DPI, O_STYLE,
            O_MARKING, O_GENERATED, O_NO_BASEMAP, O_ROWS,
-           O_NO_ZONES };
+           O_NO_ZONES, O_OVERWRITE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
+        {"overwrite", no_argument, NULL, O_OVERWRITE},
         {"level", required_argument, NULL, O_LEVEL},
         {"province", required_argument, NULL, O_PROVINCE},
         {"paper", required_argument, NULL, O_PAPER},
@@ -31,6 +32,7 @@ run(cli *c, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o': o.output = optarg; break;
+        case O_OVERWRITE: o.overwrite = 1; break;
         case O_LEVEL:
             o.level = sinspace_area_level_parse(optarg);
             if (o.level == SINSPACE_LEVEL_INVALID || o.level == SINSPACE_LEVEL_COUNTRY)
@@ -89,12 +91,14 @@ const cli_command cmd_atlas = {
     "Usage: sinspace atlas DB -o OUT.pdf [--level LEVEL] [--province NAME]\n"
     "                      [--paper A4|A3|A2|A1|A0|Letter] [--landscape] [--dpi N]\n"
     "                      [--style FILE.sld] [--marking TEXT] [--table-rows N]\n"
-    "                      [--no-basemap] [--no-zones] [--generated-at TEXT]\n\n"
+    "                      [--no-basemap] [--no-zones] [--generated-at TEXT]\n"
+    "                      [--overwrite]\n\n"
     "Page 1 colours the areas of LEVEL (default district; only those in the\n"
     "province NAME when given) by risk-weighted density, with a key. Then one\n"
     "page per area: its map (as `sinspace map --area`, with its high-risk\n"
     "zones unless --no-zones), a table of its high-risk workplaces and a chart\n"
     "of their mean observed risk per year.\n"
     "--dpi sets the imagery resolution (default 150). Progress is shown on a\n"
-    "terminal. The PDF is created mode 0600; an audit row is written.\n",
+    "terminal. The PDF is created mode 0600; an audit row is written.\n"
+    "An existing OUT.pdf is kept (exit status 1) unless --overwrite is given.\n",
     run};

@@ -12,9 +12,10 @@ run(cli *c, int argc, char **argv)
 {
     const cli_command *cmd = &cmd_export;
     enum { O_AUDIENCE = CLI_OPT_OWN, O_FORMAT, O_PRECISION, O_BBOX_MEMBER,
-           O_AGGREGATE, O_LEVEL, O_MIN_COUNT };
+           O_AGGREGATE, O_LEVEL, O_MIN_COUNT, O_OVERWRITE };
     static const struct option own[] = {
         {"output", required_argument, NULL, 'o'},
+        {"overwrite", no_argument, NULL, O_OVERWRITE},
         {"audience", required_argument, NULL, O_AUDIENCE},
         {"format", required_argument, NULL, O_FORMAT},
         {"precision", required_argument, NULL, O_PRECISION},
@@ -36,6 +37,7 @@ run(cli *c, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o': output = optarg; break;
+        case O_OVERWRITE: o.overwrite = 1; break;
         case O_AUDIENCE:
             /* Exact names only: internal must be spelled out. */
             o.audience = sinspace_audience_parse(optarg);
@@ -48,9 +50,8 @@ run(cli *c, int argc, char **argv)
         case O_FORMAT:
             o.format = sinspace_export_format_parse(optarg);
             if (o.format == SINSPACE_FORMAT_INVALID) {
-                rc = cli_usage_error(cmd, "--format takes GeoJSON, GeoJSONSeq, "
-                                     "GPKG, Shapefile, KML, FlatGeobuf or CSV, "
-                                     "not '%s'", optarg);
+                rc = cli_usage_error(cmd, "--format takes %s; not '%s'",
+                                     sinspace_export_format_list(), optarg);
                 goto out;
             }
             break;
@@ -149,6 +150,7 @@ const cli_command cmd_export = {
     "Usage: sinspace export DB LAYER -o FILE [options]\n\n"
     "Writes LAYER (workplaces, observations, areas, zones, fences, tiles) to\n"
     "FILE, feature by feature, mode 0600; '-o -' writes GeoJSON to stdout.\n"
+    "An existing FILE is kept (exit status 1) unless --overwrite is given.\n"
     "The format comes from FILE's extension (.geojson .geojsons .geojsonl .gpkg\n"
     ".shp .kml .fgb .csv) or --format.  Every export is recorded in the audit\n"
     "trail.  See docs/export.md.\n\n"
@@ -162,9 +164,11 @@ const cli_command cmd_export = {
     "  internal  everything (must be spelled out)\n\n"
     "Options:\n"
     "  -o, --output FILE     the file to write (- for stdout)\n"
+    "  --overwrite           replace FILE (a Shapefile: its parts) if it exists\n"
     "  --audience A          public, partner or internal\n"
-    "  --format F            GeoJSON, GeoJSONSeq (RFC 8142), GPKG, Shapefile,\n"
-    "                        KML, FlatGeobuf, CSV\n"
+    "  --format F            GeoJSON, GeoJSONSeq (RFC 8142), GPKG (GeoPackage),\n"
+    "                        ESRI Shapefile, KML, FlatGeobuf, CSV, as GDAL\n"
+    "                        names them (short or long name, any case)\n"
     "  --precision N         GeoJSON coordinate decimals (default 6)\n"
     "  --bbox-member         GeoJSON bbox on features and the collection\n"
     "  --aggregate           workplaces: counts and mean risk per area instead\n"

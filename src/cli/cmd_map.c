@@ -10,9 +10,10 @@ run(cli *c, int argc, char **argv)
     enum { O_AREA = 256, O_BBOX, O_WITHIN, O_MARGIN, O_PAPER, O_LANDSCAPE,
            O_DPI, O_CRS, O_STYLE, O_TITLE, O_SUBTITLE, O_MARKING, O_GENERATED,
            O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE,
-           O_DESATURATE, O_NO_ZONES };
+           O_DESATURATE, O_NO_ZONES, O_OVERWRITE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
+        {"overwrite", no_argument, NULL, O_OVERWRITE},
         {"area", required_argument, NULL, O_AREA},
         {"bbox", required_argument, NULL, O_BBOX},
         {"within", required_argument, NULL, O_WITHIN},
@@ -40,6 +41,7 @@ run(cli *c, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o': o.output = optarg; break;
+        case O_OVERWRITE: o.overwrite = 1; break;
         case O_AREA: o.area = optarg; break;
         case O_BBOX:
             if (cli_parse_numbers(optarg, o.bbox, 4))
@@ -118,6 +120,10 @@ run(cli *c, int argc, char **argv)
 const cli_command cmd_map = {
     "map", "draw a risk map of an area to PDF, SVG or PNG",
     "Usage: sinspace map DB -o OUT.pdf|.svg|.png EXTENT [OPTIONS]\n\n"
+    "Output:\n"
+    "  -o, --output OUT     the page to write, PDF, SVG or PNG by its extension\n"
+    "  --overwrite          replace OUT (and a PNG's sidecars) if they exist;\n"
+    "                       without it an existing file is kept (exit status 1)\n\n"
     "Extent (exactly one):\n"
     "  --area NAME|CODE     a district or province, by code or name (either script)\n"
     "  --bbox W,S,E,N       a box in degrees\n"

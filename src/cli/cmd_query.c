@@ -33,10 +33,11 @@ explain(sinspace_store *store, const sinspace_region *region,
 static int
 run(cli *c, int argc, char **argv)
 {
-    enum { O_FORMAT = CLI_OPT_OWN, O_INTERNAL, O_EXPLAIN };
+    enum { O_FORMAT = CLI_OPT_OWN, O_INTERNAL, O_EXPLAIN, O_OVERWRITE };
     static const struct option own[] = {
         {"format", required_argument, NULL, O_FORMAT},
         {"output", required_argument, NULL, 'o'},
+        {"overwrite", no_argument, NULL, O_OVERWRITE},
         {"internal", no_argument, NULL, O_INTERNAL},
         {"explain", no_argument, NULL, O_EXPLAIN},
         {NULL, 0, NULL, 0}};
@@ -44,7 +45,7 @@ run(cli *c, int argc, char **argv)
     cli_select_longopts(longopts, sizeof longopts / sizeof *longopts, NULL, own);
     const cli_command *cmd = &cmd_query;
     const char *output = NULL;
-    int internal = 0, want_explain = 0;
+    int internal = 0, want_explain = 0, overwrite = 0;
     sinspace_query_format format = SINSPACE_QUERY_TABLE;
     cli_select sel;
     if (cli_select_init(&sel, argc) < 0)
@@ -61,6 +62,7 @@ run(cli *c, int argc, char **argv)
             }
             break;
         case 'o': output = optarg; break;
+        case O_OVERWRITE: overwrite = 1; break;
         case O_INTERNAL: internal = 1; break;
         case O_EXPLAIN: want_explain = 1; break;
         default:
@@ -96,7 +98,9 @@ run(cli *c, int argc, char **argv)
     sinspace_query_result r;
     sinspace_status st = cli_select_region(c, store, &sel, &region);
     if (!st)
-        st = sinspace_query_write(store, region, &sel.filter, format, internal,
+        st = sinspace_query_write(store, region, &sel.filter, format,
+                                  (internal ? SINSPACE_QUERY_INTERNAL : 0) |
+                                      (overwrite ? SINSPACE_QUERY_OVERWRITE : 0),
                                   output, &r);
     cli_progress_done(c);
     if (st) {
@@ -154,6 +158,8 @@ const cli_command cmd_query = {
     "                       (the workplaces' own ids, the id column of the\n"
     "                       other formats, one a line)\n"
     "  -o, --output FILE    write to FILE (created mode 0600) instead of stdout\n"
+    "  --overwrite          replace FILE if it exists (without it an existing\n"
+    "                       FILE is kept and the query fails, exit status 1)\n"
     "  --internal           also output address, source and source note: these\n"
     "                       personal and source fields are left out otherwise;\n"
     "                       the audit trail records internal queries as such\n"

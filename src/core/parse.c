@@ -58,6 +58,128 @@ sinspace__parse_date(const char *s, char out[11], char *err, size_t err_size)
     return 0;
 }
 
+/* n decimal digits at s into *v; 0, or -1 when one is not a digit. */
+static int
+digits(const char *s, int n, int *v)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        x = x * 10 + (s[i] - '0');
+    }
+    *v = x;
+    return 0;
+}
+
+int
+sinspace__parse_timestamp(const char *s, int end_of_day, char out[21],
+                          char *err, size_t err_size)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, have_time = 0;
+    long offset = 0;
+    const char *p;
+    if (!s || strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' ||
+        digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
+        goto bad;
+    if (y < 1900 || y > 9999) {
+        SET_ERR("'%.40s': year out of range 1900..9999", s);
+        return -1;
+    }
+    if (mo < 1 || mo > 12) {
+        SET_ERR("'%.40s': no month %d", s, mo);
+        return -1;
+    }
+    int dim = days[mo - 1] + (mo == 2 && is_leap(y));
+    if (d < 1 || d > dim) {
+        SET_ERR("'%.40s': month %d has %d days", s, mo, dim);
+        return -1;
+    }
+    p = s + 10;
+    if (*p) {
+        /* RFC 3339 lets a space stand for the T. */
+        if (*p != 'T' && *p != 't' && *p != ' ')
+            goto bad;
+        p++;
+        if (digits(p, 2, &h) || p[2] != ':' || digits(p + 3, 2, &mi))
+            goto bad;
+        p += 5;
+        if (*p == ':') {
+            if (digits(p + 1, 2, &sec))
+                goto bad;
+            p += 3;
+            if (*p == '.' || *p == ',') {
+                p++;
+                if (!isdigit((unsigned char)*p))
+                    goto bad;
+                for (; isdigit((unsigned char)*p); p++)
+                    frac |= *p != '0';
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60) {
+            SET_ERR("'%.40s': no time %02d:%02d:%02d", s, h, mi, sec);
+            return -1;
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p == '-' ? -1 : 1, oh, om = 0;
+            p++;
+            if (digits(p, 2, &oh))
+                goto bad;
+            p += 2;
+            if (*p == ':') {
+                if (digits(p + 1, 2, &om))
+                    goto bad;
+                p += 3;
+            } else if (isdigit((unsigned char)*p)) {
+                if (digits(p, 2, &om))
+                    goto bad;
+                p += 2;
+            }
+            if (oh > 14 || om > 59) {
+                SET_ERR("'%.40s': no UTC offset %c%02d:%02d", s,
+                        sign < 0 ? '-' : '+', oh, om);
+                return -1;
+            }
+            offset = sign * (oh * 3600L + om * 60L);
+        }
+        if (*p)
+            goto bad;
+        have_time = 1;
+    }
+    if (sec == 60)
+        sec = 59; /* a leap second */
+    if (!have_time && end_of_day) {
+        h = 23;
+        mi = 59;
+        sec = 59;
+    }
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm) - offset;
+    /* Whole seconds: a start within a second begins with the next one. */
+    if (frac && !end_of_day)
+        t += 1;
+    struct tm u;
+    if (!gmtime_r(&t, &u) || u.tm_year + 1900 < 1900 || u.tm_year + 1900 > 9999) {
+        SET_ERR("'%.40s': year out of range 1900..9999", s);
+        return -1;
+    }
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &u); /* 4-digit year: checked */
+    return 0;
+bad:
+    SET_ERR("'%.40s' is neither a date (YYYY-MM-DD) nor an ISO 8601 time "
+            "(YYYY-MM-DDTHH:MM:SSZ, or with +HH:MM)", s ? s : "");
+    return -1;
+}
+
 int
 sinspace__parse_double(const char *s, double *out, char *err, size_t err_size)
 {

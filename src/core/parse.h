@@ -10,6 +10,16 @@
  * normalised date (11 bytes). */
 int sinspace__parse_date(const char *s, char out[11], char *err, size_t err_size);
 
+/* A point in time as ISO 8601 writes it: a date (YYYY-MM-DD), or a date
+ * and time YYYY-MM-DDTHH:MM[:SS[.fff]] (T or a space) in UTC, with Z, or
+ * with an offset +HH:MM, +HHMM or +HH.  Years 1900..9999, a real calendar
+ * date and clock time.  out gets it in UTC as YYYY-MM-DDTHH:MM:SSZ (21
+ * bytes), the audit trail's form: a date alone is the day's first second,
+ * or with end_of_day its last; a fraction of a second rounds up for a
+ * start and down for an end. */
+int sinspace__parse_timestamp(const char *s, int end_of_day, char out[21],
+                              char *err, size_t err_size);
+
 /* A finite decimal number, nothing else on the line (spaces around are
  * allowed). */
 int sinspace__parse_double(const char *s, double *out, char *err, size_t err_size);

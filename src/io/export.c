@@ -16,8 +16,11 @@
  * Files are written beside their final name, audited, then moved into
  * place: a failed export leaves nothing. */
 #include "io/export_int.h"
+#include "core/outfile.h"
 #include "geo/geomask.h"
 #include "store/export.h"
+
+#include <gdal.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -178,21 +181,78 @@ sinspace_audience_name(sinspace_audience audience)
     return audience >= 0 && audience < 3 ? audience_names[audience] : NULL;
 }
 
+/* The other names of each format: GDAL's long name and extensions as GDAL
+ * 3.6 gives them (the driver's own metadata is asked too, for another
+ * GDAL's words), and the ones people say. */
+static const char *const format_aliases[8][5] = {
+    [SINSPACE_FORMAT_GEOJSON] = {"json", "geojson"},
+    [SINSPACE_FORMAT_GEOJSONSEQ] = {"GeoJSON Sequence", "geojsons", "geojsonl",
+                                    "geojsonseq"},
+    [SINSPACE_FORMAT_GPKG] = {"GeoPackage", "gpkg"},
+    [SINSPACE_FORMAT_SHAPEFILE] = {"Shapefile", "shp"},
+    [SINSPACE_FORMAT_KML] = {"Keyhole Markup Language (KML)", "kml"},
+    [SINSPACE_FORMAT_FLATGEOBUF] = {"fgb"},
+    [SINSPACE_FORMAT_CSV] = {"Comma Separated Value (.csv)", "csv"},
+};
+
+/* 1 when name is one of the space-separated words of list (GDAL's
+ * DMD_EXTENSIONS), in any case. */
+static int
+in_word_list(const char *name, const char *list)
+{
+    size_t n = strlen(name);
+    while (list && *list) {
+        while (*list == ' ')
+            list++;
+        size_t k = strcspn(list, " ");
+        if (k && k == n && !strncasecmp(list, name, n))
+            return 1;
+        list += k;
+    }
+    return 0;
+}
+
 sinspace_export_format
 sinspace_export_format_parse(const char *name)
 {
-    if (!name)
+    if (!name || !*name)
         return SINSPACE_FORMAT_INVALID;
-    for (int i = 1; i < 8; i++)
+    /* An extension may come with its dot. */
+    const char *bare = name[0] == '.' && name[1] ? name + 1 : name;
+    for (int i = 1; i < 8; i++) {
         if (!strcasecmp(name, format_names[i]))
             return (sinspace_export_format)i;
-    if (!strcasecmp(name, "Shapefile") || !strcasecmp(name, "shp"))
-        return SINSPACE_FORMAT_SHAPEFILE;
-    if (!strcasecmp(name, "json"))
-        return SINSPACE_FORMAT_GEOJSON;
-    if (!strcasecmp(name, "fgb"))
-        return SINSPACE_FORMAT_FLATGEOBUF;
+        for (int k = 0; k < 5 && format_aliases[i][k]; k++)
+            if (!strcasecmp(name, format_aliases[i][k]) ||
+                !strcasecmp(bare, format_aliases[i][k]))
+                return (sinspace_export_format)i;
+    }
+    /* What the driver itself says, when GDAL's drivers are registered (a
+     * context registers them). */
+    if (GDALGetDriverCount() > 0) {
+        for (int i = 1; i < 8; i++) {
+            GDALDriverH drv = GDALGetDriverByName(format_names[i]);
+            if (!drv)
+                continue;
+            const char *ln = GDALGetMetadataItem(drv, GDAL_DMD_LONGNAME, NULL);
+            if (ln && !strcasecmp(name, ln))
+                return (sinspace_export_format)i;
+            if (in_word_list(bare, GDALGetMetadataItem(drv, GDAL_DMD_EXTENSIONS,
+                                                       NULL)) ||
+                in_word_list(bare, GDALGetMetadataItem(drv, GDAL_DMD_EXTENSION,
+                                                       NULL)))
+                return (sinspace_export_format)i;
+        }
+    }
     return SINSPACE_FORMAT_INVALID;
+}
+
+const char *
+sinspace_export_format_list(void)
+{
+    return "GeoJSON, GeoJSONSeq (GeoJSON Sequence), GPKG (GeoPackage), "
+           "ESRI Shapefile (Shapefile, shp), KML, FlatGeobuf (fgb), CSV, "
+           "or a file extension; any case";
 }
 
 const char *
@@ -550,7 +610,14 @@ describe_filters(const sinspace__exporter *ex)
     return out;
 }
 
-/* Refuses targets an export must never replace: the database, a folder. */
+/* The files a Shapefile export writes beside FILE.shp. */
+static const char *const shapefile_parts[] = {".shp", ".shx", ".dbf", ".prj",
+                                              ".cpg"};
+
+/* Refuses targets an export must never replace: the database, a folder,
+ * and, without opts->overwrite, any existing file the export would write
+ * (for a Shapefile, each of its parts).  Before any work: the sinks'
+ * final moves check again, atomically. */
 static sinspace_status
 check_target(sinspace__exporter *ex, const char *path)
 {
@@ -562,7 +629,36 @@ check_target(sinspace__exporter *ex, const char *path)
     if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
         return sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
                                "%s: exists and is not a regular file", path);
-    return SINSPACE_OK;
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : path, '.');
+    /* These drivers make a folder of a name without their extension. */
+    static const struct { sinspace_export_format f; const char *ext; } own[] = {
+        {SINSPACE_FORMAT_SHAPEFILE, ".shp"}, {SINSPACE_FORMAT_CSV, ".csv"},
+        {SINSPACE_FORMAT_FLATGEOBUF, ".fgb"}};
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (ex->format == own[i].f && (!dot || strcasecmp(dot, own[i].ext)))
+            return sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "%s: the %s format needs a name ending in "
+                                   "%s (GDAL would write a folder)", path,
+                                   sinspace_export_format_name(ex->format),
+                                   own[i].ext);
+    int replace = ex->o->overwrite ? SINSPACE__OUTFILE_REPLACE
+                                   : SINSPACE__OUTFILE_NO_REPLACE;
+    sinspace_status st = sinspace__outfile_check(ex->ctx, path, replace);
+    if (st || replace || ex->format != SINSPACE_FORMAT_SHAPEFILE || !dot ||
+        strcasecmp(dot, ".shp"))
+        return st;
+    size_t stem = (size_t)(dot - path), n = stem + 8;
+    char *part = malloc(n);
+    if (!part)
+        return sinspace__error(ex->ctx, SINSPACE_NO_MEMORY, "out of memory");
+    for (size_t i = 0; !st && i < sizeof shapefile_parts / sizeof *shapefile_parts;
+         i++) {
+        snprintf(part, n, "%.*s%s", (int)stem, path, shapefile_parts[i]);
+        st = sinspace__outfile_check(ex->ctx, part, replace);
+    }
+    free(part);
+    return st;
 }
 
 /* The one export: to path (a file or "-") or, with path NULL, into
@@ -619,8 +715,7 @@ export_run(sinspace_store *store, const char *path,
     if (!sinspace_export_format_name(ex.format))
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "%s: unknown format; name one with --format "
-                               "(GeoJSON, GeoJSONSeq, GPKG, Shapefile, KML, "
-                               "FlatGeobuf, CSV)", ex.label);
+                               "(%s)", ex.label, sinspace_export_format_list());
     sinspace_status st;
     if (path && strcmp(path, "-") && (st = check_target(&ex, path)))
         return st;

@@ -36,7 +36,10 @@ gj_open(sinspace__exporter *ex)
         s->fp = stdout;
     } else {
         if ((st = sinspace__outfile_open(ex->ctx, ex->path,
-                                         SINSPACE__OUTFILE_REPLACE, &s->of)))
+                                         ex->o->overwrite
+                                             ? SINSPACE__OUTFILE_REPLACE
+                                             : SINSPACE__OUTFILE_NO_REPLACE,
+                                         &s->of)))
             return st;
         s->fp = sinspace__outfile_stream(s->of);
     }

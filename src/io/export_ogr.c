@@ -8,6 +8,7 @@
  * place.  An export to memory is written to GDAL's /vsimem/ (memory, not a
  * file) and its one file's buffer taken over. */
 #include "io/export_int.h"
+#include "core/outfile.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -377,8 +378,10 @@ ogr_finish(sinspace__exporter *ex)
 }
 
 /* The one routine that publishes a folder of finished files: each file
- * made 0600 and renamed beside the export's name (never over the
- * database). */
+ * made 0600 and moved beside the export's name (never over the database;
+ * over an existing file only with opts->overwrite, refused atomically
+ * otherwise).  Without overwrite, a refusal takes back the files already
+ * moved, so a shapefile is there whole or not at all. */
 static sinspace_status
 publish_folder(sinspace__exporter *ex, const char *folder)
 {
@@ -387,6 +390,8 @@ publish_folder(sinspace__exporter *ex, const char *folder)
     sinspace_status st = sinspace__export_dir_and_base(ex, &dir, &base);
     if (st)
         return st;
+    int replace = ex->o->overwrite ? SINSPACE__OUTFILE_REPLACE
+                                   : SINSPACE__OUTFILE_NO_REPLACE;
     DIR *d = opendir(folder);
     if (!d) {
         free(dir);
@@ -395,20 +400,48 @@ publish_folder(sinspace__exporter *ex, const char *folder)
     }
     struct dirent *e;
     char from[4096], to[4096];
+    /* The names moved so far, to take back on a refusal. */
+    char **moved = NULL;
+    size_t n_moved = 0;
     while (!st && (e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         snprintf(from, sizeof from, "%s/%s", folder, e->d_name);
         snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
-        if (sinspace__export_is_store_file(ex->store, to))
+        struct stat sb;
+        if (lstat(from, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            /* A driver given a name without its extension (CSV, Shapefile,
+             * FlatGeobuf) makes a folder of that name. */
+            st = sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
+                                 "%s: the %s driver wrote a folder, not a file; "
+                                 "give the file its format's extension",
+                                 ex->path, sinspace_export_format_name(ex->format));
+        } else if (sinspace__export_is_store_file(ex->store, to)) {
             st = sinspace__error(ex->ctx, SINSPACE_INVALID_ARGUMENT,
                                  "%s: that is the database itself; not replaced",
                                  to);
-        else if (chmod(from, 0600) != 0 || rename(from, to) != 0)
+        } else if (chmod(from, 0600) != 0) {
             st = sinspace__error(ex->ctx, SINSPACE_IO, "%s: %s", to,
                                  strerror(errno));
+        } else if (!(st = sinspace__outfile_place(ex->ctx, from, to, replace)) &&
+                   !replace) {
+            char **grown = realloc(moved, (n_moved + 1) * sizeof *moved);
+            char *copy = sinspace__strdup(to);
+            if (grown)
+                moved = grown;
+            if (grown && copy)
+                moved[n_moved++] = copy;
+            else
+                free(copy);
+        }
     }
     closedir(d);
+    for (size_t i = 0; i < n_moved; i++) {
+        if (st)
+            unlink(moved[i]);
+        free(moved[i]);
+    }
+    free(moved);
     free(dir);
     return st;
 }
@@ -420,6 +453,30 @@ ogr_publish(sinspace__exporter *ex)
     if (!ex->path || !s->tmp_dir)
         return SINSPACE_OK;
     return publish_folder(ex, s->tmp_dir);
+}
+
+/* Removes folder and what the driver left in it, folders too (a driver
+ * given a name without its extension makes one), depth levels deep. */
+static void
+remove_tree(const char *folder, int depth)
+{
+    DIR *d = opendir(folder);
+    if (d) {
+        struct dirent *e;
+        char p[4096];
+        struct stat sb;
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            snprintf(p, sizeof p, "%s/%s", folder, e->d_name);
+            if (depth > 0 && lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+                remove_tree(p, depth - 1);
+            else
+                unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(folder);
 }
 
 static void
@@ -438,19 +495,7 @@ ogr_cleanup(sinspace__exporter *ex)
     if (s->tmp_dir && !ex->path) {
         VSIRmdirRecursive(s->tmp_dir);
     } else if (s->tmp_dir) {
-        DIR *d = opendir(s->tmp_dir);
-        if (d) {
-            struct dirent *e;
-            char p[4096];
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                snprintf(p, sizeof p, "%s/%s", s->tmp_dir, e->d_name);
-                unlink(p);
-            }
-            closedir(d);
-        }
-        rmdir(s->tmp_dir);
+        remove_tree(s->tmp_dir, 4);
     }
     free(s->tmp_dir);
     free(s->tmp_path);

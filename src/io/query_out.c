@@ -510,8 +510,9 @@ audit(sinspace_store *store, const sinspace_region *region, const char *fdesc,
 sinspace_status
 sinspace_query_write(sinspace_store *store, const sinspace_region *region,
                      const sinspace_filter *filter, sinspace_query_format format,
-                     int internal, const char *path, sinspace_query_result *result)
+                     int flags, const char *path, sinspace_query_result *result)
 {
+    int internal = (flags & SINSPACE_QUERY_INTERNAL) != 0;
     sinspace_context *ctx = sinspace_store_context(store);
     if (!store || format < 0 || (size_t)format >= N_FORMATS)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
@@ -520,7 +521,11 @@ sinspace_query_write(sinspace_store *store, const sinspace_region *region,
         memset(result, 0, sizeof *result);
     sinspace__outfile *of = NULL;
     sinspace_status st = SINSPACE_OK;
-    if (path && (st = sinspace__outfile_open(ctx, path, SINSPACE__OUTFILE_REPLACE, &of)))
+    if (path && (st = sinspace__outfile_open(ctx, path,
+                                             (flags & SINSPACE_QUERY_OVERWRITE)
+                                                 ? SINSPACE__OUTFILE_REPLACE
+                                                 : SINSPACE__OUTFILE_NO_REPLACE,
+                                             &of)))
         return st;
     qout q;
     memset(&q, 0, sizeof q);

@@ -378,6 +378,12 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     if (sinspace__render_format_of(opts->output, SINSPACE_RENDER_AUTO) != SINSPACE_RENDER_PDF)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "atlas: %s: an atlas is a PDF (.pdf)", opts->output);
+    int replace = opts->overwrite ? SINSPACE__OUTFILE_REPLACE
+                                  : SINSPACE__OUTFILE_NO_REPLACE;
+    /* Before any work; the final move checks again, atomically. */
+    sinspace_status st = sinspace__outfile_check(ctx, opts->output, replace);
+    if (st)
+        return st;
     if (opts->level < SINSPACE_LEVEL_PROVINCE || opts->level > SINSPACE_LEVEL_VILLAGE)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "atlas: --level must be province, district, "
@@ -389,7 +395,6 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     if (!sinspace__store_writable(store))
         return sinspace__error(ctx, SINSPACE_PERMISSION,
                                "atlas: the store must be open for writing (audit)");
-    sinspace_status st = SINSPACE_OK;
     char *parent = NULL;
     char province_title[512] = "all areas";
     if (opts->province) {
@@ -436,8 +441,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     if (!st && !opts->no_zones)
         st = sinspace__zone_style_default(ctx, &zstyle);
     if (!st)
-        st = sinspace__outfile_open(ctx, opts->output, SINSPACE__OUTFILE_REPLACE,
-                                    &of);
+        st = sinspace__outfile_open(ctx, opts->output, replace, &of);
     if (st)
         goto cleanup;
     {

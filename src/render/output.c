@@ -9,6 +9,7 @@
 #include <cpl_string.h>
 #include <png.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,56 +90,111 @@ sinspace__render_format_of(const char *path, sinspace_render_format f)
     return SINSPACE_RENDER_AUTO;
 }
 
+sinspace_status
+sinspace__render_georef_names(sinspace_context *ctx, const char *png,
+                              char *side[3])
+{
+    size_t len = strlen(png);
+    const char *slash = strrchr(png, '/');
+    const char *dot = strrchr(slash ? slash + 1 : png, '.');
+    size_t stem = dot ? (size_t)(dot - png) : len;
+    for (int i = 0; i < 3; i++) {
+        if (!(side[i] = malloc(len + 16))) {
+            for (int k = 0; k < i; k++) {
+                free(side[k]);
+                side[k] = NULL;
+            }
+            return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        }
+    }
+    snprintf(side[0], len + 16, "%.*s.pgw", (int)stem, png);
+    snprintf(side[1], len + 16, "%.*s.prj", (int)stem, png);
+    snprintf(side[2], len + 16, "%s.aux.xml", png);
+    return SINSPACE_OK;
+}
+
+sinspace_status
+sinspace__render_check_outputs(sinspace_context *ctx, const char *output,
+                               sinspace_render_format fmt, int replace)
+{
+    sinspace_status st = sinspace__outfile_check(ctx, output, replace);
+    if (st || fmt != SINSPACE_RENDER_PNG)
+        return st;
+    char *side[3];
+    if ((st = sinspace__render_georef_names(ctx, output, side)))
+        return st;
+    for (int i = 0; i < 3; i++) {
+        if (!st)
+            st = sinspace__outfile_check(ctx, side[i], replace);
+        free(side[i]);
+    }
+    return st;
+}
+
+/* One sidecar's text into an open outfile. */
+static sinspace_status
+georef_text(render_map *m, const char *path, int replace, const char *text,
+            sinspace__outfile **out)
+{
+    sinspace_status st = sinspace__outfile_open(m->ctx, path, replace, out);
+    if (!st && fputs(text, sinspace__outfile_stream(*out)) == EOF)
+        st = sinspace__error(m->ctx, SINSPACE_IO, "%s: %s", path,
+                             strerror(errno));
+    return st;
+}
+
 /* The PNG's georeferencing: a world file (centre of the top-left pixel), an
  * ESRI .prj, and a GDAL .aux.xml with the CRS and geotransform. */
 sinspace_status
-sinspace__render_write_georef(render_map *m, const char *png)
+sinspace__render_write_georef(render_map *m, const char *png, int replace,
+                              sinspace__outfile *of[3])
 {
-    size_t len = strlen(png);
-    char *side = malloc(len + 16);
-    if (!side)
-        return sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
-    const char *dot = strrchr(png, '.');
-    size_t stem = dot && !strchr(dot, '/') ? (size_t)(dot - png) : len;
+    of[0] = of[1] = of[2] = NULL;
+    char *side[3];
+    sinspace_status st = sinspace__render_georef_names(m->ctx, png, side);
+    if (st)
+        return st;
     char text[4096];
     const double *g = m->gt;
     snprintf(text, sizeof text, "%.10f\n%.10f\n%.10f\n%.10f\n%.10f\n%.10f\n",
              g[1], g[4], g[2], g[5], g[0] + g[1] / 2 + g[2] / 2,
              g[3] + g[4] / 2 + g[5] / 2);
-    snprintf(side, len + 16, "%.*s.pgw", (int)stem, png);
-    sinspace_status st = sinspace__outfile_write_text(m->ctx, side, SINSPACE__OUTFILE_REPLACE, text);
+    st = georef_text(m, side[0], replace, text, &of[0]);
     char *esri = NULL;
     if (!st) {
         OGRSpatialReferenceH s = OSRClone(m->srs);
         OSRMorphToESRI(s);
         OSRExportToWkt(s, &esri);
         OSRDestroySpatialReference(s);
-        snprintf(side, len + 16, "%.*s.prj", (int)stem, png);
-        st = sinspace__outfile_write_text(m->ctx, side, SINSPACE__OUTFILE_REPLACE, esri ? esri : "");
+        st = georef_text(m, side[1], replace, esri ? esri : "", &of[1]);
         CPLFree(esri);
     }
     if (!st) {
         /* GDAL's PAM format, written as GDAL writes it. */
-        char *xml = NULL;
         size_t need = strlen(m->wkt) * 2 + 1024;
-        xml = malloc(need);
+        char *xml = malloc(need);
         if (!xml) {
-            free(side);
-            return sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
+            st = sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
+        } else {
+            char *esc = CPLEscapeString(m->wkt, -1, CPLES_XML);
+            snprintf(xml, need,
+                     "<PAMDataset>\n"
+                     "  <SRS dataAxisToSRSAxisMapping=\"1,2\">%s</SRS>\n"
+                     "  <GeoTransform> %.16e, %.16e, %.16e, %.16e, %.16e, %.16e</GeoTransform>\n"
+                     "</PAMDataset>\n",
+                     esc, g[0], g[1], g[2], g[3], g[4], g[5]);
+            CPLFree(esc);
+            st = georef_text(m, side[2], replace, xml, &of[2]);
+            free(xml);
         }
-        char *esc = CPLEscapeString(m->wkt, -1, CPLES_XML);
-        snprintf(xml, need,
-                 "<PAMDataset>\n"
-                 "  <SRS dataAxisToSRSAxisMapping=\"1,2\">%s</SRS>\n"
-                 "  <GeoTransform> %.16e, %.16e, %.16e, %.16e, %.16e, %.16e</GeoTransform>\n"
-                 "</PAMDataset>\n",
-                 esc, g[0], g[1], g[2], g[3], g[4], g[5]);
-        CPLFree(esc);
-        snprintf(side, len + 16, "%s.aux.xml", png);
-        st = sinspace__outfile_write_text(m->ctx, side, SINSPACE__OUTFILE_REPLACE, xml);
-        free(xml);
     }
-    free(side);
+    for (int i = 0; i < 3; i++)
+        free(side[i]);
+    if (st)
+        for (int i = 0; i < 3; i++) {
+            sinspace__outfile_abort(of[i]);
+            of[i] = NULL;
+        }
     return st;
 }
 

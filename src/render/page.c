@@ -408,6 +408,7 @@ cleanup:
 /* Where a page goes: a private file (output set), or memory. */
 typedef struct page_sink {
     const char *output;        /* NULL: memory */
+    int replace;               /* SINSPACE__OUTFILE_REPLACE or _NO_REPLACE */
     sinspace__outfile *of;
     FILE *mem;
     char *mem_data;
@@ -418,9 +419,8 @@ static sinspace_status
 sink_open(sinspace_context *ctx, page_sink *s, FILE **f)
 {
     if (s->output) {
-        /* A map replaces an existing file, as it always has. */
-        sinspace_status st = sinspace__outfile_open(ctx, s->output,
-                                                    SINSPACE__OUTFILE_REPLACE,
+        /* An existing file is replaced only when the caller said so. */
+        sinspace_status st = sinspace__outfile_open(ctx, s->output, s->replace,
                                                     &s->of);
         if (!st)
             *f = sinspace__outfile_stream(s->of);
@@ -433,14 +433,21 @@ sink_open(sinspace_context *ctx, page_sink *s, FILE **f)
     return SINSPACE_OK;
 }
 
-/* Commits (or, st set, drops) what was written; returns the first
- * failure. */
+/* Commits (or, st set, drops) what was written, the page with its
+ * sidecars (side: NULL or three outfiles, placed before the page, so a PNG
+ * never appears without its georeferencing); returns the first failure. */
 static sinspace_status
-sink_close(sinspace_context *ctx, page_sink *s, sinspace_status st)
+sink_close(sinspace_context *ctx, page_sink *s, sinspace__outfile *side[3],
+           sinspace_status st)
 {
     if (s->of) {
-        st = sinspace__outfile_finish(s->of, st);
+        sinspace__outfile *set[4] = {side ? side[0] : NULL,
+                                     side ? side[1] : NULL,
+                                     side ? side[2] : NULL, s->of};
+        st = sinspace__outfile_commit_all(set, 4, st);
         s->of = NULL;
+        if (side)
+            side[0] = side[1] = side[2] = NULL;
     }
     if (s->mem) {
         if (fclose(s->mem) != 0 && !st)
@@ -486,6 +493,13 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "map: a page in memory needs a format: PDF, SVG "
                                "or PNG");
+    sinspace_status st;
+    /* Before any work: an existing page or sidecar is kept unless the
+     * caller asked to replace it. */
+    if (sink->output &&
+        (st = sinspace__render_check_outputs(ctx, sink->output, fmt,
+                                             sink->replace)))
+        return st;
     double dpi = opts->dpi > 0 ? opts->dpi : 300;
     if (dpi < 36 || dpi > 1200)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
@@ -527,9 +541,9 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
     cairo_surface_t *surface = NULL;
     cairo_t *cr = NULL;
     FILE *f = NULL;
-    sinspace_status st = opts->style_path
-                             ? sinspace__symbology_load(ctx, opts->style_path, &sym)
-                             : sinspace__symbology_default(ctx, &sym);
+    sinspace__outfile *side[3] = {NULL, NULL, NULL};
+    st = opts->style_path ? sinspace__symbology_load(ctx, opts->style_path, &sym)
+                          : sinspace__symbology_default(ctx, &sym);
     if (!st && !opts->no_zones)
         st = sinspace__zone_style_default(ctx, &zstyle);
     m.zstyle = zstyle;
@@ -585,9 +599,10 @@ cleanup:
         cairo_destroy(cr);
     if (surface)
         cairo_surface_destroy(surface);
-    st = sink_close(ctx, sink, st);
     if (!st && fmt == SINSPACE_RENDER_PNG && sink->output)
-        st = sinspace__render_write_georef(&m, sink->output);
+        st = sinspace__render_write_georef(&m, sink->output, sink->replace,
+                                           side);
+    st = sink_close(ctx, sink, side, st);
     if (!st) {
         static const char *const papers[] = {"A4", "A3", "A2", "A1", "A0", "Letter"};
         char what[1200];
@@ -630,7 +645,9 @@ sinspace_map_render(sinspace_store *store, const sinspace_map_options *opts,
         return sinspace__error(sinspace_store_context(store),
                                SINSPACE_INVALID_ARGUMENT,
                                "map: a store and an output file are required");
-    page_sink sink = {.output = opts->output};
+    page_sink sink = {.output = opts->output,
+                      .replace = opts->overwrite ? SINSPACE__OUTFILE_REPLACE
+                                                 : SINSPACE__OUTFILE_NO_REPLACE};
     return map_render(store, opts, &sink, result);
 }
 

@@ -8,6 +8,7 @@
 #ifndef SINSPACE_RENDER_INT_H
 #define SINSPACE_RENDER_INT_H
 
+#include "core/outfile.h"
 #include "core/sinspaceInt.h"
 
 #include <sinspace/render.h>
@@ -393,8 +394,22 @@ cairo_status_t sinspace__render_write_png(cairo_surface_t *surface, FILE *f);
 /* The format the caller asked for, or the output's extension's. */
 sinspace_render_format sinspace__render_format_of(const char *path,
                                                   sinspace_render_format f);
-/* OUT.pgw, OUT.prj and OUT.png.aux.xml beside the PNG. */
-sinspace_status sinspace__render_write_georef(render_map *m, const char *png);
+/* The sidecar names of a PNG: OUT.pgw, OUT.prj, OUT.png.aux.xml
+ * (malloc'd into side[0..3); on failure none is left allocated). */
+sinspace_status sinspace__render_georef_names(sinspace_context *ctx,
+                                              const char *png, char *side[3]);
+/* Refuses, before any drawing, an output that is a directory or, without
+ * replace, that exists: the page and, for a PNG, each of its sidecars. */
+sinspace_status sinspace__render_check_outputs(sinspace_context *ctx,
+                                               const char *output,
+                                               sinspace_render_format fmt,
+                                               int replace);
+/* Writes OUT.pgw, OUT.prj and OUT.png.aux.xml into three outfiles
+ * (core/outfile.h), not yet committed: the caller commits them with the
+ * page, as one set (sinspace__outfile_commit_all). */
+sinspace_status sinspace__render_write_georef(render_map *m, const char *png,
+                                              int replace,
+                                              sinspace__outfile *side[3]);
 /* The generation time as printed: fixed, or now in UTC. */
 void sinspace__render_now_text(char buf[64], const char *fixed);
 
