@@ -136,6 +136,15 @@ stop_server
 tables=$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('workplaces','fences','areas','audit')")
 wp=$(sqlite3 "$db" "SELECT count(*) FROM workplaces")
 fences=$(sqlite3 "$db" "SELECT count(*) FROM fences")
+# Each API call above is an audit row (read by sqlite3): the calls that
+# answered, and those refused (400, 404, 405, 413).
+for t in 'GET /api/info%-> 200' 'GET /api/areas%-> 200' 'POST /api/query%-> 200' \
+         'GET /api/export%-> 200' 'POST /api/query%-> 400' 'GET /api/nothing%-> 404' \
+         'DELETE /api/fences%-> 405' 'POST /api/query%-> 413' 'POST /api/fences%-> 201' \
+         'POST /api/fences%-> 409'; do
+  c=$(sqlite3 "$db" "SELECT count(*) FROM audit WHERE command = 'serve' AND target LIKE '$t%'")
+  if [ "$c" -ge 1 ]; then ok "audit row for $t"; else bad "no audit row for $t"; fi
+done
 if [ "$tables" = 4 ] && [ "$wp" = "$all" ] && [ "$fences" = "$n" ]; then
   ok "tables intact: $all workplaces, $n fences"
 else
