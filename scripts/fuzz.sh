@@ -60,6 +60,13 @@ for exe in build-fuzz/tests/fuzz/fuzz_*; do
     status=1
   fi
 done
+# Every target named on the command line must have a floor.
+for name in $only; do
+  if ! grep -q "^$name[[:space:]]" "$floors"; then
+    echo "fuzz $name: FAIL: no such target in $floors" >&2
+    status=1
+  fi
+done
 summary=
 # shellcheck disable=SC2013
 while read -r name floor rest; do
