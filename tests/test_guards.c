@@ -1404,3 +1404,24 @@ Test(guards, interrupted_export_keeps_old_file)
     cr_assert(now && size > 10000 && strstr(now, "X10049"));
     free(now);
 }
+
+/* =========================================================================
+ * 8. Usage errors the library finds (not the option parser) exit 2, as the
+ *    command's help says ("2 usage error (bad command line)"): a token too
+ *    short for `serve`, filters given to a layer that has none.  Nothing is
+ *    written.
+ *
+ * Kills: SINSPACE_INVALID_ARGUMENT mapped to exit 1 in cli_exit_status
+ * (cli/main.c); the option parser's own exits were tested, this path not.
+ */
+
+Test(guards, library_usage_errors_exit_2)
+{
+    int rc = RUN("serve", db, "--token", "short", "--port", "0");
+    cr_assert_eq(rc, 2, "serve --token short: exit %d; stderr:\n%s", rc, err);
+    cr_assert_not_null(strstr(err, "token"), "the message names the token: %s", err);
+    rc = RUN("export", db, "areas", "--min-risk", "2", "-o", in_dir("a.geojson"));
+    cr_assert_eq(rc, 2, "export areas --min-risk: exit %d; stderr:\n%s", rc, err);
+    cr_assert_not_null(strstr(err, "filters"), "the message names the filters: %s", err);
+    cr_assert_neq(access(in_dir("a.geojson"), F_OK), 0, "a file was written");
+}
