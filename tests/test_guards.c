@@ -1244,3 +1244,230 @@ Test(guards, hostile_names_stay_data)
     cr_assert_eq(db_int(h, "SELECT count(*) FROM workplaces"), N_HOSTILE);
     sqlite3_close(h);
 }
+
+/* =========================================================================
+ * 6. The workplaces_risk layer (layers/10-workplaces_risk.sql) has the
+ *    columns docs/store.md promises and no others: sector labels, risk and
+ *    class, and never an address, source, note or observer ("a map layer
+ *    is what anyone holding the map sees").  Read as QGIS reads it, through
+ *    OGR, and its values checked against the base tables by SQL.
+ *
+ * Kills: a personal column (w.address, w.source, w.source_note) added to
+ * the view; the class or the label taken from the wrong column; the join
+ * to sectors dropped (labels gone) or made an outer join of the wrong side.
+ */
+
+Test(guards, workplaces_risk_layer_columns)
+{
+    text t = {0};
+    put(&t, "id,name,sector,lon,lat,address,source,source_note,observed,risk,observer\n");
+    put(&t, "R1,Fictional R1,karaoke_bar,98.95,18.75,\"1 Secret Road\",primary,"
+            "\"informant Somchai\",2025-01-10,2.5,\"observer Nok\"\n");
+    put(&t, "R2,Fictional R2,brothel,98.96,18.76,\"2 Secret Road\",secondary,"
+            "\"note two\",2025-01-10,1.2,\"observer Ploy\"\n");
+    save(&t, "r.csv");
+    import_workplaces("r.csv");
+
+    /* The view's columns, as the database declares them. */
+    static const char *const want[] = {
+        "id", "ext_id", "name", "name_local", "sector", "sector_label",
+        "sector_label_th", "status", "risk", "risk_class", "area_code",
+        "first_seen", "last_seen"};
+    const size_t n_want = sizeof want / sizeof want[0];
+    sqlite3 *h = db_open_ro();
+    sqlite3_stmt *s = db_prepare(h, "SELECT name FROM pragma_table_info('workplaces_risk')");
+    char seen[1024] = ",";
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        strncat(seen, (const char *)sqlite3_column_text(s, 0),
+                sizeof seen - strlen(seen) - 2);
+        strcat(seen, ",");
+    }
+    sqlite3_finalize(s);
+    for (size_t i = 0; i < n_want; i++) {
+        char key[64];
+        snprintf(key, sizeof key, ",%s,", want[i]);
+        cr_assert_not_null(strstr(seen, key), "workplaces_risk lacks %s: %s", want[i], seen);
+    }
+    static const char *const never[] = {",address,", ",source,", ",source_note,",
+                                        ",observer,", ",note,", ",notes,"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        cr_assert_null(strstr(seen, never[i]), "workplaces_risk shows %s: %s",
+                       never[i], seen);
+
+    /* Through OGR, as a GIS opens the layer: the same fields (and only
+     * those, besides its geometry), the personal text nowhere. */
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpenEx(db, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    cr_assert_not_null(ds);
+    OGRLayerH l = GDALDatasetGetLayerByName(ds, "workplaces_risk");
+    cr_assert_not_null(l, "OGR does not list the layer workplaces_risk");
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(l);
+    int n_fields = OGR_FD_GetFieldCount(defn);
+    for (int i = 0; i < n_fields; i++) {
+        const char *fn = OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+        int ok = 0;
+        for (size_t k = 0; k < n_want; k++)
+            ok |= !strcmp(fn, want[k]);
+        cr_assert(ok, "OGR shows the field %s in workplaces_risk", fn);
+    }
+    cr_assert_geq(n_fields, (int)n_want - 1, "%d fields", n_fields); /* id may be the FID */
+    OGRFeatureH f;
+    int n_read = 0;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        n_read++;
+        for (int i = 0; i < n_fields; i++) {
+            const char *v = OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i) : "";
+            cr_assert_null(strstr(v, "Secret"), "address in workplaces_risk: %s", v);
+            cr_assert_null(strstr(v, "informant"), "note in workplaces_risk: %s", v);
+            cr_assert_null(strstr(v, "observer "), "observer in workplaces_risk: %s", v);
+        }
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        cr_assert(g && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    cr_assert_eq(n_read, 2);
+
+    /* Its values are the base tables', joined here by the test's own SQL. */
+    cr_assert_eq(db_int(h,
+        "SELECT count(*) FROM workplaces_risk AS v JOIN workplaces AS w ON w.id = v.id"
+        " JOIN sectors AS s ON s.code = w.sector"
+        " WHERE v.ext_id IS w.ext_id AND v.name IS w.name AND v.sector IS w.sector"
+        " AND v.sector_label IS s.label_en AND v.sector_label_th IS s.label_th"
+        " AND v.risk IS w.risk AND v.risk_class IS w.risk_class"
+        " AND v.status IS w.status AND v.area_code IS w.area_code"
+        " AND v.sector_label IS NOT NULL AND v.sector_label_th IS NOT NULL"
+        " AND v.geom = w.geom"), 2);
+    cr_assert_eq(db_int(h, "SELECT count(*) FROM workplaces_risk WHERE"
+                           " (ext_id = 'R1' AND risk_class = 'high' AND risk = 2.5)"
+                           " OR (ext_id = 'R2' AND risk_class = 'low' AND risk = 1.2)"), 2);
+    sqlite3_close(h);
+}
+
+/* =========================================================================
+ * 7. An interrupted export keeps the old file: the caller's progress
+ *    callback stops an export (SINSPACE_INTERRUPTED, as Ctrl-C in a GUI
+ *    would) after its first 10,000 rows; the file it was to replace still
+ *    has its old bytes and mode, and nothing else is left in the folder
+ *    (no temporary file, no temporary folder, no half Shapefile).
+ *
+ * Kills: a writer opening its final path directly (fopen(path, "w")), or
+ * renaming its temporary file into place before the last row; the abort
+ * path leaving the temporary file or folder behind.
+ */
+
+static int
+stop_at_once(void *user, const char *task, double done, double total)
+{
+    (void)task;
+    (void)done;
+    (void)total;
+    (*(int *)user)++;
+    return 1;
+}
+
+/* The names in the test's folder, sorted, ",a,b," (stdout/stderr files of
+ * the command runs left out). */
+static void
+list_dir(char *outbuf, size_t size)
+{
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -v '^std' | sort", dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    snprintf(outbuf, size, ",");
+    char line[512];
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = '\0';
+        strncat(outbuf, line, size - strlen(outbuf) - 2);
+        strcat(outbuf, ",");
+    }
+    pclose(p);
+}
+
+Test(guards, interrupted_export_keeps_old_file)
+{
+    /* More rows than the export's progress interval (10,000). */
+    text t = {0};
+    put(&t, CSV_HEADER);
+    unsigned st_rand = 7;
+    for (int i = 0; i < 10050; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "X%05d", i);
+        put_row(&t, id, "Fictional", 98.9 + 0.1 * unit(&st_rand),
+                18.7 + 0.1 * unit(&st_rand), "2025-01-10", "1.5", NULL);
+    }
+    save(&t, "many.csv");
+    import_workplaces("many.csv");
+
+    static const char *const files[] = {"old.geojson", "old.csv", "old.gpkg",
+                                        "old.fgb", "old.shp"};
+    static const char old_bytes[] = "the old file, which must survive\n";
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        const char *path = in_dir(files[k]);
+        tu_write(path, old_bytes, sizeof old_bytes - 1);
+        cr_assert_eq(chmod(path, 0644), 0);
+        char before[4096], after[4096];
+        list_dir(before, sizeof before);
+
+        sinspace_context *ctx = sinspace_context_create();
+        int calls = 0;
+        sinspace_context_set_progress(ctx, stop_at_once, &calls);
+        sinspace_store *s = NULL;
+        cr_assert_eq(sinspace_store_open(ctx, db, SINSPACE_OPEN_READWRITE, &s), SINSPACE_OK);
+        sinspace_export_options o;
+        sinspace_export_options_init(&o);
+        o.layer = SINSPACE_EXPORT_WORKPLACES;
+        o.audience = SINSPACE_AUDIENCE_INTERNAL;
+        o.format = sinspace_export_format_from_path(path);
+        sinspace_status st = sinspace_export(s, path, &o, NULL);
+        cr_assert_eq(st, SINSPACE_INTERRUPTED, "%s: status %d (%s)", files[k], st,
+                     sinspace_context_message(ctx));
+        cr_assert_geq(calls, 1, "%s: the progress callback was never called", files[k]);
+        sinspace_store_close(s);
+        sinspace_context_destroy(ctx);
+
+        size_t size = 0;
+        char *now = tu_read(path, &size);
+        cr_assert_not_null(now, "%s: the old file is gone", files[k]);
+        cr_assert(size == sizeof old_bytes - 1 && !memcmp(now, old_bytes, size),
+                  "%s: the old file was changed (%zu bytes)", files[k], size);
+        free(now);
+        struct stat sb;
+        cr_assert_eq(stat(path, &sb), 0);
+        cr_assert_eq(sb.st_mode & 07777, 0644, "%s: mode %o", files[k],
+                     (unsigned)(sb.st_mode & 07777));
+        list_dir(after, sizeof after);
+        cr_assert_str_eq(after, before, "%s: the folder changed", files[k]);
+    }
+
+    /* And the same export, not interrupted, does replace it (so the test
+     * above stopped a real replacement). */
+    RUN_OK("export", db, "workplaces", "--audience", "internal", "-o",
+           in_dir("old.geojson"));
+    size_t size = 0;
+    char *now = tu_read(in_dir("old.geojson"), &size);
+    cr_assert(now && size > 10000 && strstr(now, "X10049"));
+    free(now);
+}
+
+/* =========================================================================
+ * 8. Usage errors the library finds (not the option parser) exit 2, as the
+ *    command's help says ("2 usage error (bad command line)"): a token too
+ *    short for `serve`, filters given to a layer that has none.  Nothing is
+ *    written.
+ *
+ * Kills: SINSPACE_INVALID_ARGUMENT mapped to exit 1 in cli_exit_status
+ * (cli/main.c); the option parser's own exits were tested, this path not.
+ */
+
+Test(guards, library_usage_errors_exit_2)
+{
+    int rc = RUN("serve", db, "--token", "short", "--port", "0");
+    cr_assert_eq(rc, 2, "serve --token short: exit %d; stderr:\n%s", rc, err);
+    cr_assert_not_null(strstr(err, "token"), "the message names the token: %s", err);
+    rc = RUN("export", db, "areas", "--min-risk", "2", "-o", in_dir("a.geojson"));
+    cr_assert_eq(rc, 2, "export areas --min-risk: exit %d; stderr:\n%s", rc, err);
+    cr_assert_not_null(strstr(err, "filters"), "the message names the filters: %s", err);
+    cr_assert_neq(access(in_dir("a.geojson"), F_OK), 0, "a file was written");
+}

@@ -196,6 +196,20 @@ audit_call(sinspace_server *s, const char *method, const char *url,
 /* ------------------------------------------------------------------ */
 /* Request pieces the API shares */
 
+/* The request being answered without a socket in this thread
+ * (sinspace__serve_answer), whose arguments stand for the connection's. */
+static _Thread_local const serve_request_in *local_in;
+
+static const char *
+pair_value(const serve_pair *pairs, size_t n, const char *name, int nocase)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pairs[i].name && (nocase ? !strcasecmp(pairs[i].name, name)
+                                     : !strcmp(pairs[i].name, name)))
+            return pairs[i].value;
+    return NULL;
+}
+
 typedef struct args_list {
     sinspace__serve_argument *v;
     size_t n, max;
@@ -217,7 +231,13 @@ sinspace__serve_args(struct MHD_Connection *conn, sinspace__serve_argument *args
                      size_t max)
 {
     args_list l = {args, 0, max};
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_argument, &l);
+    if (conn) {
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_argument, &l);
+    } else if (local_in) {
+        for (size_t i = 0; i < local_in->n_args; i++)
+            on_argument(&l, MHD_GET_ARGUMENT_KIND, local_in->args[i].name,
+                        local_in->args[i].value);
+    }
     return l.n;
 }
 
@@ -238,44 +258,44 @@ host_is_loopback(const char *host)
     return 0;
 }
 
-/* The token the request carries (Authorization: Bearer, else ?token=);
+/* The guards every request passes first: the Host check without a token,
+ * else the token (Authorization: Bearer, or ?token=). */
+/* The token a request carries: Authorization: Bearer, else ?token=;
  * NULL when none. */
 static const char *
-given_token(struct MHD_Connection *conn)
+given_token(const char *auth, const char *token_arg)
 {
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                   "Authorization");
     if (auth && !strncasecmp(auth, "Bearer ", 7))
         return auth + 7;
-    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+    return token_arg;
 }
 
 /* Whether the request carries the internal token (--internal-token): only
  * then may it ask for the internal audience. */
 static int
-grants_internal(sinspace_server *s, struct MHD_Connection *conn)
+grants_internal(sinspace_server *s, const char *auth, const char *token_arg)
 {
-    const char *given = given_token(conn);
+    const char *given = given_token(auth, token_arg);
     return s->internal_token && given && token_equal(given, s->internal_token);
 }
 
 static int
-authorized(sinspace_server *s, struct MHD_Connection *conn, const char **why)
+authorized(sinspace_server *s, const char *host, const char *auth,
+           const char *token_arg, const char **why)
 {
-    if (s->token && grants_internal(s, conn))
+    if (s->token && grants_internal(s, auth, token_arg))
         return 1;
     if (!s->token) {
         /* No token on loopback: refuse other Host names, so a web page
          * elsewhere cannot reach the API by rebinding its DNS name to
          * 127.0.0.1. */
-        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
         if (!host_is_loopback(host)) {
             *why = "this server answers only to localhost, 127.0.0.1 and [::1]";
             return 0;
         }
         return 1;
     }
-    const char *given = given_token(conn);
+    const char *given = given_token(auth, token_arg);
     if (!given || !token_equal(given, s->token)) {
         *why = "a valid token is required (Authorization: Bearer TOKEN or ?token=TOKEN)";
         return 0;
@@ -283,15 +303,25 @@ authorized(sinspace_server *s, struct MHD_Connection *conn, const char **why)
     return 1;
 }
 
-static enum MHD_Result
-serve_static(sinspace_server *s, struct MHD_Connection *conn, const char *url)
+/* The static file at url, or NULL. */
+static const static_file *
+find_static(sinspace_server *s, const char *url)
 {
     if (!strcmp(url, "/"))
         url = "/index.html";
     for (size_t i = 0; i < s->n_files; i++)
         if (!strcmp(s->files[i].url, url))
-            return sinspace__serve_reply(conn, 200, s->files[i].mime, (void *)s->files[i].data,
-                         s->files[i].size, 0, NULL);
+            return &s->files[i];
+    return NULL;
+}
+
+static enum MHD_Result
+serve_static(sinspace_server *s, struct MHD_Connection *conn, const char *url)
+{
+    const static_file *f = find_static(s, url);
+    if (f)
+        return sinspace__serve_reply(conn, 200, f->mime, (void *)f->data, f->size,
+                                     0, NULL);
     return sinspace__serve_reply_error(conn, 404, "no such page");
 }
 
@@ -324,31 +354,42 @@ parse_layers(const char *v)
     return mask;
 }
 
+/* An answer: data (malloc'd, handed over) with its type, or with mime
+ * NULL an error whose message is msg. */
 static void
-answer(request *rq, unsigned code, struct MHD_Response *resp)
+answer(serve_answer *a, unsigned code, const char *mime, void *data, size_t size,
+       const char *disposition)
 {
-    rq->code = code;
-    rq->resp = resp;
-    rq->answered = 1;
+    a->code = code;
+    a->mime = mime;
+    a->body = data;
+    a->size = size;
+    a->disposition = disposition;
 }
 
 static void
-serve_tile(sinspace_server *s, serve_worker *w, request *rq)
+answer_error(serve_answer *a, unsigned code, const char *msg)
 {
-    struct MHD_Connection *conn = rq->conn;
+    answer(a, code, NULL, NULL, 0, NULL);
+    snprintf(a->message, sizeof a->message, "%s", msg ? msg : "");
+}
+
+static void
+serve_tile(sinspace_server *s, serve_worker *w, request *rq, serve_answer *a)
+{
     int z, x, y, end = 0;
     if (sscanf(rq->url, "/tiles/%d/%d/%d.png%n", &z, &x, &y, &end) != 3 ||
         rq->url[end] != '\0') {
-        answer(rq, 404, sinspace__serve_error_response(404, "tiles are /tiles/Z/X/Y.png"));
+        answer_error(a, 404, "tiles are /tiles/Z/X/Y.png");
         return;
     }
     /* Only layers= (and the token, where the server takes one): anything
      * else is refused, as on the API. */
     sinspace__serve_argument args[16];
-    size_t n_args = sinspace__serve_args(conn, args, 16);
+    size_t n_args = sinspace__serve_args(rq->conn, args, 16);
     const char *layers_arg = NULL;
     if (n_args > 16) {
-        answer(rq, 400, sinspace__serve_error_response(400, "too many parameters"));
+        answer_error(a, 400, "too many parameters");
         return;
     }
     for (size_t i = 0; i < n_args; i++) {
@@ -358,44 +399,48 @@ serve_tile(sinspace_server *s, serve_worker *w, request *rq)
         if (strcmp(args[i].name, "layers")) {
             snprintf(msg, sizeof msg, "unknown parameter '%.60s'; tiles take: layers%s",
                      args[i].name, s->token || s->internal_token ? ", token" : "");
-            answer(rq, 400, sinspace__serve_error_response(400, msg));
+            answer_error(a, 400, msg);
             return;
         }
         if (layers_arg) {
-            answer(rq, 400, sinspace__serve_error_response(400, "layers is given twice "
-                                                           "(it takes one comma list)"));
+            answer_error(a, 400, "layers is given twice (it takes one comma list)");
             return;
         }
         layers_arg = args[i].value ? args[i].value : "";
     }
     unsigned layers = parse_layers(layers_arg);
     if (!layers) {
-        answer(rq, 400, sinspace__serve_error_response(400, "layers takes imagery, areas, zones and "
-                                        "workplaces, comma-separated"));
+        answer_error(a, 400, "layers takes imagery, areas, zones and "
+                             "workplaces, comma-separated");
         return;
     }
     unsigned char *png = NULL;
     size_t size = 0;
     sinspace_status st = sinspace__serve_tile(w, s->cache, z, x, y, layers, &png, &size);
     if (st) {
-        unsigned code = sinspace__serve_http_code(st);
-        answer(rq, code, sinspace__serve_error_response(code, sinspace_context_message(w->ctx)));
+        answer_error(a, sinspace__serve_http_code(st), sinspace_context_message(w->ctx));
         sinspace_context_clear(w->ctx);
         return;
     }
-    answer(rq, 200, sinspace__serve_response("image/png", png, size, 1, NULL));
+    answer(a, 200, "image/png", png, size, NULL);
 }
 
-/* 413; an API call refused so is audited like any other. */
+/* 413's message; an API call refused so is audited like any other. */
+static void
+too_large(sinspace_server *s, const char *url, const char *method, char *msg,
+          size_t size)
+{
+    snprintf(msg, size, "the request body is larger than %zu bytes", s->max_body);
+    if (!strncmp(url, "/api/", 5))
+        audit_call(s, method, url, "body too large", NULL, NULL, 413, -1);
+}
+
 static enum MHD_Result
 reply_too_large(sinspace_server *s, struct MHD_Connection *conn, const char *url,
                 const char *method)
 {
     char msg[128];
-    snprintf(msg, sizeof msg, "the request body is larger than %zu bytes",
-             s->max_body);
-    if (!strncmp(url, "/api/", 5))
-        audit_call(s, method, url, "body too large", NULL, NULL, 413, -1);
+    too_large(s, url, method, msg, sizeof msg);
     return sinspace__serve_reply_error(conn, 413, msg);
 }
 
@@ -423,7 +468,12 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
             return MHD_NO;
         *con_cls = rq;
         const char *why = NULL;
-        if (!authorized(s, conn, &why))
+        if (!authorized(s, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+                        MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                    "Authorization"),
+                        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                                    "token"),
+                        &why))
             return sinspace__serve_reply_error(conn, s->token ? 401 : 403, why);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      "Content-Length");
@@ -468,7 +518,9 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     rq->conn = conn;
     rq->url = url;
     rq->method = method;
-    rq->internal = grants_internal(s, conn);
+    rq->internal = grants_internal(
+        s, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token"));
     pthread_mutex_lock(&s->jobs_lock);
     if (s->stopping) {
         pthread_mutex_unlock(&s->jobs_lock);
@@ -487,21 +539,22 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     return MHD_YES;
 }
 
-/* One API call or tile, in a worker thread; the answer is left in rq. */
+/* One API call or tile, in a worker thread (or in the caller's, without a
+ * socket): the answer is left in a. */
 static void
-process(sinspace_server *s, serve_worker *w, request *rq)
+process(sinspace_server *s, serve_worker *w, request *rq, serve_answer *a)
 {
     const char *url = rq->url, *method = rq->method;
     int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (!w) {
-        answer(rq, 500, sinspace__serve_error_response(500, "the store could not be opened"));
+        answer_error(a, 500, "the store could not be opened");
         return;
     }
     if (!strncmp(url, "/tiles/", 7)) {
         if (!is_get)
-            answer(rq, 405, sinspace__serve_error_response(405, "method not allowed"));
+            answer_error(a, 405, "method not allowed");
         else
-            serve_tile(s, w, rq);
+            serve_tile(s, w, rq, a);
         return;
     }
 
@@ -518,11 +571,25 @@ process(sinspace_server *s, serve_worker *w, request *rq)
         sinspace__serve_log(s, r.code >= 500 ? SINSPACE_LOG_ERROR : SINSPACE_LOG_INFO,
                    "%s %s: %u %s", method, url, r.code, r.message);
         free(r.body);
-        answer(rq, r.code, sinspace__serve_error_response(r.code, r.message));
+        answer_error(a, r.code, r.message);
         return;
     }
-    answer(rq, r.code, sinspace__serve_response(r.mime ? r.mime : "application/json", r.body,
-                                     r.size, 1, r.disposition));
+    answer(a, r.code, r.mime ? r.mime : "application/json", r.body, r.size,
+           r.disposition);
+}
+
+/* The queued request answered by a worker, as libmicrohttpd's response. */
+static void
+process_queued(sinspace_server *s, serve_worker *w, request *rq)
+{
+    serve_answer a;
+    memset(&a, 0, sizeof a);
+    process(s, w, rq, &a);
+    rq->code = a.code;
+    rq->resp = a.mime ? sinspace__serve_response(a.mime, a.body, a.size, 1,
+                                                 a.disposition)
+                      : sinspace__serve_error_response(a.code, a.message);
+    rq->answered = 1;
 }
 
 static void *
@@ -543,7 +610,7 @@ worker_main(void *arg)
         if (!s->jobs_head)
             s->jobs_tail = NULL;
         pthread_mutex_unlock(&s->jobs_lock);
-        process(s, w, rq);
+        process_queued(s, w, rq);
         MHD_resume_connection(rq->conn);
     }
     worker_free(w);
@@ -566,6 +633,85 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(rq);
         *con_cls = NULL;
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* A request without a socket: the same guards, dispatch and answers as
+ * handle() and process(), in the caller's thread (fuzzers, tests). */
+
+serve_worker *
+sinspace__serve_worker_open(sinspace_server *s)
+{
+    return s ? worker_new(s) : NULL;
+}
+
+void
+sinspace__serve_worker_close(serve_worker *w)
+{
+    worker_free(w);
+}
+
+void
+sinspace__serve_answer(sinspace_server *s, serve_worker *w,
+                       const serve_request_in *in, serve_answer *a)
+{
+    memset(a, 0, sizeof a[0]);
+    const char *url = in->url ? in->url : "", *method = in->method ? in->method : "";
+    const char *why = NULL;
+    if (!authorized(s, pair_value(in->headers, in->n_headers, "Host", 1),
+                    pair_value(in->headers, in->n_headers, "Authorization", 1),
+                    pair_value(in->args, in->n_args, "token", 0), &why)) {
+        answer_error(a, s->token ? 401 : 403, why);
+        return;
+    }
+    const char *cl = pair_value(in->headers, in->n_headers, "Content-Length", 1);
+    if ((cl && strtoull(cl, NULL, 10) > s->max_body) || in->size > s->max_body) {
+        char msg[128];
+        too_large(s, url, method, msg, sizeof msg);
+        answer_error(a, 413, msg);
+        return;
+    }
+    int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    if (strncmp(url, "/api/", 5) && strncmp(url, "/tiles/", 7)) {
+        if (!is_get) {
+            answer_error(a, 405, "method not allowed");
+            return;
+        }
+        const static_file *f = find_static(s, url);
+        if (!f) {
+            answer_error(a, 404, "no such page");
+            return;
+        }
+        char *copy = malloc(f->size ? f->size : 1);
+        if (!copy) {
+            answer_error(a, 500, "out of memory");
+            return;
+        }
+        memcpy(copy, f->data, f->size);
+        answer(a, 200, f->mime, copy, f->size, NULL);
+        return;
+    }
+    request rq;
+    memset(&rq, 0, sizeof rq);
+    /* The body NUL-terminated, as handle() keeps it. */
+    if (in->size) {
+        if (!(rq.body = malloc(in->size + 1))) {
+            answer_error(a, 500, "out of memory");
+            return;
+        }
+        memcpy(rq.body, in->body, in->size);
+        rq.body[in->size] = '\0';
+        rq.size = rq.cap = in->size;
+    }
+    rq.url = url;
+    rq.method = method;
+    rq.internal = grants_internal(s, pair_value(in->headers, in->n_headers,
+                                                "Authorization", 1),
+                                  pair_value(in->args, in->n_args, "token", 0));
+    local_in = in;
+    process(s, w, &rq, a);
+    local_in = NULL;
+    free(rq.body);
 }
 
 /* ------------------------------------------------------------------ */
@@ -645,9 +791,38 @@ is_loopback(const struct sockaddr_storage *ss)
     return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 }
 
-sinspace_status
-sinspace_server_start(sinspace_context *ctx, const sinspace_server_options *opts,
-                      sinspace_server **out)
+/* The address to listen on (--bind, default 127.0.0.1) into ss; *bind is
+ * its text. */
+static sinspace_status
+bind_address(sinspace_context *ctx, const sinspace_server_options *opts,
+             struct sockaddr_storage *ss, const char **bind_text)
+{
+    memset(ss, 0, sizeof *ss);
+    const char *bind = opts->bind ? opts->bind : "127.0.0.1";
+    if (!strcmp(bind, "localhost"))
+        bind = "127.0.0.1";
+    *bind_text = bind;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, bind, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)opts->port);
+    } else if (inet_pton(AF_INET6, bind, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)opts->port);
+    } else {
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "serve: --bind takes an IPv4 or IPv6 address, not '%s'",
+                               bind);
+    }
+    return SINSPACE_OK;
+}
+
+/* Everything but the workers and the socket: the stores, the files, the
+ * cache. */
+static sinspace_status
+server_setup(sinspace_context *ctx, const sinspace_server_options *opts,
+             sinspace_server **out)
 {
     if (!ctx || !opts || !opts->db_path || !out)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
@@ -667,23 +842,10 @@ sinspace_server_start(sinspace_context *ctx, const sinspace_server_options *opts
                                "serve: the internal token must differ from the "
                                "token");
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    const char *bind = opts->bind ? opts->bind : "127.0.0.1";
-    if (!strcmp(bind, "localhost"))
-        bind = "127.0.0.1";
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, bind, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)opts->port);
-    } else if (inet_pton(AF_INET6, bind, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)opts->port);
-    } else {
-        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
-                               "serve: --bind takes an IPv4 or IPv6 address, not '%s'",
-                               bind);
-    }
+    const char *bind;
+    sinspace_status bst = bind_address(ctx, opts, &ss, &bind);
+    if (bst)
+        return bst;
 
     sinspace_server *s = calloc(1, sizeof *s);
     if (!s)
@@ -742,6 +904,31 @@ sinspace_server_start(sinspace_context *ctx, const sinspace_server_options *opts
         st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
         goto fail;
     }
+    *out = s;
+    return SINSPACE_OK;
+fail:
+    sinspace_server_stop(s);
+    return st;
+}
+
+sinspace_status
+sinspace__serve_open(sinspace_context *ctx, const sinspace_server_options *opts,
+                     sinspace_server **out)
+{
+    return server_setup(ctx, opts, out);
+}
+
+sinspace_status
+sinspace_server_start(sinspace_context *ctx, const sinspace_server_options *opts,
+                      sinspace_server **out)
+{
+    sinspace_server *s = NULL;
+    sinspace_status st = server_setup(ctx, opts, &s);
+    if (st)
+        return st;
+    struct sockaddr_storage ss;
+    const char *bind;
+    (void)bind_address(ctx, opts, &ss, &bind); /* checked by server_setup */
     int threads = opts->threads > 0 ? opts->threads : 4;
     s->threads = calloc((size_t)threads, sizeof *s->threads);
     if (!s->threads) {

@@ -59,4 +59,43 @@ sinspace_status sinspace__serve_tile_draw(serve_worker *w, int z, int x, int y,
                                           unsigned layers,
                                           cairo_surface_t **out);
 
+/* A request without a socket (the fuzzers and tests): the same guards,
+ * dispatch, API and audit rows as over HTTP, in the caller's thread. */
+typedef struct serve_pair {
+    const char *name, *value;
+} serve_pair;
+
+typedef struct serve_request_in {
+    const char *method;        /* "GET", "POST", ... */
+    const char *url;           /* the path, without the query string */
+    const serve_pair *headers; /* Host, Authorization, Content-Length... */
+    size_t n_headers;          /* (names match without case) */
+    const serve_pair *args;    /* the query string, decoded */
+    size_t n_args;
+    const char *body;
+    size_t size;
+} serve_request_in;
+
+typedef struct serve_answer {
+    unsigned code;
+    const char *mime;          /* NULL: an error, whose reason is message */
+    char *body;                /* malloc'd, the caller's (free()) */
+    size_t size;
+    const char *disposition;   /* Content-Disposition, or NULL */
+    char message[512];
+} serve_answer;
+
+/* The server without its workers or socket (stop it with
+ * sinspace_server_stop); a worker for the caller's thread. */
+sinspace_status sinspace__serve_open(sinspace_context *ctx,
+                                     const sinspace_server_options *opts,
+                                     sinspace_server **out);
+serve_worker *sinspace__serve_worker_open(sinspace_server *s);
+void sinspace__serve_worker_close(serve_worker *w);
+
+/* Answers in into *a, as the server would over HTTP.  a->body is the
+ * caller's. */
+void sinspace__serve_answer(sinspace_server *s, serve_worker *w,
+                            const serve_request_in *in, serve_answer *a);
+
 #endif
