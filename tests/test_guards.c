@@ -1420,6 +1420,8 @@ Test(guards, interrupted_export_keeps_old_file)
         o.layer = SINSPACE_EXPORT_WORKPLACES;
         o.audience = SINSPACE_AUDIENCE_INTERNAL;
         o.format = sinspace_export_format_from_path(path);
+        /* Asked to replace the old file, and stopped before it could. */
+        o.overwrite = 1;
         sinspace_status st = sinspace_export(s, path, &o, NULL);
         cr_assert_eq(st, SINSPACE_INTERRUPTED, "%s: status %d (%s)", files[k], st,
                      sinspace_context_message(ctx));
@@ -1443,8 +1445,8 @@ Test(guards, interrupted_export_keeps_old_file)
 
     /* And the same export, not interrupted, does replace it (so the test
      * above stopped a real replacement). */
-    RUN_OK("export", db, "workplaces", "--audience", "internal", "-o",
-           in_dir("old.geojson"));
+    RUN_OK("export", db, "workplaces", "--audience", "internal", "--overwrite",
+           "-o", in_dir("old.geojson"));
     size_t size = 0;
     char *now = tu_read(in_dir("old.geojson"), &size);
     cr_assert(now && size > 10000 && strstr(now, "X10049"));
