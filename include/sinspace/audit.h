@@ -3,8 +3,11 @@
  * Every import, query, export, map and atlas that completes writes one row
  * to the store's `audit` table: when (UTC), which OS user, the command, the
  * file or region, the audience, the filters and the row count.  A failed or
- * rejected operation writes nothing: its row is written in the same
- * transaction as its data. */
+ * rejected operation writes nothing: a write's row is written in the same
+ * transaction as its data; a read's row after the read, in its own short
+ * transaction, or, while another command holds the write lock, queued in
+ * DB-audit-queue and moved into the table by the next commit (docs/store.md,
+ * "Concurrent use"). */
 #ifndef SINSPACE_AUDIT_H
 #define SINSPACE_AUDIT_H
 
@@ -33,7 +36,7 @@ SINSPACE_API sinspace_status sinspace_audit_record(sinspace_store *store,
                                       const sinspace_audit_entry *entry);
 
 /* Calls fn for each entry at or after since (an ISO date or timestamp; NULL
- * for all), oldest first.  Strings live until fn returns; fn returns
+ * for all), oldest first, then each row still queued (id 0).  Strings live until fn returns; fn returns
  * non-zero to stop. */
 SINSPACE_API sinspace_status sinspace_audit_list(sinspace_store *store, const char *since,
                                     int (*fn)(void *user_data,
