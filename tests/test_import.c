@@ -633,7 +633,7 @@ Test(import, areas_invalid_polygon_refused)
     char path[PATH_MAX];
     cr_assert_eq(import_text("bad.geojson", gj, &o, &r, path), SINSPACE_INVALID_INPUT);
     cr_assert_eq(r.rejected, 1);
-    cr_assert(strstr(logbuf.text, "feature 2 (Bow Tie): invalid geometry: Self-intersection"),
+    cr_assert(strstr(logbuf.text, "feature 2 (Bow Tie): invalid polygon: self-intersection at"),
               "%s", logbuf.text);
     cr_assert_eq(count("areas"), 0);
 }
@@ -832,7 +832,7 @@ Test(import_bad, self_intersecting_footprint)
                    "G1,Fictional Good Row,restaurant,POINT (98.98 18.79)\n"
                    "B1,Fictional Factory,garment_factory,\"POLYGON ((98.98 18.78, "
                    "98.99 18.79, 98.99 18.78, 98.98 18.79, 98.98 18.78))\"\n",
-                   3, "invalid geometry: Self-intersection");
+                   3, "invalid polygon: self-intersection at");
 }
 
 Test(import_bad, linestring_geometry)

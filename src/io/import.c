@@ -11,6 +11,7 @@
 #include "io/import_int.h"
 #include "core/csv.h"
 #include "core/parse.h"
+#include "geo/geomcheck.h"
 #include "geo/srs.h"
 
 #include <cpl_conv.h>
@@ -126,42 +127,127 @@ sinspace__import_wkb(OGRGeometryH g, size_t *size)
     return wkb;
 }
 
-/* GEOS's reason for an invalid geometry, into reason. */
-static void
-invalid_reason(sinspace__importer *im, OGRGeometryH g, char *reason,
-               size_t reason_size)
+/* g as a GEOS geometry (NULL when it cannot be converted). */
+static GEOSGeometry *
+to_geos(sinspace__importer *im, OGRGeometryH g)
 {
     size_t n;
     unsigned char *wkb = sinspace__import_wkb(g, &n);
-    snprintf(reason, reason_size, "invalid geometry");
     if (!wkb)
-        return;
+        return NULL;
     GEOSGeometry *gg = GEOSGeomFromWKB_buf_r(im->ctx->geos, wkb, n);
-    if (gg) {
-        char *why = GEOSisValidReason_r(im->ctx->geos, gg);
-        if (why) {
-            snprintf(reason, reason_size, "invalid geometry: %s", why);
-            GEOSFree_r(im->ctx->geos, why);
-        }
-        GEOSGeom_destroy_r(im->ctx->geos, gg);
-    }
     free(wkb);
+    return gg;
+}
+
+/* GEOS's repair, as query's --make-valid does it (geo/region.c): the
+ * structure method, polygons kept, collapsed parts dropped.  NULL when no
+ * area is left. */
+static GEOSGeometry *
+repair(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+    GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(h);
+    if (!params)
+        return NULL;
+    GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_STRUCTURE);
+    GEOSMakeValidParams_setKeepCollapsed_r(h, params, 0);
+    GEOSGeometry *fixed = GEOSMakeValidWithParams_r(h, g, params);
+    GEOSMakeValidParams_destroy_r(h, params);
+    if (!fixed)
+        return NULL;
+    int t = GEOSGeomTypeId_r(h, fixed);
+    if (t == GEOS_GEOMETRYCOLLECTION) {
+        /* Keep the polygons only. */
+        int n = GEOSGetNumGeometries_r(h, fixed);
+        GEOSGeometry **polys = calloc((size_t)(n > 0 ? n : 1), sizeof *polys);
+        unsigned k = 0;
+        for (int i = 0; polys && i < n; i++) {
+            const GEOSGeometry *p = GEOSGetGeometryN_r(h, fixed, i);
+            int pt = GEOSGeomTypeId_r(h, p);
+            if ((pt == GEOS_POLYGON || pt == GEOS_MULTIPOLYGON) && !GEOSisEmpty_r(h, p))
+                polys[k++] = GEOSGeom_clone_r(h, p);
+        }
+        GEOSGeometry *coll = k ? GEOSGeom_createCollection_r(
+                                     h, GEOS_GEOMETRYCOLLECTION, polys, k) : NULL;
+        free(polys);
+        GEOSGeom_destroy_r(h, fixed);
+        fixed = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
+        if (coll)
+            GEOSGeom_destroy_r(h, coll);
+    } else if (t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON) {
+        GEOSGeom_destroy_r(h, fixed);
+        return NULL;
+    }
+    if (fixed && (GEOSisEmpty_r(h, fixed) || GEOSisValid_r(h, fixed) != 1)) {
+        GEOSGeom_destroy_r(h, fixed);
+        fixed = NULL;
+    }
+    return fixed;
 }
 
 int
-sinspace__import_check_polygon(sinspace__importer *im, OGRGeometryH g,
-                               char *reason, size_t reason_size)
+sinspace__import_check_polygon(sinspace__importer *im, OGRGeometryH *g,
+                               const char *where, char *reason,
+                               size_t reason_size)
 {
     OGREnvelope env;
-    OGR_G_GetEnvelope(g, &env);
+    OGR_G_GetEnvelope(*g, &env);
     if (sinspace__import_check_lonlat(env.MinX, env.MinY, reason, reason_size) < 0 ||
         sinspace__import_check_lonlat(env.MaxX, env.MaxY, reason, reason_size) < 0)
         return -1;
-    if (!OGR_G_IsValid(g)) {
-        invalid_reason(im, g, reason, reason_size);
-        return -1;
+    GEOSContextHandle_t h = im->ctx->geos;
+    GEOSGeometry *gg = to_geos(im, *g);
+    if (!gg)
+        REJECT("invalid polygon: GEOS cannot read it");
+    if (GEOSisValid_r(h, gg) == 1) {
+        GEOSGeom_destroy_r(h, gg);
+        return 0;
     }
+    char *why_geos = GEOSisValidReason_r(h, gg);
+    char why[300];
+    sinspace__geos_reason_format(why_geos, why, sizeof why);
+    if (why_geos)
+        GEOSFree_r(h, why_geos);
+    if (!im->opts->make_valid) {
+        GEOSGeom_destroy_r(h, gg);
+        REJECT("invalid polygon: %s (fix it, or repair it with --make-valid)", why);
+    }
+    GEOSGeometry *fixed = repair(h, gg);
+    double before = 0, after = 0;
+    GEOSArea_r(h, gg, &before);
+    GEOSGeom_destroy_r(h, gg);
+    if (!fixed)
+        REJECT("invalid polygon (%s) and --make-valid left no valid area", why);
+    GEOSArea_r(h, fixed, &after);
+    int parts = GEOSGetNumGeometries_r(h, fixed);
+    size_t n = 0;
+    unsigned char *wkb = GEOSGeomToWKB_buf_r(h, fixed, &n);
+    GEOSGeom_destroy_r(h, fixed);
+    OGRGeometryH og = NULL;
+    if (!wkb || OGR_G_CreateFromWkbEx(wkb, NULL, &og, n) != OGRERR_NONE || !og) {
+        if (wkb)
+            GEOSFree_r(h, wkb);
+        REJECT("invalid polygon (%s) and its repair cannot be read back", why);
+    }
+    GEOSFree_r(h, wkb);
+    OGRGeometryH multi = OGR_G_ForceToMultiPolygon(og);
+    OGR_G_DestroyGeometry(*g);
+    *g = multi;
+    /* What changed: the parts, and the area (square degrees, as drawn: a
+     * self-crossing ring's parts cancel out in the drawn area). */
+    sinspace__log(im->ctx, SINSPACE_LOG_WARNING,
+                  "%s: %s: repaired an invalid polygon (%s): now %d polygon%s, "
+                  "area %.6g square degrees (as drawn: %.6g)", im->path, where,
+                  why, parts, parts == 1 ? "" : "s", after, before);
     return 0;
+}
+
+const char *
+sinspace__import_strict_fault(const sinspace__importer *im, long long nfeat)
+{
+    if (!im->strict_faults || nfeat < 1 || nfeat > im->n_strict)
+        return NULL;
+    return im->strict_faults[nfeat];
 }
 
 /* Takes a geometry in EPSG:4326 and sets the point (and footprint). */
@@ -181,9 +267,15 @@ use_geometry(sinspace__importer *im, OGRGeometryH g, parsed *p, char *reason,
     if (t != wkbPolygon && t != wkbMultiPolygon)
         REJECT("geometry is a %s; a workplace is a POINT, or a POLYGON or "
                "MULTIPOLYGON footprint", OGRGeometryTypeToName(t));
-    if (sinspace__import_check_polygon(im, g, reason, reason_size) < 0)
+    OGRGeometryH checked = OGR_G_Clone(g);
+    if (im->opts->make_valid)
+        OGR_G_CloseRings(checked); /* as query's --make-valid does */
+    if (sinspace__import_check_polygon(im, &checked, "footprint", reason,
+                                       reason_size) < 0) {
+        OGR_G_DestroyGeometry(checked);
         return -1;
-    OGRGeometryH multi = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
+    }
+    OGRGeometryH multi = OGR_G_ForceToMultiPolygon(checked);
     OGR_G_FlattenTo2D(multi);
     OGRGeometryH pos = OGR_G_PointOnSurface(multi);
     if (!pos) {
@@ -689,6 +781,12 @@ sinspace_import_file(sinspace_store *store, const char *path,
                                "GPKG, Shapefile...), not CSV", path);
     if (access(path, R_OK) != 0)
         return sinspace__error(ctx, SINSPACE_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (stat(path, &sb) == 0 && (S_ISDIR(sb.st_mode) || S_ISCHR(sb.st_mode) ||
+                                 S_ISBLK(sb.st_mode)))
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                               "%s: %s, not a file to import", path,
+                               S_ISDIR(sb.st_mode) ? "a directory" : "a device");
 
     /* One transaction from here to end. */
     sinspace__import_start start = {
@@ -726,6 +824,9 @@ fail:
 out:
     if (im.to_wgs84)
         OCTDestroyCoordinateTransformation(im.to_wgs84);
+    for (long i = 0; im.strict_faults && i <= im.n_strict; i++)
+        free(im.strict_faults[i]);
+    free(im.strict_faults);
     if (result)
         *result = im.result;
     return st;

@@ -113,7 +113,8 @@ field_copy(OGRFeatureH feat, int f)
 static void
 check_feature(sinspace__importer *im, OGRFeatureH feat, const char *name,
               const char *local, const char *code, OGRGeometryH *multi,
-              char *reason, size_t reason_size)
+              const char *where, long long nfeat, char *reason,
+              size_t reason_size)
 {
     OGRGeometryH g = OGR_F_GetGeometryRef(feat);
     char err[160];
@@ -127,6 +128,8 @@ check_feature(sinspace__importer *im, OGRFeatureH feat, const char *name,
         snprintf(reason, reason_size, "name: %s", err);
     else if (code[0] && sinspace__check_text(code, 0, 200, err, sizeof err) < 0)
         snprintf(reason, reason_size, "code: %s", err);
+    else if (sinspace__import_strict_fault(im, nfeat))
+        snprintf(reason, reason_size, "%s", sinspace__import_strict_fault(im, nfeat));
     else if (!g || OGR_G_IsEmpty(g))
         snprintf(reason, reason_size, "no geometry");
     else if (t != wkbPolygon && t != wkbMultiPolygon)
@@ -136,10 +139,12 @@ check_feature(sinspace__importer *im, OGRFeatureH feat, const char *name,
         return;
     *multi = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
     OGR_G_FlattenTo2D(*multi);
+    if (im->opts->make_valid)
+        OGR_G_CloseRings(*multi); /* reported by the strict reading */
     if (im->to_wgs84 && OGR_G_Transform(*multi, im->to_wgs84) != OGRERR_NONE)
         snprintf(reason, reason_size, "cannot transform to lon/lat");
     else
-        sinspace__import_check_polygon(im, *multi, reason, reason_size);
+        sinspace__import_check_polygon(im, multi, where, reason, reason_size);
 }
 
 /* A made-up code: "parent/slug", or "parent/slug-k" for the k-th feature
@@ -242,7 +247,8 @@ sinspace__import_areas(sinspace__importer *im, OGRLayerH layer)
         else
             snprintf(where, sizeof where, "feature %lld", nfeat);
         OGRGeometryH multi;
-        check_feature(im, feat, name, local, code, &multi, reason, sizeof reason);
+        check_feature(im, feat, name, local, code, &multi, where, nfeat, reason,
+                      sizeof reason);
         if (reason[0])
             sinspace__import_reject(im, where, reason, NULL, 0, NULL, 0);
         else
