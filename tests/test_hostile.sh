@@ -70,6 +70,16 @@ expect 3 "feature 1 (Bowtie): invalid polygon: self-intersection at 100.5 0.5 (f
   -- imp "$H/bowtie.geojson"
 expect 0 "feature 1 (Bowtie): repaired an invalid polygon (self-intersection at 100.5 0.5): now 2 polygons" \
   -- imp "$H/bowtie.geojson" --make-valid
+# Areas at the equator: no RTTOPO noise, and the area right (against
+# SpatiaLite's own ellipsoidal ST_Area on the stored polygon, to 1e-4:
+# RTTOPO's spheroid area is an approximation, 25 ppm off here).
+grep -q RTTOPO "$T/err" && fail "RTTOPO noise: $(cat "$T/err")"
+if command -v spatialite >/dev/null 2>&1; then
+  d=$(spatialite -batch -bail "$DB" "SELECT abs(area_km2 - ST_Area(geom, 1) / 1e6) < 1e-4 * area_km2
+        FROM areas WHERE name_latin = 'Fine'" 2>/dev/null | tail -1)
+  [ "$d" = 1 ] || fail "area_km2 differs from SpatiaLite's ST_Area: $d"
+fi
+ok
 
 # File-level faults name their cause.
 for door in q imp; do
@@ -87,4 +97,34 @@ expect 3 'feature 1: unknown geometry type "Polgon"' -- q "$H/feature_type_polgo
 [ "$(sqlite3 "$DB" 'SELECT count(*) FROM areas')" = 3 ] \
   || fail "areas: $(sqlite3 "$DB" 'SELECT code FROM areas')"
 ok
+# CSV rows: every fault of a row at once, numbers as written, bidi
+# controls refused like C0 controls.
+DB2=$T/rows.sqlite
+"$B" -q init "$DB2"
+rows() { "$B" import "$DB2" "$@"; }
+expect 3 "line 2: name: bidirectional control character U+202E at byte 11" -- rows "$H/row_many_faults.csv"
+grep -qF "latitude 1e308 is out of range -90..90; risk 3.0000001 is outside 1.0..3.0" "$T/err" \
+  || fail "not every fault, or not as written: $(cat "$T/err")"
+ok
+expect 0 "skipped: $H/row_many_faults.csv: line 2: latitude 1e308" \
+  -- rows "$H/row_many_faults.csv" --allow-bidi --skip-invalid "$T/rej.csv"
+grep -qF "1 skipped (written to $T/rej.csv)" "$T/err" || fail "no skipped count: $(cat "$T/err")"
+ok
+
+# The same id and date twice in one file: an error naming both lines; with
+# --last-wins a warning, and the counts reported are the rows stored.
+expect 3 "line 4: id 'D1' observed 2024-01-02 was given already at line 2" -- rows "$H/duplicate_id_date.csv"
+[ "$(sqlite3 "$DB2" 'SELECT count(*) FROM workplaces')" = 0 ] || fail "refused file wrote rows"
+expect 0 "line 4: id 'D1' observed 2024-01-02 was given already at line 2; this row replaces it (--last-wins)" \
+  -- rows "$H/duplicate_id_date.csv" --last-wins
+grep -qF "4 rows: 2 new, 0 updated, 3 observations" "$T/err" || fail "counts: $(cat "$T/err")"
+[ "$(sqlite3 "$DB2" 'SELECT count(*) FROM observations')" = 3 ] || fail "observations stored"
+[ "$(sqlite3 "$DB2" "SELECT risk FROM observations WHERE observed = '2024-01-02' AND workplace_id = (SELECT id FROM workplaces WHERE ext_id = 'D1')")" = 2.7 ] \
+  || fail "the last row did not win"
+[ "$(sqlite3 "$DB2" "SELECT sector FROM workplaces WHERE ext_id = 'D1'")" = fishing ] || fail "sector case"
+ok
+
+# A field that cannot be stored is warned about.
+expect 0 "line 2: observer 'Observer Ann' is not stored: the row has no risk or indicator score" \
+  -- rows "$H/observer_no_score.csv"
 echo "hostile: $passed passed, 0 failed"

@@ -78,7 +78,7 @@ run(cli *c, int argc, char **argv)
                     "%lld observations%s", argv[i], r.rows, r.inserted, r.updated,
                     r.observations, r.rejected ? "" : "\n");
         if (r.rejected && !c->quiet)
-            fprintf(stderr, ", %lld rejected (written to %s)\n", r.rejected,
+            fprintf(stderr, ", %lld skipped (written to %s)\n", r.rejected,
                     o.rejects_path);
     }
     sinspace_store_close(store);

@@ -49,7 +49,16 @@ typedef struct sinspace__importer {
      * feature i (1-based) in strict_faults[i], NULL when it has none. */
     char **strict_faults;
     long n_strict;
+    /* What this file has given so far (import.c): "W<id>" for each
+     * workplace, "O<id>\x1f<date>" for each observation, with where it was
+     * first given, so a repeat is named and counts are counts stored. */
+    struct sinspace__seen *seen;
+    size_t n_seen, cap_seen;
+    long long dropped; /* rows with fields that could not be stored */
 } sinspace__importer;
+
+/* Frees the importer's record of what the file gave. */
+void sinspace__import_seen_free(sinspace__importer *im);
 
 /* One row, whatever its source: the raw text of each contract column
  * (NULL when absent or empty) and, for OGR sources, the geometry. */
