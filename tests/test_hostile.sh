@@ -89,6 +89,7 @@ for door in q imp; do
   expect 3 "truncated.geojson: not JSON: expected ',' or ']' at the end of the text" -- $door "$H/truncated.geojson"
   expect 3 "a directory" -- $door "$T"
   expect 3 "/dev/zero: a device" -- $door /dev/zero
+  expect 3 "random_bytes.bin: not a" -- $door "$H/random_bytes.bin"
 done
 expect 3 'feature 1: unknown geometry type "Polgon"' -- q "$H/feature_type_polgon.geojson"
 

@@ -639,8 +639,16 @@ load_ogr(loader *ld, const char *path, const char *srs_opt)
     CPLErrorReset();
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                                  NULL, NULL);
-    if (!ds)
-        return sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, ld->what);
+    if (!ds) {
+        const char *msg = CPLGetLastErrorMsg();
+        if (msg && *msg)
+            return sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, ld->what);
+        /* GDAL says nothing when no driver knows the file. */
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                               "%s: not a polygon format sinspace reads (GeoJSON, "
+                               "WKT, or a vector source GDAL reads: GPKG, "
+                               "Shapefile, KML, FlatGeobuf...)", ld->what);
+    }
     sinspace_status st = SINSPACE_OK;
     OGRSpatialReferenceH opt = NULL;
     OGRLayerH layer = GDALDatasetGetLayer(ds, 0);

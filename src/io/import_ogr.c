@@ -6,6 +6,7 @@
 #include "io/import_int.h"
 #include "geo/geomcheck.h"
 
+#include <cpl_error.h>
 #include <gdal.h>
 
 #include <stdio.h>
@@ -206,10 +207,20 @@ sinspace__import_ogr(sinspace__importer *im)
     sinspace_status rst = strict_read(im);
     if (rst)
         return rst;
+    CPLErrorReset();
     GDALDatasetH ds = GDALOpenEx(im->path, GDAL_OF_VECTOR | GDAL_OF_READONLY,
                                  NULL, NULL, NULL);
-    if (!ds)
-        return sinspace__gdal_error(im->ctx, SINSPACE_INVALID_INPUT, im->path);
+    if (!ds) {
+        const char *msg = CPLGetLastErrorMsg();
+        if (msg && *msg)
+            return sinspace__gdal_error(im->ctx, SINSPACE_INVALID_INPUT, im->path);
+        /* GDAL says nothing when no driver knows the file. */
+        return sinspace__error(im->ctx, SINSPACE_INVALID_INPUT,
+                               "%s: not a format sinspace can import (CSV with a "
+                               ".csv name, or a vector source GDAL reads: "
+                               "GeoJSON, GPKG, Shapefile, KML, FlatGeobuf...)",
+                               im->path);
+    }
     sinspace_status st = SINSPACE_OK;
     OGRLayerH layer = im->opts->layer ? GDALDatasetGetLayerByName(ds, im->opts->layer)
                                       : GDALDatasetGetLayer(ds, 0);
