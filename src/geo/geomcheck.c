@@ -100,13 +100,22 @@ typedef struct jnode {
     double num;
 } jnode;
 
+struct walk;
+
 typedef struct jparser {
     const char *t, *p, *end;
     jnode *nodes;
     int n, cap;
     char *err;
     size_t err_size;
+    /* The root's "features" are checked one by one as they are parsed and
+     * their nodes dropped, so memory follows the largest feature, not the
+     * file. */
+    struct walk *w;
+    long streamed; /* features checked so far */
 } jparser;
+
+static void stream_feature(jparser *j, int node, long index);
 
 static void
 jerror(jparser *j, const char *what)
@@ -240,7 +249,7 @@ parse_number(jparser *j, int id)
     return 0;
 }
 
-static int parse_value(jparser *j, int depth);
+static int parse_value(jparser *j, int depth, int stream);
 
 /* Appends child to parent's list (tail kept in *last). */
 static void
@@ -255,7 +264,7 @@ link_child(jparser *j, int parent, int child, int *last)
 }
 
 static int
-parse_value(jparser *j, int depth)
+parse_value(jparser *j, int depth, int stream)
 {
     skip_ws(j);
     if (j->p >= j->end) {
@@ -297,12 +306,20 @@ parse_value(jparser *j, int depth)
                     }
                     j->p++;
                 }
-                int child = parse_value(j, depth + 1);
+                int mark = j->n;
+                int child = parse_value(j, depth + 1,
+                                        obj && depth == 0 && kl == 8 &&
+                                            !memcmp(k, "features", 8));
                 if (child < 0)
                     return -1;
                 j->nodes[child].key = k;
                 j->nodes[child].klen = kl;
-                link_child(j, id, child, &last);
+                if (stream && !obj) {
+                    stream_feature(j, child, ++j->streamed);
+                    j->n = mark; /* its nodes are done with */
+                } else {
+                    link_child(j, id, child, &last);
+                }
                 skip_ws(j);
                 if (j->p < j->end && *j->p == ',') {
                     j->p++;
@@ -610,6 +627,13 @@ check_feature(walk *w, const jnode *feat, long index)
         report(w, &f);
 }
 
+static void
+stream_feature(jparser *j, int node, long index)
+{
+    if (!j->w->stopped)
+        check_feature(j->w, &j->nodes[node], index);
+}
+
 static int
 file_fault(walk *w, const char *body)
 {
@@ -623,10 +647,13 @@ sinspace__geojson_check(const char *text, size_t size, int report_fixable,
                         char *file_reason, size_t reason_size)
 {
     file_reason[0] = '\0';
-    jparser j = {text, text, text + size, NULL, 0, 0, file_reason, reason_size};
+    jparser j = {text, text, text + size, NULL, 0, 0, file_reason, reason_size,
+                 NULL, 0};
     if (size >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
         j.p += 3;
-    int root = parse_value(&j, 0);
+    walk w = {&j, report_fixable, fn, user, 0, file_reason, reason_size};
+    j.w = &w;
+    int root = parse_value(&j, 0, 0);
     if (root >= 0) {
         skip_ws(&j);
         if (j.p < j.end) {
@@ -638,7 +665,6 @@ sinspace__geojson_check(const char *text, size_t size, int report_fixable,
         free(j.nodes);
         return -1;
     }
-    walk w = {&j, report_fixable, fn, user, 0, file_reason, reason_size};
     const jnode *r = &j.nodes[root];
     int rc = 0;
     char e[64];
@@ -662,9 +688,7 @@ sinspace__geojson_check(const char *text, size_t size, int report_fixable,
             rc = file_fault(&w, "a FeatureCollection without a \"features\" array");
             goto out;
         }
-        long k = 0;
-        for (int c = fs->first; c >= 0 && !w.stopped; c = j.nodes[c].next)
-            check_feature(&w, &j.nodes[c], ++k);
+        (void)fs; /* its features were checked as they were parsed */
     } else if (str_is(type, "Feature")) {
         check_feature(&w, r, 1);
     } else if (known_geometry(type)) {
