@@ -334,7 +334,7 @@ Test(cli, import_skip_invalid)
               "B2,Fictional Two,casino,98.98,18.79,2025-01-10,2.0\n", csv);
     tu_path(rejects, dir, "rejects.csv");
     cr_assert_eq(RUN("import", "--skip-invalid", rejects, db, csv), 0, "%s", err);
-    ASSERT_IN(err, "1 rejected (written to ");
+    ASSERT_IN(err, "1 skipped (written to ");
     cr_assert_eq(tu_mode(rejects), 0600);
     char *text = tu_read(rejects, NULL);
     ASSERT_IN(text, "line 3,unknown sector 'casino'");

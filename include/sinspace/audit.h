@@ -3,8 +3,11 @@
  * Every import, query, export, map and atlas that completes writes one row
  * to the store's `audit` table: when (UTC), which OS user, the command, the
  * file or region, the audience, the filters and the row count.  A failed or
- * rejected operation writes nothing: its row is written in the same
- * transaction as its data. */
+ * rejected operation writes nothing: a write's row is written in the same
+ * transaction as its data; a read's row after the read, in its own short
+ * transaction, or, while another command holds the write lock, queued in
+ * DB-audit-queue and moved into the table by the next commit (docs/store.md,
+ * "Concurrent use"). */
 #ifndef SINSPACE_AUDIT_H
 #define SINSPACE_AUDIT_H
 
@@ -46,7 +49,9 @@ SINSPACE_API int sinspace_audit_time_parse(const char *text, int end_of_day,
 
 /* Calls fn for each entry at or after since and at or before until (each
  * as sinspace_audit_time_parse reads it, until's date covering its whole
- * day; NULL for no bound), oldest first.  A bound that is not a date or
+ * day; NULL for no bound), oldest first, then each row still queued (id 0:
+ * written while another command held the write lock, moved into the table
+ * by the next commit).  A bound that is not a date or
  * time fails with SINSPACE_INVALID_ARGUMENT naming it.  Strings live until
  * fn returns; fn returns non-zero to stop. */
 SINSPACE_API sinspace_status sinspace_audit_list_range(sinspace_store *store,

@@ -48,6 +48,17 @@ typedef struct sinspace_import_options {
     const char *source;
     /* How many row errors to log before only counting them. */
     int max_errors_logged;
+    /* Repair invalid polygons (areas, footprints) with GEOS instead of
+     * refusing them, and close unclosed rings; each change is logged as a
+     * warning naming the feature.  Malformed positions are refused all the
+     * same. */
+    int make_valid;
+    /* Accept bidirectional control characters (U+202A..U+202E,
+     * U+2066..U+2069) in ids and names; refused by default. */
+    int allow_bidi;
+    /* A workplace id given twice in one file: the last row wins, with a
+     * warning naming both lines; by default it is an error. */
+    int last_wins;
 } sinspace_import_options;
 
 SINSPACE_API void sinspace_import_options_init(sinspace_import_options *opts);

@@ -16,6 +16,9 @@ run(cli *c, int argc, char **argv)
         {"code-field", required_argument, NULL, 'c'},
         {"level", required_argument, NULL, 'L'},
         {"source", required_argument, NULL, 'S'},
+        {"make-valid", no_argument, NULL, 'm'},
+        {"allow-bidi", no_argument, NULL, 'b'},
+        {"last-wins", no_argument, NULL, 'w'},
         {NULL, 0, NULL, 0}};
     sinspace_import_options o;
     sinspace_import_options_init(&o);
@@ -43,6 +46,9 @@ run(cli *c, int argc, char **argv)
         case 'N': o.name_local_field = optarg; break;
         case 'c': o.code_field = optarg; break;
         case 'S': o.source = optarg; break;
+        case 'm': o.make_valid = 1; break;
+        case 'b': o.allow_bidi = 1; break;
+        case 'w': o.last_wins = 1; break;
         case 'L':
             o.level = sinspace_area_level_parse(optarg);
             if (o.level == SINSPACE_LEVEL_INVALID)
@@ -75,7 +81,7 @@ run(cli *c, int argc, char **argv)
                     "%lld observations%s", argv[i], r.rows, r.inserted, r.updated,
                     r.observations, r.rejected ? "" : "\n");
         if (r.rejected && !c->quiet)
-            fprintf(stderr, ", %lld rejected (written to %s)\n", r.rejected,
+            fprintf(stderr, ", %lld skipped (written to %s)\n", r.rejected,
                     o.rejects_path);
     }
     sinspace_store_close(store);
@@ -99,6 +105,13 @@ const cli_command cmd_import = {
     "  --skip-invalid FILE   load the good rows; write each rejected row and its\n"
     "                        reason to FILE (CSV, mode 0600)\n"
     "  --layer NAME          the OGR layer to read (default: the first)\n"
+    "  --make-valid          repair invalid polygons (areas, footprints) with\n"
+    "                        GEOS instead of refusing them, and close unclosed\n"
+    "                        rings; each change is reported as a warning\n"
+    "  --allow-bidi          accept bidirectional control characters (U+202A..\n"
+    "                        U+202E, U+2066..U+2069) in ids and names\n"
+    "  --last-wins           an id given twice in one file: keep the last row\n"
+    "                        and warn (default: refuse the file)\n"
     "Areas:\n"
     "  --level LEVEL         province, district, subdistrict or village\n"
     "                        (guessed from ADMn_* field names)\n"

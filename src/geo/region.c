@@ -9,6 +9,7 @@
  * equidistant projection centred on the region; circles use PROJ's geodesic
  * routines (GeographicLib).  No projection or predicate is computed here by
  * hand. */
+#include "geo/geomcheck.h"
 #include "geo/queryInt.h"
 #include "geo/srs.h"
 #include "store/areas.h"
@@ -33,10 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define CIRCLE_VERTICES 128
 /* Largest file read as WKT text. */
 #define MAX_WKT_BYTES (64u << 20)
+/* Largest GeoJSON file checked as written before OGR reads it. */
+#define MAX_JSON_BYTES (512u << 20)
 
 /* -------------------------------------------------------------------------
  * Geodesics
@@ -263,30 +267,25 @@ check_valid(sinspace_context *ctx, GEOSGeometry **g, int repair,
     if (valid != 0)
         return sinspace__error(ctx, SINSPACE_ERROR, "%s: GEOS cannot check "
                                "validity: %s", what, ctx->geos_message);
-    char *why = GEOSisValidReason_r(h, *g);
-    if (!repair) {
-        sinspace_status st = sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+    char *why_geos = GEOSisValidReason_r(h, *g);
+    char why[300];
+    sinspace__geos_reason_format(why_geos, why, sizeof why);
+    if (why_geos)
+        GEOSFree_r(h, why_geos);
+    if (!repair)
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
             "%s: invalid polygon: %s (fix it, or repair it with --make-valid)",
-            what, why ? why : "reason unknown");
-        if (why)
-            GEOSFree_r(h, why);
-        return st;
-    }
+            what, why);
     GEOSGeometry *fixed = make_valid(h, *g);
     if (!fixed || GEOSisValid_r(h, fixed) != 1) {
         if (fixed)
             GEOSGeom_destroy_r(h, fixed);
-        sinspace_status st = sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
             "%s: invalid polygon (%s) and make-valid left no valid area",
-            what, why ? why : "reason unknown");
-        if (why)
-            GEOSFree_r(h, why);
-        return st;
+            what, why);
     }
     sinspace__log(ctx, SINSPACE_LOG_WARNING, "%s: repaired an invalid polygon (%s)",
-                  what, why ? why : "reason unknown");
-    if (why)
-        GEOSFree_r(h, why);
+                  what, why);
     GEOSGeom_destroy_r(h, *g);
     *g = fixed;
     return SINSPACE_OK;
@@ -406,10 +405,17 @@ check_rings_closed(loader *ld, OGRGeometryH g, const char *where)
         if (x0 != x1 || y0 != y1) {
             if (ld->make_valid)
                 return 1;
+            sinspace__geom_fault f;
+            memset(&f, 0, sizeof f);
+            f.ring = i + 1;
+            snprintf(f.what, sizeof f.what, "not closed: starts at %.15g %.15g, "
+                     "ends at %.15g %.15g (a ring ends where it starts)",
+                     x0, y0, x1, y1);
+            char msg[400];
+            sinspace__geom_fault_format(&f, msg, sizeof msg);
             sinspace__error(ld->ctx, SINSPACE_INVALID_INPUT,
-                "%s: invalid polygon: ring %d is not closed (starts at %.15g %.15g,"
-                " ends at %.15g %.15g) (fix it, or repair it with --make-valid)",
-                where, i + 1, x0, y0, x1, y1);
+                "%s: invalid polygon: %s (fix it, or repair it with --make-valid)",
+                where, msg);
             return -1;
         }
     }
@@ -634,8 +640,16 @@ load_ogr(loader *ld, const char *path, const char *srs_opt)
     CPLErrorReset();
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                                  NULL, NULL);
-    if (!ds)
-        return sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, ld->what);
+    if (!ds) {
+        const char *msg = CPLGetLastErrorMsg();
+        if (msg && *msg)
+            return sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, ld->what);
+        /* GDAL says nothing when no driver knows the file. */
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                               "%s: not a polygon format sinspace reads (GeoJSON, "
+                               "WKT, or a vector source GDAL reads: GPKG, "
+                               "Shapefile, KML, FlatGeobuf...)", ld->what);
+    }
     sinspace_status st = SINSPACE_OK;
     OGRSpatialReferenceH opt = NULL;
     OGRLayerH layer = GDALDatasetGetLayer(ds, 0);
@@ -684,6 +698,42 @@ done:
     return st;
 }
 
+/* The first fault of a GeoJSON text, as the loader's error. */
+typedef struct strict_ctx {
+    loader *ld;
+    sinspace_status st;
+} strict_ctx;
+
+static int
+on_strict_fault(void *user, const sinspace__geom_fault *f)
+{
+    strict_ctx *sc = user;
+    char msg[480], feat[48] = "";
+    sinspace__geom_fault_format(f, msg, sizeof msg);
+    if (f->feature > 0)
+        snprintf(feat, sizeof feat, "feature %ld: ", f->feature);
+    sc->st = sinspace__error(sc->ld->ctx, SINSPACE_INVALID_INPUT,
+                             "%s: %s%s%s", sc->ld->what, feat, msg,
+                             f->fixable ? " (fix it, or repair it with --make-valid)"
+                                        : "");
+    return 1;
+}
+
+/* GeoJSON read as written, before OGR normalises it: a malformed position
+ * or ring is an error, never dropped (geomcheck.h).  Unclosed rings are
+ * left to the loader under --make-valid (it closes them and says so). */
+static sinspace_status
+strict_geojson(loader *ld, const char *text, size_t size)
+{
+    char reason[300];
+    strict_ctx sc = {ld, SINSPACE_OK};
+    if (sinspace__geojson_check(text, size, !ld->make_valid, on_strict_fault, &sc,
+                                reason, sizeof reason) < 0)
+        return sinspace__error(ld->ctx, SINSPACE_INVALID_INPUT, "%s: %s", ld->what,
+                               reason);
+    return sc.st;
+}
+
 static sinspace_status
 finish_region(loader *ld, const char *description, sinspace_region **out)
 {
@@ -713,6 +763,14 @@ sinspace_region_from_file(sinspace_context *ctx, const char *path,
     if (!ctx || !path || !out)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "region_from_file: path and out are required");
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return sinspace__error(ctx, errno == ENOENT ? SINSPACE_NOT_FOUND : SINSPACE_IO,
+                               "%s: %s", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode) || S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode))
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                               "%s: %s, not a polygon file", path,
+                               S_ISDIR(sb.st_mode) ? "a directory" : "a device");
     FILE *f = fopen(path, "rb");
     if (!f)
         return sinspace__error(ctx, errno == ENOENT ? SINSPACE_NOT_FOUND : SINSPACE_IO,
@@ -742,7 +800,21 @@ sinspace_region_from_file(sinspace_context *ctx, const char *path,
         free(text);
     } else {
         fclose(f);
-        st = load_ogr(&ld, path, srs);
+        const char *dot = strrchr(path, '.');
+        st = SINSPACE_OK;
+        if (sinspace__looks_like_json(head, nh) ||
+            (dot && (!strcasecmp(dot, ".geojson") || !strcasecmp(dot, ".json")))) {
+            char why[200];
+            size_t n = 0;
+            char *text = sinspace__read_input(path, MAX_JSON_BYTES, &n, why, sizeof why);
+            if (!text)
+                st = sinspace__error(ctx, SINSPACE_INVALID_INPUT, "%s: %s", path, why);
+            else
+                st = strict_geojson(&ld, text, n);
+            free(text);
+        }
+        if (!st)
+            st = load_ogr(&ld, path, srs);
     }
     if (!st) {
         char desc[1100];
@@ -810,6 +882,8 @@ sinspace_region_from_text(sinspace_context *ctx, const char *text, size_t size,
         copy[size] = '\0';
         st = load_wkt(&ld, copy, srs);
         free(copy);
+    } else if ((st = strict_geojson(&ld, text, size))) {
+        ; /* refused as written */
     } else {
         /* OGR reads GeoJSON from a memory file; the name is unique to this
          * context so concurrent contexts do not collide. */

@@ -11,6 +11,7 @@
 #include "io/import_int.h"
 #include "core/csv.h"
 #include "core/parse.h"
+#include "geo/geomcheck.h"
 #include "geo/srs.h"
 #include "io/water.h"
 
@@ -86,14 +87,96 @@ parsed_free(parsed *p)
         return -1;                                                             \
     } while (0)
 
+/* Appends one fault to reason ("; " between faults): a row's faults are
+ * all reported, not only the first. */
+static void
+add_fault(char *reason, size_t reason_size, const char *msg)
+{
+    size_t n = strlen(reason);
+    if (n + 3 >= reason_size)
+        return;
+    snprintf(reason + n, reason_size - n, "%s%s", n ? "; " : "", msg);
+}
+
+#define ADD(...)                                                               \
+    do {                                                                       \
+        char m_[400];                                                          \
+        snprintf(m_, sizeof m_, __VA_ARGS__);                                  \
+        add_fault(reason, reason_size, m_);                                    \
+    } while (0)
+
+/* The byte offset of the first bidirectional control character (U+202A..
+ * U+202E, U+2066..U+2069) in s, or -1. */
+static long
+bidi_at(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+                             (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
+            return (long)(p - (const unsigned char *)s);
+    return -1;
+}
+
+/* Text checks of one column: controls and length (core/parse.c), and for
+ * ids and names the bidirectional controls that make text read otherwise
+ * than it is stored.  0, or -1 with the fault added. */
 static int
-check_text_field(const sinspace__import_row *r, int col, int allow_newlines,
-                 size_t max, char *reason, size_t reason_size)
+check_text_field_all(const sinspace__importer *im, const sinspace__import_row *r,
+                     int col, int allow_newlines, size_t max, char *reason,
+                     size_t reason_size)
 {
     char err[128], buf[8];
-    if (r->v[col] && sinspace__check_text(r->v[col], allow_newlines, max, err,
-                                          sizeof err) < 0)
-        REJECT("%s: %s", column_name(col, buf), err);
+    const char *v = r->v[col];
+    if (!v)
+        return 0;
+    if (sinspace__check_text(v, allow_newlines, max, err, sizeof err) < 0) {
+        ADD("%s: %s", column_name(col, buf), err);
+        return -1;
+    }
+    long at;
+    if ((col == COL_ID || col == COL_NAME || col == COL_NAME_LOCAL) &&
+        !(im && im->opts->allow_bidi) && (at = bidi_at(v)) >= 0) {
+        const unsigned char *u = (const unsigned char *)v + at;
+        unsigned cp = ((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu);
+        ADD("%s: bidirectional control character U+%04X at byte %ld (it makes "
+            "text read otherwise than it is stored; --allow-bidi accepts it)",
+            column_name(col, buf), cp, at + 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* lon/lat checked, echoed as written when the text is known (lon_text,
+ * lat_text may be NULL: then as numbers, shortest form). */
+static int
+check_lonlat_text(double lon, double lat, const char *lon_text,
+                  const char *lat_text, char *reason, size_t reason_size)
+{
+    char lo[48], la[48];
+    if (lon_text)
+        snprintf(lo, sizeof lo, "%.40s", lon_text);
+    else
+        snprintf(lo, sizeof lo, "%.15g", lon);
+    if (lat_text)
+        snprintf(la, sizeof la, "%.40s", lat_text);
+    else
+        snprintf(la, sizeof la, "%.15g", lat);
+    if (!isfinite(lon) || !isfinite(lat)) {
+        ADD("coordinates %s, %s are not finite numbers", lo, la);
+        return -1;
+    }
+    if (lat < -90.0 || lat > 90.0) {
+        if (lon >= -90.0 && lon <= 90.0 && lat >= -180.0 && lat <= 180.0)
+            ADD("latitude %s is out of range: lon and lat look swapped "
+                "(lon comes first)", la);
+        else
+            ADD("latitude %s is out of range -90..90", la);
+        return -1;
+    }
+    if (lon < -180.0 || lon > 180.0) {
+        ADD("longitude %s is out of range -180..180", lo);
+        return -1;
+    }
     return 0;
 }
 
@@ -101,17 +184,8 @@ int
 sinspace__import_check_lonlat(double lon, double lat, char *reason,
                               size_t reason_size)
 {
-    if (!isfinite(lon) || !isfinite(lat))
-        REJECT("coordinates are not finite numbers");
-    if (lat < -90.0 || lat > 90.0) {
-        if (lon >= -90.0 && lon <= 90.0 && lat >= -180.0 && lat <= 180.0)
-            REJECT("latitude %.6f is out of range: lon and lat look swapped "
-                   "(lon comes first)", lat);
-        REJECT("latitude %.6f is out of range -90..90", lat);
-    }
-    if (lon < -180.0 || lon > 180.0)
-        REJECT("longitude %.6f is out of range -180..180", lon);
-    return 0;
+    reason[0] = '\0';
+    return check_lonlat_text(lon, lat, NULL, NULL, reason, reason_size);
 }
 
 unsigned char *
@@ -127,42 +201,127 @@ sinspace__import_wkb(OGRGeometryH g, size_t *size)
     return wkb;
 }
 
-/* GEOS's reason for an invalid geometry, into reason. */
-static void
-invalid_reason(sinspace__importer *im, OGRGeometryH g, char *reason,
-               size_t reason_size)
+/* g as a GEOS geometry (NULL when it cannot be converted). */
+static GEOSGeometry *
+to_geos(sinspace__importer *im, OGRGeometryH g)
 {
     size_t n;
     unsigned char *wkb = sinspace__import_wkb(g, &n);
-    snprintf(reason, reason_size, "invalid geometry");
     if (!wkb)
-        return;
+        return NULL;
     GEOSGeometry *gg = GEOSGeomFromWKB_buf_r(im->ctx->geos, wkb, n);
-    if (gg) {
-        char *why = GEOSisValidReason_r(im->ctx->geos, gg);
-        if (why) {
-            snprintf(reason, reason_size, "invalid geometry: %s", why);
-            GEOSFree_r(im->ctx->geos, why);
-        }
-        GEOSGeom_destroy_r(im->ctx->geos, gg);
-    }
     free(wkb);
+    return gg;
+}
+
+/* GEOS's repair, as query's --make-valid does it (geo/region.c): the
+ * structure method, polygons kept, collapsed parts dropped.  NULL when no
+ * area is left. */
+static GEOSGeometry *
+repair(GEOSContextHandle_t h, const GEOSGeometry *g)
+{
+    GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(h);
+    if (!params)
+        return NULL;
+    GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_STRUCTURE);
+    GEOSMakeValidParams_setKeepCollapsed_r(h, params, 0);
+    GEOSGeometry *fixed = GEOSMakeValidWithParams_r(h, g, params);
+    GEOSMakeValidParams_destroy_r(h, params);
+    if (!fixed)
+        return NULL;
+    int t = GEOSGeomTypeId_r(h, fixed);
+    if (t == GEOS_GEOMETRYCOLLECTION) {
+        /* Keep the polygons only. */
+        int n = GEOSGetNumGeometries_r(h, fixed);
+        GEOSGeometry **polys = calloc((size_t)(n > 0 ? n : 1), sizeof *polys);
+        unsigned k = 0;
+        for (int i = 0; polys && i < n; i++) {
+            const GEOSGeometry *p = GEOSGetGeometryN_r(h, fixed, i);
+            int pt = GEOSGeomTypeId_r(h, p);
+            if ((pt == GEOS_POLYGON || pt == GEOS_MULTIPOLYGON) && !GEOSisEmpty_r(h, p))
+                polys[k++] = GEOSGeom_clone_r(h, p);
+        }
+        GEOSGeometry *coll = k ? GEOSGeom_createCollection_r(
+                                     h, GEOS_GEOMETRYCOLLECTION, polys, k) : NULL;
+        free(polys);
+        GEOSGeom_destroy_r(h, fixed);
+        fixed = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
+        if (coll)
+            GEOSGeom_destroy_r(h, coll);
+    } else if (t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON) {
+        GEOSGeom_destroy_r(h, fixed);
+        return NULL;
+    }
+    if (fixed && (GEOSisEmpty_r(h, fixed) || GEOSisValid_r(h, fixed) != 1)) {
+        GEOSGeom_destroy_r(h, fixed);
+        fixed = NULL;
+    }
+    return fixed;
 }
 
 int
-sinspace__import_check_polygon(sinspace__importer *im, OGRGeometryH g,
-                               char *reason, size_t reason_size)
+sinspace__import_check_polygon(sinspace__importer *im, OGRGeometryH *g,
+                               const char *where, char *reason,
+                               size_t reason_size)
 {
     OGREnvelope env;
-    OGR_G_GetEnvelope(g, &env);
+    OGR_G_GetEnvelope(*g, &env);
     if (sinspace__import_check_lonlat(env.MinX, env.MinY, reason, reason_size) < 0 ||
         sinspace__import_check_lonlat(env.MaxX, env.MaxY, reason, reason_size) < 0)
         return -1;
-    if (!OGR_G_IsValid(g)) {
-        invalid_reason(im, g, reason, reason_size);
-        return -1;
+    GEOSContextHandle_t h = im->ctx->geos;
+    GEOSGeometry *gg = to_geos(im, *g);
+    if (!gg)
+        REJECT("invalid polygon: GEOS cannot read it");
+    if (GEOSisValid_r(h, gg) == 1) {
+        GEOSGeom_destroy_r(h, gg);
+        return 0;
     }
+    char *why_geos = GEOSisValidReason_r(h, gg);
+    char why[300];
+    sinspace__geos_reason_format(why_geos, why, sizeof why);
+    if (why_geos)
+        GEOSFree_r(h, why_geos);
+    if (!im->opts->make_valid) {
+        GEOSGeom_destroy_r(h, gg);
+        REJECT("invalid polygon: %s (fix it, or repair it with --make-valid)", why);
+    }
+    GEOSGeometry *fixed = repair(h, gg);
+    double before = 0, after = 0;
+    GEOSArea_r(h, gg, &before);
+    GEOSGeom_destroy_r(h, gg);
+    if (!fixed)
+        REJECT("invalid polygon (%s) and --make-valid left no valid area", why);
+    GEOSArea_r(h, fixed, &after);
+    int parts = GEOSGetNumGeometries_r(h, fixed);
+    size_t n = 0;
+    unsigned char *wkb = GEOSGeomToWKB_buf_r(h, fixed, &n);
+    GEOSGeom_destroy_r(h, fixed);
+    OGRGeometryH og = NULL;
+    if (!wkb || OGR_G_CreateFromWkbEx(wkb, NULL, &og, n) != OGRERR_NONE || !og) {
+        if (wkb)
+            GEOSFree_r(h, wkb);
+        REJECT("invalid polygon (%s) and its repair cannot be read back", why);
+    }
+    GEOSFree_r(h, wkb);
+    OGRGeometryH multi = OGR_G_ForceToMultiPolygon(og);
+    OGR_G_DestroyGeometry(*g);
+    *g = multi;
+    /* What changed: the parts, and the area (square degrees, as drawn: a
+     * self-crossing ring's parts cancel out in the drawn area). */
+    sinspace__log(im->ctx, SINSPACE_LOG_WARNING,
+                  "%s: %s: repaired an invalid polygon (%s): now %d polygon%s, "
+                  "area %.6g square degrees (as drawn: %.6g)", im->path, where,
+                  why, parts, parts == 1 ? "" : "s", after, before);
     return 0;
+}
+
+const char *
+sinspace__import_strict_fault(const sinspace__importer *im, long long nfeat)
+{
+    if (!im->strict_faults || nfeat < 1 || nfeat > im->n_strict)
+        return NULL;
+    return im->strict_faults[nfeat];
 }
 
 /* Takes a geometry in EPSG:4326 and sets the point (and footprint). */
@@ -182,9 +341,15 @@ use_geometry(sinspace__importer *im, OGRGeometryH g, parsed *p, char *reason,
     if (t != wkbPolygon && t != wkbMultiPolygon)
         REJECT("geometry is a %s; a workplace is a POINT, or a POLYGON or "
                "MULTIPOLYGON footprint", OGRGeometryTypeToName(t));
-    if (sinspace__import_check_polygon(im, g, reason, reason_size) < 0)
+    OGRGeometryH checked = OGR_G_Clone(g);
+    if (im->opts->make_valid)
+        OGR_G_CloseRings(checked); /* as query's --make-valid does */
+    if (sinspace__import_check_polygon(im, &checked, "footprint", reason,
+                                       reason_size) < 0) {
+        OGR_G_DestroyGeometry(checked);
         return -1;
-    OGRGeometryH multi = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
+    }
+    OGRGeometryH multi = OGR_G_ForceToMultiPolygon(checked);
     OGR_G_FlattenTo2D(multi);
     OGRGeometryH pos = OGR_G_PointOnSurface(multi);
     if (!pos) {
@@ -215,7 +380,7 @@ transform_xy(sinspace__importer *im, double *x, double *y, char *reason,
     return 0;
 }
 
-static int
+static void
 validate_scores(const sinspace__import_row *r, parsed *p, char *reason,
                 size_t reason_size)
 {
@@ -226,134 +391,157 @@ validate_scores(const sinspace__import_row *r, parsed *p, char *reason,
         p->scores[i] = 0;
         if (!s)
             continue;
-        if (!(s[0] >= '1' && s[0] <= '3' && s[1] == '\0'))
-            REJECT("%s: indicator score '%.20s' must be 1, 2 or 3",
-                   column_name(COL_I01 + i, buf), s);
+        if (!(s[0] >= '1' && s[0] <= '3' && s[1] == '\0')) {
+            ADD("%s: indicator score '%.20s' must be 1, 2 or 3",
+                column_name(COL_I01 + i, buf), s);
+            continue;
+        }
         p->scores[i] = s[0] - '0';
         p->scored++;
     }
-    return 0;
 }
 
-/* The observation part of a row: observed, risk, indicator scores. */
+/* The observation part of a row: observed, risk, indicator scores.  Every
+ * fault is added to reason; -1 when there was any. */
 static int
 validate_observation(sinspace__importer *im, const sinspace__import_row *r,
                      parsed *p, char *reason, size_t reason_size)
 {
     char err[160];
-    if (validate_scores(r, p, reason, reason_size) < 0)
-        return -1;
+    size_t before = strlen(reason);
+    validate_scores(r, p, reason, reason_size);
     p->risk = NAN;
     if (r->v[COL_RISK]) {
-        if (sinspace__parse_double(r->v[COL_RISK], &p->risk, err, sizeof err) < 0)
-            REJECT("risk: %s", err);
-        if (p->risk < 1.0 || p->risk > 3.0)
-            REJECT("risk %g is outside 1.0..3.0", p->risk);
+        if (sinspace__parse_double(r->v[COL_RISK], &p->risk, err, sizeof err) < 0) {
+            ADD("risk: %s", err);
+            p->risk = NAN;
+        } else if (p->risk < 1.0 || p->risk > 3.0) {
+            /* As written: 3.0000001 is not "3". */
+            ADD("risk %.40s is outside 1.0..3.0", r->v[COL_RISK]);
+            p->risk = NAN;
+        }
     }
     if (p->scored)
         p->risk = sinspace_risk_score(p->scores, im->weights);
     p->has_observation = p->scored > 0 || !isnan(p->risk);
     if (r->v[COL_OBSERVED]) {
         if (sinspace__parse_date(r->v[COL_OBSERVED], p->observed, err, sizeof err) < 0)
-            REJECT("observed: %s", err);
-        if (strcmp(p->observed, im->today) > 0)
-            REJECT("observed: %s is in the future", p->observed);
-        if (!p->has_observation)
-            REJECT("observed is given but neither risk nor any indicator score");
+            ADD("observed: %s", err);
+        else if (strcmp(p->observed, im->today) > 0)
+            ADD("observed: %s is in the future", p->observed);
+        else if (!p->has_observation && !r->v[COL_RISK])
+            ADD("observed is given but neither risk nor any indicator score");
     } else {
         /* An undated score is taken as observed on the day of import. */
         memcpy(p->observed, im->today, 11);
     }
     if (r->v[COL_SOURCE] && strcmp(r->v[COL_SOURCE], "primary") &&
         strcmp(r->v[COL_SOURCE], "secondary"))
-        REJECT("source '%.40s' must be primary or secondary", r->v[COL_SOURCE]);
-    if (check_text_field(r, COL_SOURCE_NOTE, 1, 4000, reason, reason_size) < 0 ||
-        check_text_field(r, COL_OBSERVER, 0, 200, reason, reason_size) < 0)
-        return -1;
-    return 0;
+        ADD("source '%.40s' must be primary or secondary", r->v[COL_SOURCE]);
+    check_text_field_all(im, r, COL_SOURCE_NOTE, 1, 4000, reason, reason_size);
+    check_text_field_all(im, r, COL_OBSERVER, 0, 200, reason, reason_size);
+    return strlen(reason) > before ? -1 : 0;
 }
 
 static int
 validate_workplace(sinspace__importer *im, const sinspace__import_row *r,
                    parsed *p, char *reason, size_t reason_size)
 {
-    char err[160];
+    char err[160], one[512];
     memset(p, 0, sizeof *p);
+    reason[0] = '\0';
     if (!r->v[COL_ID])
-        REJECT("id is missing");
+        ADD("id is missing");
     if (!r->v[COL_NAME])
-        REJECT("name is missing");
+        ADD("name is missing");
     if (!r->v[COL_SECTOR])
-        REJECT("sector is missing");
-    if (check_text_field(r, COL_ID, 0, 64, reason, reason_size) < 0 ||
-        check_text_field(r, COL_NAME, 0, 300, reason, reason_size) < 0 ||
-        check_text_field(r, COL_NAME_LOCAL, 0, 300, reason, reason_size) < 0 ||
-        check_text_field(r, COL_ADDRESS, 1, 1000, reason, reason_size) < 0 ||
-        check_text_field(r, COL_AREA, 0, 200, reason, reason_size) < 0)
-        return -1;
-    if (!im->ops->sector_known(im->load, r->v[COL_SECTOR]))
-        REJECT("unknown sector '%.60s' (see: sinspace sectors)", r->v[COL_SECTOR]);
+        ADD("sector is missing");
+    check_text_field_all(im, r, COL_ID, 0, 64, reason, reason_size);
+    check_text_field_all(im, r, COL_NAME, 0, 300, reason, reason_size);
+    check_text_field_all(im, r, COL_NAME_LOCAL, 0, 300, reason, reason_size);
+    check_text_field_all(im, r, COL_ADDRESS, 1, 1000, reason, reason_size);
+    check_text_field_all(im, r, COL_AREA, 0, 200, reason, reason_size);
+    if (r->v[COL_SECTOR] && !im->ops->sector_known(im->load, r->v[COL_SECTOR]))
+        ADD("unknown sector '%.60s' (see: sinspace sectors)", r->v[COL_SECTOR]);
     if (r->v[COL_STATUS] && strcmp(r->v[COL_STATUS], "active") &&
         strcmp(r->v[COL_STATUS], "closed") && strcmp(r->v[COL_STATUS], "unknown"))
-        REJECT("status '%.40s' must be active, closed or unknown",
-               r->v[COL_STATUS]);
+        ADD("status '%.40s' must be active, closed or unknown", r->v[COL_STATUS]);
     if (r->v[COL_FIRST_SEEN]) {
         if (sinspace__parse_date(r->v[COL_FIRST_SEEN], p->first_seen, err, sizeof err) < 0)
-            REJECT("first_seen: %s", err);
-        if (strcmp(p->first_seen, im->today) > 0)
-            REJECT("first_seen: %s is in the future", p->first_seen);
+            ADD("first_seen: %s", err);
+        else if (strcmp(p->first_seen, im->today) > 0)
+            ADD("first_seen: %s is in the future", p->first_seen);
     }
     if (r->v[COL_AREA] && im->have_areas &&
         !im->ops->area_known(im->load, r->v[COL_AREA]))
-        REJECT("unknown area code '%.60s'", r->v[COL_AREA]);
+        ADD("unknown area code '%.60s'", r->v[COL_AREA]);
 
     /* Geometry: an OGR feature's, or lon/lat, or wkt. */
     if (r->geom) {
-        if (use_geometry(im, r->geom, p, reason, reason_size) < 0)
-            return -1;
+        one[0] = '\0';
+        if (use_geometry(im, r->geom, p, one, sizeof one) < 0)
+            add_fault(reason, reason_size, one);
     } else if (r->v[COL_WKT]) {
-        if (r->v[COL_LON] || r->v[COL_LAT])
-            REJECT("give either lon/lat or wkt, not both");
         OGRGeometryH g = NULL;
         char *w = (char *)r->v[COL_WKT];
-        if (OGR_G_CreateFromWkt(&w, NULL, &g) != OGRERR_NONE || !g)
-            REJECT("wkt: not well-known text");
-        while (isspace((unsigned char)*w))
-            w++;
-        if (*w) {
-            OGR_G_DestroyGeometry(g);
-            REJECT("wkt: unexpected text after the geometry");
+        if (r->v[COL_LON] || r->v[COL_LAT]) {
+            ADD("give either lon/lat or wkt, not both");
+        } else if (OGR_G_CreateFromWkt(&w, NULL, &g) != OGRERR_NONE || !g) {
+            ADD("wkt: not well-known text");
+        } else {
+            while (isspace((unsigned char)*w))
+                w++;
+            one[0] = '\0';
+            if (*w)
+                ADD("wkt: unexpected text after the geometry");
+            else if (im->to_wgs84 && OGR_G_Transform(g, im->to_wgs84) != OGRERR_NONE)
+                ADD("wkt: cannot transform from %s to lon/lat", im->opts->srs);
+            else if (use_geometry(im, g, p, one, sizeof one) < 0)
+                add_fault(reason, reason_size, one);
         }
-        if (im->to_wgs84 && OGR_G_Transform(g, im->to_wgs84) != OGRERR_NONE) {
+        if (g)
             OGR_G_DestroyGeometry(g);
-            REJECT("wkt: cannot transform from %s to lon/lat", im->opts->srs);
-        }
-        int rc = use_geometry(im, g, p, reason, reason_size);
-        OGR_G_DestroyGeometry(g);
-        if (rc < 0)
-            return -1;
+    } else if (!r->v[COL_LON] || !r->v[COL_LAT]) {
+        ADD("lon and lat (or wkt) are required");
     } else {
-        if (!r->v[COL_LON] || !r->v[COL_LAT])
-            REJECT("lon and lat (or wkt) are required");
-        if (sinspace__parse_double(r->v[COL_LON], &p->lon, err, sizeof err) < 0)
-            REJECT("lon: %s", err);
-        if (sinspace__parse_double(r->v[COL_LAT], &p->lat, err, sizeof err) < 0)
-            REJECT("lat: %s", err);
-        if (transform_xy(im, &p->lon, &p->lat, reason, reason_size) < 0 ||
-            sinspace__import_check_lonlat(p->lon, p->lat, reason, reason_size) < 0)
-            return -1;
-        p->has_point = 1;
+        int ok = 1;
+        if (sinspace__parse_double(r->v[COL_LON], &p->lon, err, sizeof err) < 0) {
+            ADD("lon: %s", err);
+            ok = 0;
+        }
+        if (sinspace__parse_double(r->v[COL_LAT], &p->lat, err, sizeof err) < 0) {
+            ADD("lat: %s", err);
+            ok = 0;
+        }
+        one[0] = '\0';
+        if (ok && im->to_wgs84) {
+            if (transform_xy(im, &p->lon, &p->lat, one, sizeof one) < 0) {
+                add_fault(reason, reason_size, one);
+                ok = 0;
+            } else if (check_lonlat_text(p->lon, p->lat, NULL, NULL, reason,
+                                         reason_size) < 0) {
+                ok = 0;
+            }
+        } else if (ok && check_lonlat_text(p->lon, p->lat, r->v[COL_LON],
+                                           r->v[COL_LAT], reason, reason_size) < 0) {
+            ok = 0;
+        }
+        p->has_point = ok;
     }
-    return validate_observation(im, r, p, reason, reason_size);
+    validate_observation(im, r, p, reason, reason_size);
+    return reason[0] ? -1 : 0;
 }
 
 /* -------------------------------------------------------------------------
  * Writing, through the engine
  */
 
+/* repeat: the row replaces an observation given earlier in the file
+ * (--last-wins), so it is not counted again. */
 static sinspace_status
 write_observation(sinspace__importer *im, long long wid,
-                  const sinspace__import_row *r, const parsed *p, int refresh)
+                  const sinspace__import_row *r, const parsed *p, int refresh,
+                  int repeat)
 {
     sinspace__import_observation o = {
         .observed = p->observed,
@@ -365,14 +553,16 @@ write_observation(sinspace__importer *im, long long wid,
         .observer = r->v[COL_OBSERVER],
     };
     sinspace_status st = im->ops->observation_write(im->load, wid, &o, refresh);
-    if (!st)
+    if (!st && !repeat)
         im->result.observations++;
     return st;
 }
 
+/* first: the file's first row of this workplace (new and updated count
+ * workplaces, not rows); repeat as for write_observation. */
 static sinspace_status
 write_workplace(sinspace__importer *im, const sinspace__import_row *r,
-                const parsed *p)
+                const parsed *p, int first, int repeat)
 {
     const char *seen = p->has_observation ? p->observed : NULL;
     /* A new workplace's risk is its one observation's, set here; a
@@ -403,28 +593,182 @@ write_workplace(sinspace__importer *im, const sinspace__import_row *r,
     sinspace_status st = im->ops->workplace_write(im->load, &w, &wid, &updated);
     if (st)
         return st;
-    if (updated)
+    if (first && updated)
         im->result.updated++;
-    else
+    else if (first)
         im->result.inserted++;
     if (p->has_observation)
-        return write_observation(im, wid, r, p, 0);
+        return write_observation(im, wid, r, p, 0, repeat);
     return SINSPACE_OK;
 }
 
+/* -------------------------------------------------------------------------
+ * What the file gave: repeats named, counts as stored
+ */
+
+struct sinspace__seen {
+    char *key;   /* NULL: free slot */
+    char *where;
+};
+
+static unsigned long
+hash_key(const char *k)
+{
+    unsigned long h = 1469598103934665603UL;
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211UL;
+    return h;
+}
+
+/* Records key; returns NULL when new, or where it was first given. */
+static const char *
+seen_add(sinspace__importer *im, const char *key, const char *where, int *oom)
+{
+    if (2 * (im->n_seen + 1) > im->cap_seen) {
+        size_t cap = im->cap_seen ? 2 * im->cap_seen : 1024;
+        struct sinspace__seen *t = calloc(cap, sizeof *t);
+        if (!t) {
+            *oom = 1;
+            return NULL;
+        }
+        for (size_t i = 0; i < im->cap_seen; i++) {
+            if (!im->seen[i].key)
+                continue;
+            size_t j = hash_key(im->seen[i].key) & (cap - 1);
+            while (t[j].key)
+                j = (j + 1) & (cap - 1);
+            t[j] = im->seen[i];
+        }
+        free(im->seen);
+        im->seen = t;
+        im->cap_seen = cap;
+    }
+    size_t j = hash_key(key) & (im->cap_seen - 1);
+    while (im->seen[j].key) {
+        if (!strcmp(im->seen[j].key, key))
+            return im->seen[j].where;
+        j = (j + 1) & (im->cap_seen - 1);
+    }
+    im->seen[j].key = sinspace__strdup(key);
+    im->seen[j].where = sinspace__strdup(where);
+    if (!im->seen[j].key || !im->seen[j].where) {
+        free(im->seen[j].key);
+        free(im->seen[j].where);
+        im->seen[j].key = NULL;
+        *oom = 1;
+        return NULL;
+    }
+    im->n_seen++;
+    return NULL;
+}
+
+void
+sinspace__import_seen_free(sinspace__importer *im)
+{
+    for (size_t i = 0; i < im->cap_seen; i++) {
+        free(im->seen[i].key);
+        free(im->seen[i].where);
+    }
+    free(im->seen);
+    im->seen = NULL;
+    im->n_seen = im->cap_seen = 0;
+}
+
+/* The observation (id, date) of a row given before in this file: an error
+ * (reason set, -1), or with --last-wins a warning (1: the earlier one is
+ * replaced, not counted again); 0 when new. */
+static int
+check_repeat(sinspace__importer *im, const char *id, const char *observed,
+             const char *where, char *reason, size_t reason_size)
+{
+    size_t n = strlen(id) + (observed ? strlen(observed) : 0) + 4;
+    char *key = malloc(n);
+    if (!key)
+        return 0;
+    snprintf(key, n, "O%s\x1f%s", id, observed ? observed : "");
+    int oom = 0;
+    const char *first = seen_add(im, key, where, &oom);
+    free(key);
+    if (!first)
+        return 0;
+    char what[200];
+    if (observed)
+        snprintf(what, sizeof what, "id '%.60s' observed %s", id, observed);
+    else
+        snprintf(what, sizeof what, "id '%.60s' (no observation)", id);
+    if (!im->opts->last_wins) {
+        snprintf(reason, reason_size, "%s was given already at %s (one row per "
+                 "workplace and date; --last-wins keeps the last)", what, first);
+        return -1;
+    }
+    sinspace__log(im->ctx, SINSPACE_LOG_WARNING, "%s: %s: %s was given already at "
+                  "%s; this row replaces it (--last-wins)", im->path, where, what,
+                  first);
+    return 1;
+}
+
+/* Is this the file's first row of workplace id?  (Counted once.) */
+static int
+first_of_workplace(sinspace__importer *im, const char *id, const char *where)
+{
+    size_t n = strlen(id) + 2;
+    char *key = malloc(n);
+    if (!key)
+        return 1;
+    snprintf(key, n, "W%s", id);
+    int oom = 0;
+    const char *first = seen_add(im, key, where, &oom);
+    free(key);
+    return first == NULL;
+}
+
+/* A field given but not stored: an observer belongs to an observation. */
+static void
+warn_dropped(sinspace__importer *im, const sinspace__import_row *r,
+             const parsed *p, const char *where)
+{
+    if (p->has_observation || !r->v[COL_OBSERVER])
+        return;
+    im->dropped++;
+    int max = im->opts->max_errors_logged;
+    if (max <= 0 || im->dropped <= max)
+        sinspace__log(im->ctx, SINSPACE_LOG_WARNING,
+                      "%s: %s: observer '%.60s' is not stored: the row has no "
+                      "risk or indicator score, so no observation to keep it",
+                      im->path, where, r->v[COL_OBSERVER]);
+}
+
 sinspace_status
-sinspace__import_workplace_row(sinspace__importer *im, const sinspace__import_row *r,
+sinspace__import_workplace_row(sinspace__importer *im, const sinspace__import_row *r0,
                            const char *where, char *const *fields,
                            size_t n_fields, char *const *header, size_t n_header)
 {
-    char reason[512];
+    char reason[1024];
     parsed p;
     sinspace_status st = SINSPACE_OK;
-    if (validate_workplace(im, r, &p, reason, sizeof reason) < 0)
+    /* Sector codes are matched and stored in lower case. */
+    sinspace__import_row row = *r0;
+    char sector[128];
+    if (row.v[COL_SECTOR] && strlen(row.v[COL_SECTOR]) < sizeof sector) {
+        size_t i = 0;
+        for (; row.v[COL_SECTOR][i]; i++)
+            sector[i] = (char)tolower((unsigned char)row.v[COL_SECTOR][i]);
+        sector[i] = '\0';
+        row.v[COL_SECTOR] = sector;
+    }
+    const sinspace__import_row *r = &row;
+    int repeat = 0;
+    if (validate_workplace(im, r, &p, reason, sizeof reason) < 0 ||
+        (repeat = check_repeat(im, r->v[COL_ID],
+                               p.has_observation ? p.observed : NULL, where,
+                               reason, sizeof reason)) < 0) {
         sinspace__import_reject(im, where, reason, fields, n_fields, header,
                                 n_header);
-    else
-        st = write_workplace(im, r, &p);
+    } else {
+        warn_dropped(im, r, &p, where);
+        int first = first_of_workplace(im, r->v[COL_ID], where);
+        st = write_workplace(im, r, &p, first, repeat);
+    }
     parsed_free(&p);
     return st;
 }
@@ -435,34 +779,40 @@ sinspace__import_observation_row(sinspace__importer *im,
                              char *const *fields, size_t n_fields,
                              char *const *header, size_t n_header)
 {
-    char reason[512];
+    char reason[1024];
     parsed p;
     memset(&p, 0, sizeof p);
+    reason[0] = '\0';
     int bad = 0;
     if (!r->v[COL_ID]) {
         snprintf(reason, sizeof reason, "id is missing");
         bad = -1;
     }
-    if (!bad)
-        bad = validate_observation(im, r, &p, reason, sizeof reason);
-    if (!bad && !p.has_observation) {
-        snprintf(reason, sizeof reason, "no risk and no indicator score");
+    if (validate_observation(im, r, &p, reason, sizeof reason) < 0)
+        bad = -1;
+    else if (!p.has_observation) {
+        add_fault(reason, sizeof reason, "no risk and no indicator score");
         bad = -1;
     }
     long long wid = 0;
-    if (!bad && !(wid = im->ops->workplace_find(im->load, r->v[COL_ID]))) {
-        snprintf(reason, sizeof reason, "no workplace with id '%.60s'",
-                 r->v[COL_ID]);
+    if (r->v[COL_ID] && !(wid = im->ops->workplace_find(im->load, r->v[COL_ID]))) {
+        char m[120];
+        snprintf(m, sizeof m, "no workplace with id '%.60s'", r->v[COL_ID]);
+        add_fault(reason, sizeof reason, m);
         bad = -1;
     }
+    int repeat = 0;
+    if (!bad && (repeat = check_repeat(im, r->v[COL_ID], p.observed, where, reason,
+                                       sizeof reason)) < 0)
+        bad = -1;
     if (bad) {
         sinspace__import_reject(im, where, reason, fields, n_fields, header,
                                 n_header);
         return SINSPACE_OK;
     }
     /* Its current risk is refreshed at the end. */
-    sinspace_status st = write_observation(im, wid, r, &p, 1);
-    if (!st)
+    sinspace_status st = write_observation(im, wid, r, &p, 1, repeat);
+    if (!st && first_of_workplace(im, r->v[COL_ID], where))
         im->result.updated++;
     return st;
 }
@@ -505,13 +855,14 @@ sinspace__import_reject(sinspace__importer *im, const char *where,
 {
     im->result.rejected++;
     int max = im->opts->max_errors_logged;
+    /* With --skip-invalid the row is skipped, not an error of the import. */
+    sinspace_log_level level = im->rejects ? SINSPACE_LOG_WARNING : SINSPACE_LOG_ERROR;
+    const char *tag = im->rejects ? "skipped: " : "";
     if (max <= 0 || im->result.rejected <= max)
-        sinspace__log(im->ctx, SINSPACE_LOG_ERROR, "%s: %s: %s", im->path,
-                      where, reason);
+        sinspace__log(im->ctx, level, "%s%s: %s: %s", tag, im->path, where, reason);
     else if (im->result.rejected == max + 1)
-        sinspace__log(im->ctx, SINSPACE_LOG_ERROR,
-                      "%s: more invalid rows; only counting them from here",
-                      im->path);
+        sinspace__log(im->ctx, level, "%s%s: more invalid rows; only counting "
+                      "them from here", tag, im->path);
     if (!im->rejects)
         return;
     FILE *f = sinspace__outfile_stream(im->rejects);
@@ -692,6 +1043,12 @@ sinspace_import_file(sinspace_store *store, const char *path,
                                "GPKG, Shapefile...), not CSV", path);
     if (access(path, R_OK) != 0)
         return sinspace__error(ctx, SINSPACE_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (stat(path, &sb) == 0 && (S_ISDIR(sb.st_mode) || S_ISCHR(sb.st_mode) ||
+                                 S_ISBLK(sb.st_mode)))
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                               "%s: %s, not a file to import", path,
+                               S_ISDIR(sb.st_mode) ? "a directory" : "a device");
 
     /* One transaction from here to end. */
     sinspace__import_start start = {
@@ -729,6 +1086,10 @@ fail:
 out:
     if (im.to_wgs84)
         OCTDestroyCoordinateTransformation(im.to_wgs84);
+    for (long i = 0; im.strict_faults && i <= im.n_strict; i++)
+        free(im.strict_faults[i]);
+    free(im.strict_faults);
+    sinspace__import_seen_free(&im);
     if (result)
         *result = im.result;
     return st;

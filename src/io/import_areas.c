@@ -6,6 +6,9 @@
 #include "io/import_int.h"
 #include "core/parse.h"
 
+#include <geodesic.h>
+#include <math.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,13 +110,25 @@ field_copy(OGRFeatureH feat, int f)
     return sinspace__strdup(OGR_F_GetFieldAsString(feat, f));
 }
 
+/* Does s hold a bidirectional control (U+202A..U+202E, U+2066..U+2069)? */
+static int
+has_bidi(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        if (p[0] == 0xE2 && ((p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+                             (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)))
+            return 1;
+    return 0;
+}
+
 /* Checks a feature's names, code and geometry; on success *multi is its
  * geometry as a 2-D MULTIPOLYGON in lon/lat (the caller destroys it),
  * else reason says why. */
 static void
 check_feature(sinspace__importer *im, OGRFeatureH feat, const char *name,
               const char *local, const char *code, OGRGeometryH *multi,
-              char *reason, size_t reason_size)
+              const char *where, long long nfeat, char *reason,
+              size_t reason_size)
 {
     OGRGeometryH g = OGR_F_GetGeometryRef(feat);
     char err[160];
@@ -127,6 +142,12 @@ check_feature(sinspace__importer *im, OGRFeatureH feat, const char *name,
         snprintf(reason, reason_size, "name: %s", err);
     else if (code[0] && sinspace__check_text(code, 0, 200, err, sizeof err) < 0)
         snprintf(reason, reason_size, "code: %s", err);
+    else if (!im->opts->allow_bidi && (has_bidi(name) || has_bidi(local) || has_bidi(code)))
+        snprintf(reason, reason_size, "%s: bidirectional control character (it "
+                 "makes text read otherwise than it is stored; --allow-bidi "
+                 "accepts it)", has_bidi(code) ? "code" : "name");
+    else if (sinspace__import_strict_fault(im, nfeat))
+        snprintf(reason, reason_size, "%s", sinspace__import_strict_fault(im, nfeat));
     else if (!g || OGR_G_IsEmpty(g))
         snprintf(reason, reason_size, "no geometry");
     else if (t != wkbPolygon && t != wkbMultiPolygon)
@@ -136,10 +157,12 @@ check_feature(sinspace__importer *im, OGRFeatureH feat, const char *name,
         return;
     *multi = OGR_G_ForceToMultiPolygon(OGR_G_Clone(g));
     OGR_G_FlattenTo2D(*multi);
+    if (im->opts->make_valid)
+        OGR_G_CloseRings(*multi); /* reported by the strict reading */
     if (im->to_wgs84 && OGR_G_Transform(*multi, im->to_wgs84) != OGRERR_NONE)
         snprintf(reason, reason_size, "cannot transform to lon/lat");
     else
-        sinspace__import_check_polygon(im, *multi, reason, reason_size);
+        sinspace__import_check_polygon(im, multi, where, reason, reason_size);
 }
 
 /* A made-up code: "parent/slug", or "parent/slug-k" for the k-th feature
@@ -152,6 +175,33 @@ make_code(char *code, size_t size, const char *parent, const char *slug, int k)
               : snprintf(code, size, "%s%s%s", parent, parent[0] ? "/" : "", slug);
     if (w < 0)
         code[0] = '\0';
+}
+
+/* The geodesic area of a lon/lat MULTIPOLYGON on WGS 84, in km2: each
+ * polygon's outer ring less its holes (GeographicLib, exact on the
+ * ellipsoid, at the equator as anywhere). */
+static double
+geodesic_km2(OGRGeometryH multi)
+{
+    struct geod_geodesic g;
+    geod_init(&g, 6378137.0, 1 / 298.257223563);
+    double total = 0.0;
+    for (int i = 0; i < OGR_G_GetGeometryCount(multi); i++) {
+        OGRGeometryH poly = OGR_G_GetGeometryRef(multi, i);
+        for (int k = 0; k < OGR_G_GetGeometryCount(poly); k++) {
+            OGRGeometryH ring = OGR_G_GetGeometryRef(poly, k);
+            int n = OGR_G_GetPointCount(ring);
+            struct geod_polygon gp;
+            geod_polygon_init(&gp, 0);
+            /* The closing point repeats the first: leave it out. */
+            for (int j = 0; j + 1 < n; j++)
+                geod_polygon_addpoint(&g, &gp, OGR_G_GetY(ring, j), OGR_G_GetX(ring, j));
+            double area = 0;
+            geod_polygon_compute(&g, &gp, 0, 1, &area, NULL);
+            total += (k == 0 ? 1 : -1) * fabs(area);
+        }
+    }
+    return total / 1e6;
 }
 
 /* Writes a checked area: its parent, its code (made when the source has
@@ -205,6 +255,7 @@ write_area(sinspace__importer *im, sinspace_area_level level,
             .source = im->opts->source,
             .wkb = wkb,
             .wkb_size = wkb_size,
+            .area_km2 = geodesic_km2(multi),
         };
         int updated = 0;
         if (!(st = im->ops->area_write(im->load, &a, &updated))) {
@@ -242,7 +293,8 @@ sinspace__import_areas(sinspace__importer *im, OGRLayerH layer)
         else
             snprintf(where, sizeof where, "feature %lld", nfeat);
         OGRGeometryH multi;
-        check_feature(im, feat, name, local, code, &multi, reason, sizeof reason);
+        check_feature(im, feat, name, local, code, &multi, where, nfeat, reason,
+                      sizeof reason);
         if (reason[0])
             sinspace__import_reject(im, where, reason, NULL, 0, NULL, 0);
         else

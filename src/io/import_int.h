@@ -45,7 +45,20 @@ typedef struct sinspace__importer {
     OGRCoordinateTransformationH to_wgs84; /* NULL: already lon/lat */
     sinspace__outfile *rejects;            /* NULL without --skip-invalid */
     int rejects_header_done;
+    /* GeoJSON sources read as written (geo/geomcheck.h): the fault of
+     * feature i (1-based) in strict_faults[i], NULL when it has none. */
+    char **strict_faults;
+    long n_strict;
+    /* What this file has given so far (import.c): "W<id>" for each
+     * workplace, "O<id>\x1f<date>" for each observation, with where it was
+     * first given, so a repeat is named and counts are counts stored. */
+    struct sinspace__seen *seen;
+    size_t n_seen, cap_seen;
+    long long dropped; /* rows with fields that could not be stored */
 } sinspace__importer;
+
+/* Frees the importer's record of what the file gave. */
+void sinspace__import_seen_free(sinspace__importer *im);
 
 /* One row, whatever its source: the raw text of each contract column
  * (NULL when absent or empty) and, for OGR sources, the geometry. */
@@ -86,10 +99,16 @@ sinspace_status sinspace__import_observation_row(sinspace__importer *im,
 /* Checks lon/lat after any reprojection: 0, or -1 with reason. */
 int sinspace__import_check_lonlat(double lon, double lat, char *reason,
                                   size_t reason_size);
-/* Checks a polygon's envelope and validity (GEOS's reason when invalid):
- * 0, or -1 with reason. */
-int sinspace__import_check_polygon(sinspace__importer *im, OGRGeometryH g,
-                                   char *reason, size_t reason_size);
+/* Checks a polygon's envelope and validity (GEOS's reason when invalid,
+ * worded as query words it): 0, or -1 with reason.  With --make-valid an
+ * invalid polygon is repaired in place (*g replaced) and the change logged
+ * as a warning for `where`. */
+int sinspace__import_check_polygon(sinspace__importer *im, OGRGeometryH *g,
+                                   const char *where, char *reason,
+                                   size_t reason_size);
+/* The strict reading's fault of feature nfeat (1-based), or NULL. */
+const char *sinspace__import_strict_fault(const sinspace__importer *im,
+                                          long long nfeat);
 /* A geometry as ISO WKB (little-endian); NULL when out of memory.  The
  * caller frees it. */
 unsigned char *sinspace__import_wkb(OGRGeometryH g, size_t *size);

@@ -4,12 +4,15 @@
  * fields are named as the CSV contract's columns; polygon layers go to the
  * area reader (import_areas.c). */
 #include "io/import_int.h"
+#include "geo/geomcheck.h"
 
+#include <cpl_error.h>
 #include <gdal.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* A feature's field as the contract's text: OGR reads "2025-03-01" in
  * GeoJSON as a Date, which it formats as "2025/03/01", so dates are given
@@ -53,7 +56,10 @@ read_feature(sinspace__importer *im, OGRFeatureH feat, OGRFeatureDefnH defn,
     sinspace_status st = SINSPACE_OK;
     OGRGeometryH g = OGR_F_GetGeometryRef(feat);
     OGRGeometryH g2 = g ? OGR_G_Clone(g) : NULL;
-    if (!g)
+    if (sinspace__import_strict_fault(im, nfeat))
+        sinspace__import_reject(im, where, sinspace__import_strict_fault(im, nfeat),
+                                NULL, 0, NULL, 0);
+    else if (!g)
         sinspace__import_reject(im, where, "no geometry", NULL, 0, NULL, 0);
     else if (im->to_wgs84 && OGR_G_Transform(g2, im->to_wgs84) != OGRERR_NONE)
         sinspace__import_reject(im, where, "cannot transform to lon/lat", NULL,
@@ -129,13 +135,92 @@ source_srs(sinspace__importer *im, OGRLayerH layer, OGRSpatialReferenceH *out)
     return SINSPACE_OK;
 }
 
+/* Largest GeoJSON source read as written before OGR. */
+#define MAX_JSON_BYTES ((size_t)2 << 30)
+
+static int
+on_strict_fault(void *user, const sinspace__geom_fault *f)
+{
+    sinspace__importer *im = user;
+    char msg[480];
+    sinspace__geom_fault_format(f, msg, sizeof msg);
+    long i = f->feature > 0 ? f->feature : 1;
+    if (f->fixable && im->opts->make_valid) {
+        /* OGR closes the ring as it reads it; say so. */
+        sinspace__log(im->ctx, SINSPACE_LOG_WARNING,
+                      "%s: feature %ld: %s: closed (--make-valid)", im->path, i, msg);
+        return 0;
+    }
+    if (i > im->n_strict) {
+        long n = i > 2 * im->n_strict ? i : 2 * im->n_strict;
+        char **p = calloc((size_t)n + 1, sizeof *p);
+        if (!p)
+            return 1;
+        if (im->strict_faults)
+            memcpy(p, im->strict_faults, (size_t)(im->n_strict + 1) * sizeof *p);
+        free(im->strict_faults);
+        im->strict_faults = p;
+        im->n_strict = n;
+    }
+    if (!im->strict_faults[i]) {
+        size_t len = strlen(msg) + 64;
+        if ((im->strict_faults[i] = malloc(len)))
+            snprintf(im->strict_faults[i], len, "%s%s", msg,
+                     f->fixable ? " (fix it, or repair it with --make-valid)" : "");
+    }
+    return 0;
+}
+
+/* A GeoJSON source is read as written first (geo/geomcheck.h): OGR would
+ * drop a malformed hole or position without a word.  File-level faults
+ * (not JSON, not GeoJSON) fail the import; each faulty feature is
+ * rejected by its reader with the fault. */
+static sinspace_status
+strict_read(sinspace__importer *im)
+{
+    const char *dot = strrchr(im->path, '.');
+    int named = dot && (!strcasecmp(dot, ".geojson") || !strcasecmp(dot, ".json"));
+    char head[64];
+    size_t nh = 0;
+    FILE *f = fopen(im->path, "rb");
+    if (f) {
+        nh = fread(head, 1, sizeof head, f);
+        fclose(f);
+    }
+    if (!named && !sinspace__looks_like_json(head, nh))
+        return SINSPACE_OK;
+    char why[300];
+    size_t n = 0;
+    char *text = sinspace__read_input(im->path, MAX_JSON_BYTES, &n, why, sizeof why);
+    if (!text)
+        return sinspace__error(im->ctx, SINSPACE_INVALID_INPUT, "%s: %s", im->path, why);
+    int rc = sinspace__geojson_check(text, n, 1, on_strict_fault, im, why, sizeof why);
+    free(text);
+    if (rc < 0)
+        return sinspace__error(im->ctx, SINSPACE_INVALID_INPUT, "%s: %s", im->path, why);
+    return SINSPACE_OK;
+}
+
 sinspace_status
 sinspace__import_ogr(sinspace__importer *im)
 {
+    sinspace_status rst = strict_read(im);
+    if (rst)
+        return rst;
+    CPLErrorReset();
     GDALDatasetH ds = GDALOpenEx(im->path, GDAL_OF_VECTOR | GDAL_OF_READONLY,
                                  NULL, NULL, NULL);
-    if (!ds)
-        return sinspace__gdal_error(im->ctx, SINSPACE_INVALID_INPUT, im->path);
+    if (!ds) {
+        const char *msg = CPLGetLastErrorMsg();
+        if (msg && *msg)
+            return sinspace__gdal_error(im->ctx, SINSPACE_INVALID_INPUT, im->path);
+        /* GDAL says nothing when no driver knows the file. */
+        return sinspace__error(im->ctx, SINSPACE_INVALID_INPUT,
+                               "%s: not a format sinspace can import (CSV with a "
+                               ".csv name, or a vector source GDAL reads: "
+                               "GeoJSON, GPKG, Shapefile, KML, FlatGeobuf...)",
+                               im->path);
+    }
     sinspace_status st = SINSPACE_OK;
     OGRLayerH layer = im->opts->layer ? GDALDatasetGetLayerByName(ds, im->opts->layer)
                                       : GDALDatasetGetLayer(ds, 0);

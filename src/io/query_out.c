@@ -527,9 +527,17 @@ sinspace_query_write(sinspace_store *store, const sinspace_region *region,
                                                  : SINSPACE__OUTFILE_NO_REPLACE,
                                              &of)))
         return st;
+    /* Standard output gets the result only once it is complete and
+     * audited: until then it is held in memory, so a query that fails
+     * prints nothing that looks like a result. */
+    char *held = NULL;
+    size_t held_size = 0;
+    FILE *mem = NULL;
+    if (!of && !(mem = open_memstream(&held, &held_size)))
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
     qout q;
     memset(&q, 0, sizeof q);
-    q.f = of ? sinspace__outfile_stream(of) : stdout;
+    q.f = of ? sinspace__outfile_stream(of) : mem;
     q.format = format;
     q.internal = internal;
     /* Circle regions (--near) have a distance per row. */
@@ -556,6 +564,14 @@ sinspace_query_write(sinspace_store *store, const sinspace_region *region,
     if (!st)
         st = audit(store, region, fdesc, format, internal, path, q.n);
     st = sinspace__outfile_finish(of, st);
+    if (mem) {
+        fclose(mem);
+        if (!st && held_size &&
+            (fwrite(held, 1, held_size, stdout) != held_size || fflush(stdout) != 0))
+            st = sinspace__error(ctx, SINSPACE_IO, "standard output: write error: %s",
+                                 strerror(errno));
+        free(held);
+    }
     if (result) {
         result->rows = q.n;
         result->stats = stats;

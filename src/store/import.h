@@ -81,6 +81,7 @@ typedef struct sinspace__import_area {
     const char *source;
     const unsigned char *wkb; /* MULTIPOLYGON, EPSG:4326 */
     size_t wkb_size;
+    double area_km2;          /* geodesic, on WGS 84 (GeographicLib) */
 } sinspace__import_area;
 
 /* An indicator of a user's catalogue. */

@@ -139,7 +139,7 @@ prepare_statements(sinspace__import_load *ld)
             "INSERT INTO areas(code, parent_code, level, level_rank, name_local,"
             " name_latin, source, geom, area_km2)"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CastToMultiPolygon(GeomFromWKB(?8, 4326)),"
-            " ST_Area(GeomFromWKB(?8, 4326), 1) / 1e6)"
+            " ?9)"
             " ON CONFLICT(code) DO UPDATE SET parent_code = excluded.parent_code,"
             " level = excluded.level, level_rank = excluded.level_rank,"
             " name_local = excluded.name_local, name_latin = excluded.name_latin,"
@@ -731,6 +731,9 @@ sl_area_write(sinspace__import_load *ld, const sinspace__import_area *a,
     sinspace__bind_text(s, 6, a->name_latin);
     sinspace__bind_text(s, 7, a->source);
     sqlite3_bind_blob(s, 8, a->wkb, (int)a->wkb_size, SQLITE_STATIC);
+    /* Computed by the reader with GeographicLib: SpatiaLite's ellipsoidal
+     * ST_Area (RTTOPO) prints an error for any ring crossing the equator. */
+    sqlite3_bind_double(s, 9, a->area_km2);
     long long before = 0;
     sqlite3_stmt *c = ld->area_exists_count;
     sinspace__bind_text(c, 1, a->code);

@@ -14,7 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 60000 /* a reader that must write its audit row waits out an import */
+#define BUSY_TIMEOUT_MS 60000 /* a writer waits out another writer; a reader
+                               * queues its audit row instead (audit.c) */
 
 static pthread_once_t spatialite_once = PTHREAD_ONCE_INIT;
 
@@ -100,12 +101,17 @@ sinspace__begin(sinspace_store *store)
 sinspace_status
 sinspace__commit(sinspace_store *store)
 {
-    sinspace_status st = sinspace__exec(store, "COMMIT");
+    /* Every writer carries the audit rows readers queued while it held
+     * the lock (audit.c) into its own transaction. */
+    sinspace_status st = sinspace__audit_queue_take(store);
+    if (!st)
+        st = sinspace__exec(store, "COMMIT");
     if (st) {
         sinspace__rollback(store);
         return st;
     }
     store->in_transaction = 0;
+    sinspace__audit_queue_release(store, 1);
     return SINSPACE_OK;
 }
 
@@ -117,6 +123,7 @@ sinspace__rollback(sinspace_store *store)
     /* Keep the caller's error message: rollback failing is secondary. */
     sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
     store->in_transaction = 0;
+    sinspace__audit_queue_release(store, 0); /* the queued rows stay queued */
 }
 
 static sinspace_status

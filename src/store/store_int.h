@@ -22,6 +22,7 @@ struct sinspace_store {
     int writable;
     int schema_version;
     int in_transaction;
+    int queue_fd; /* the audit queue, held from flush to COMMIT (audit.c) */
 };
 
 /* As above, with SQLite's own message appended. */
@@ -83,5 +84,13 @@ sinspace_status sinspace__refresh_areas(sinspace_store *store);
 /* Writes an audit row inside the current transaction. */
 sinspace_status sinspace__audit_write(sinspace_store *store,
                                       const sinspace_audit_entry *entry);
+
+/* The audit queue (audit.c): rows a reader could not write while another
+ * command held the write lock.  take moves them into the audit table inside
+ * the current transaction and keeps the queue locked; release empties it
+ * once the COMMIT succeeded (committed != 0) and unlocks it.  Called by
+ * sinspace__commit and sinspace__rollback. */
+sinspace_status sinspace__audit_queue_take(sinspace_store *store);
+void sinspace__audit_queue_release(sinspace_store *store, int committed);
 
 #endif
