@@ -195,14 +195,18 @@ done
 ok
 
 # The independent validators.
-if ! command -v node >/dev/null 2>&1 || [ ! -d "$SRC/tests/node/node_modules/@placemarkio/check-geojson" ] \
-   || [ ! -d "$SRC/tests/node/node_modules/geojson-validation" ]; then
+missing=
+command -v node >/dev/null 2>&1 || missing="node (Debian package nodejs)"
+for v in @placemarkio/check-geojson geojson-validation; do
+  [ -d "$SRC/tests/node/node_modules/$v" ] || missing="${missing:+$missing, }$v in tests/node"
+done
+if [ -n "$missing" ]; then
   # CI installs them (scripts/test.sh runs scripts/deps-npm.sh): there a
   # missing validator is a failure, never a silent skip.
   if [ "${CI:-}" = true ]; then
-    fail "GeoJSON validators not installed in CI (scripts/deps-npm.sh)"
+    fail "GeoJSON validators missing in CI: $missing (scripts/deps-npm.sh)"
   fi
-  echo "SKIP: GeoJSON validators not installed (run scripts/deps-npm.sh)"
+  echo "SKIP: GeoJSON validators missing: $missing (run scripts/deps-npm.sh)"
   echo "export_cli: $passed passed, 0 failed"
   exit 77
 fi

@@ -7,8 +7,9 @@
 # under CI=true that is a failure naming what is missing.
 set -eu
 . "$(dirname "$0")/lib.sh"
-vendor=$top/web/vendor-src/node_modules
-[ -x /usr/bin/chromium ] || skip "needs /usr/bin/chromium (Debian package chromium)"
+vendor=${SINSPACE_WEB_VENDOR:-$top/web/vendor-src/node_modules}
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || skip "needs $chromium (Debian package chromium)"
 [ -d "$vendor/playwright-core" ] || skip "needs playwright-core in $vendor (scripts/deps-npm.sh)"
 command -v node >/dev/null || skip "needs node (Debian package nodejs)"
 make_db
