@@ -59,4 +59,11 @@ int sinspace__geojson_check(const char *text, size_t size, int report_fixable,
 char *sinspace__read_input(const char *path, size_t max, size_t *size,
                            char *reason, size_t reason_size);
 
+/* GEOS's repair as --make-valid does it for query and import alike: the
+ * structure method, collapsed parts dropped, only the polygons kept (lines
+ * and points left over from collapsed rings go).  NULL when no area is
+ * left or GEOS fails.  The caller destroys the result. */
+GEOSGeometry *sinspace__geom_make_valid(GEOSContextHandle_t h,
+                                        const GEOSGeometry *g);
+
 #endif

@@ -231,10 +231,9 @@ polygonal_part(GEOSContextHandle_t h, const GEOSGeometry *g)
     return res;
 }
 
-/* GEOS's repair, keeping only polygons (lines and points left over from
- * collapsed rings are dropped). */
-static GEOSGeometry *
-make_valid(GEOSContextHandle_t h, const GEOSGeometry *g)
+/* GEOS's repair, keeping only polygons (geomcheck.h). */
+GEOSGeometry *
+sinspace__geom_make_valid(GEOSContextHandle_t h, const GEOSGeometry *g)
 {
     GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(h);
     if (!params)
@@ -276,7 +275,7 @@ check_valid(sinspace_context *ctx, GEOSGeometry **g, int repair,
         return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
             "%s: invalid polygon: %s (fix it, or repair it with --make-valid)",
             what, why);
-    GEOSGeometry *fixed = make_valid(h, *g);
+    GEOSGeometry *fixed = sinspace__geom_make_valid(h, *g);
     if (!fixed || GEOSisValid_r(h, fixed) != 1) {
         if (fixed)
             GEOSGeom_destroy_r(h, fixed);
@@ -503,7 +502,7 @@ loader_add(loader *ld, OGRGeometryH g, const char *where)
         if (GEOSisValid_r(h, gg) != 1) {
             /* Valid where drawn, invalid after rounding in lon/lat: repair
              * quietly, the user's polygon was fine. */
-            GEOSGeometry *fixed = make_valid(h, gg);
+            GEOSGeometry *fixed = sinspace__geom_make_valid(h, gg);
             GEOSGeom_destroy_r(h, gg);
             if (!fixed)
                 return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
@@ -1204,7 +1203,7 @@ sinspace_region_buffer(sinspace_region *r, double metres)
                                ctx->geos_message[0] ? ctx->geos_message
                                                     : "projection failed");
     if (GEOSisValid_r(h, back) != 1) {
-        GEOSGeometry *fixed = make_valid(h, back);
+        GEOSGeometry *fixed = sinspace__geom_make_valid(h, back);
         GEOSGeom_destroy_r(h, back);
         if (!fixed)
             return sinspace__error(ctx, SINSPACE_ERROR, "buffer: result is not a polygon");

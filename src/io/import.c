@@ -214,45 +214,13 @@ to_geos(sinspace__importer *im, OGRGeometryH g)
     return gg;
 }
 
-/* GEOS's repair, as query's --make-valid does it (geo/region.c): the
- * structure method, polygons kept, collapsed parts dropped.  NULL when no
- * area is left. */
+/* GEOS's repair, as query's --make-valid does it (geomcheck.h); NULL
+ * when no valid area is left. */
 static GEOSGeometry *
 repair(GEOSContextHandle_t h, const GEOSGeometry *g)
 {
-    GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(h);
-    if (!params)
-        return NULL;
-    GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_STRUCTURE);
-    GEOSMakeValidParams_setKeepCollapsed_r(h, params, 0);
-    GEOSGeometry *fixed = GEOSMakeValidWithParams_r(h, g, params);
-    GEOSMakeValidParams_destroy_r(h, params);
-    if (!fixed)
-        return NULL;
-    int t = GEOSGeomTypeId_r(h, fixed);
-    if (t == GEOS_GEOMETRYCOLLECTION) {
-        /* Keep the polygons only. */
-        int n = GEOSGetNumGeometries_r(h, fixed);
-        GEOSGeometry **polys = calloc((size_t)(n > 0 ? n : 1), sizeof *polys);
-        unsigned k = 0;
-        for (int i = 0; polys && i < n; i++) {
-            const GEOSGeometry *p = GEOSGetGeometryN_r(h, fixed, i);
-            int pt = GEOSGeomTypeId_r(h, p);
-            if ((pt == GEOS_POLYGON || pt == GEOS_MULTIPOLYGON) && !GEOSisEmpty_r(h, p))
-                polys[k++] = GEOSGeom_clone_r(h, p);
-        }
-        GEOSGeometry *coll = k ? GEOSGeom_createCollection_r(
-                                     h, GEOS_GEOMETRYCOLLECTION, polys, k) : NULL;
-        free(polys);
-        GEOSGeom_destroy_r(h, fixed);
-        fixed = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
-        if (coll)
-            GEOSGeom_destroy_r(h, coll);
-    } else if (t != GEOS_POLYGON && t != GEOS_MULTIPOLYGON) {
-        GEOSGeom_destroy_r(h, fixed);
-        return NULL;
-    }
-    if (fixed && (GEOSisEmpty_r(h, fixed) || GEOSisValid_r(h, fixed) != 1)) {
+    GEOSGeometry *fixed = sinspace__geom_make_valid(h, g);
+    if (fixed && GEOSisValid_r(h, fixed) != 1) {
         GEOSGeom_destroy_r(h, fixed);
         fixed = NULL;
     }
