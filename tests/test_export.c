@@ -523,6 +523,15 @@ Test(export, urban_points_move_at_most_2km, .init = setup, .fini = teardown)
  * Audiences
  */
 
+/* A property of a GeoJSON feature as text (NULL when null or absent). */
+static const char *
+field_text(OGRFeatureH f, const char *name)
+{
+    int i = OGR_FD_GetFieldIndex(OGR_F_GetDefnRef(f), name);
+    return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i)
+                                                     : NULL;
+}
+
 Test(export, partner_has_exact_points_and_no_sources, .init = setup, .fini = teardown)
 {
     cr_assert_eq(export_to("partner.geojson", SINSPACE_EXPORT_WORKPLACES,
@@ -544,11 +553,12 @@ Test(export, partner_has_exact_points_and_no_sources, .init = setup, .fini = tea
     cr_assert_eq(OGR_L_GetFeatureCount(l, 1), N_WORKPLACES);
     sqlite3_stmt *s;
     cr_assert_eq(sinspace__prepare(store,
-        "SELECT X(geom), Y(geom) FROM workplaces WHERE id = ?1", &s), SINSPACE_OK);
+        "SELECT X(geom), Y(geom) FROM workplaces WHERE ext_id = ?1", &s), SINSPACE_OK);
     OGRFeatureH f;
     while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        /* The feature's id is the workplace's own id (as `query` writes). */
         sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, OGR_F_GetFID(f));
+        sqlite3_bind_text(s, 1, field_text(f, "id"), -1, SQLITE_TRANSIENT);
         cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
         OGRGeometryH g = OGR_F_GetGeometryRef(f);
         cr_assert_float_eq(OGR_G_GetX(g, 0), sqlite3_column_double(s, 0), 5.1e-7);
@@ -1167,15 +1177,6 @@ Test(export, memory_holds_what_the_file_holds, .init = setup, .fini = teardown)
  * Public files cannot be re-linked (docs/export.md)
  */
 
-/* A property of a GeoJSON feature as text (NULL when null or absent). */
-static const char *
-field_text(OGRFeatureH f, const char *name)
-{
-    int i = OGR_FD_GetFieldIndex(OGR_F_GetDefnRef(f), name);
-    return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i)
-                                                     : NULL;
-}
-
 Test(export, public_order_is_keyed_and_values_coarse, .init = setup,
      .fini = teardown)
 {
@@ -1271,13 +1272,19 @@ Test(export, public_order_is_keyed_and_values_coarse, .init = setup,
     ds = open_vector("par.geojson");
     l = GDALDatasetGetLayer(ds, 0);
     long long prev = 0;
+    cr_assert_eq(sinspace__prepare(store, "SELECT id FROM workplaces WHERE ext_id = ?1",
+                                   &s), SINSPACE_OK);
     while ((f = OGR_L_GetNextFeature(l)) != NULL) {
-        cr_assert_gt(OGR_F_GetFID(f), prev);
-        prev = OGR_F_GetFID(f);
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, field_text(f, "id"), -1, SQLITE_TRANSIENT);
+        cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+        cr_assert_gt(sqlite3_column_int64(s, 0), prev);
+        prev = sqlite3_column_int64(s, 0);
         const char *first = field_text(f, "first_seen");
         cr_assert(!first || strlen(first) == 10, "partner first_seen %s", first);
         OGR_F_Destroy(f);
     }
+    sqlite3_finalize(s);
     GDALClose(ds);
 }
 

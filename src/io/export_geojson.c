@@ -70,6 +70,14 @@ gj_write(sinspace__exporter *ex, long long id, const sinspace_property *all,
             props[n++] = all[i];
     if (ex->polygons)
         return sinspace_geojson_write_feature(s->gj, id, props, n, wkb, wkb_size);
+    /* A workplace's own id, where the audience sees it, is the feature id
+     * too, as in `sinspace query --format geojson` and the web API; public
+     * files have no id column and keep a plain sequence number. */
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(props[i].name, "id") && props[i].type == SINSPACE_VALUE_TEXT &&
+            props[i].text)
+            return sinspace_geojson_write_point_text_id(s->gj, props[i].text, props,
+                                                        n, lon, lat);
     return sinspace_geojson_write_point(s->gj, id, props, n, lon, lat);
 }
 
