@@ -99,8 +99,8 @@ id: ogr-export-files-0644
 file: src/io/export_ogr.c
 tests: guards/replaced_files*
 what: files of an OGR export (GPKG, Shapefile...) published 0644
--        else if (chmod(from, 0600) != 0 || rename(from, to) != 0)
-+        else if (chmod(from, 0644) != 0 || rename(from, to) != 0)
+-        } else if (chmod(from, 0600) != 0) {
++        } else if (chmod(from, 0644) != 0) {
 
 id: public-observation-names
 file: src/io/export.c
