@@ -138,8 +138,8 @@ id: k-suppression-off-by-one
 file: src/io/export.c
 tests: guards/k_suppression*
 what: (survivor of issue 22) an area with exactly --min-count workplaces suppressed ("fewer than" in the docs)
--            int small = count < ex->o->min_count;
-+            int small = count <= ex->o->min_count;
+-            int small = count > 0 && count < ex->o->min_count;
++            int small = count > 0 && count <= ex->o->min_count;
 
 id: geomask-urban-limit
 file: src/geo/geomask.h
