@@ -631,6 +631,19 @@ seen_add(sinspace__importer *im, const char *key, const char *where, int *oom)
 }
 
 void
+sinspace__import_release(sinspace__importer *im)
+{
+    if (im->to_wgs84)
+        OCTDestroyCoordinateTransformation(im->to_wgs84);
+    im->to_wgs84 = NULL;
+    for (long i = 0; im->strict_faults && i <= im->n_strict; i++)
+        free(im->strict_faults[i]);
+    free(im->strict_faults);
+    im->strict_faults = NULL;
+    sinspace__import_seen_free(im);
+}
+
+void
 sinspace__import_seen_free(sinspace__importer *im)
 {
     for (size_t i = 0; i < im->cap_seen; i++) {
@@ -1052,12 +1065,7 @@ fail:
     ops->end(im.load, 0);
     sinspace__outfile_abort(im.rejects);
 out:
-    if (im.to_wgs84)
-        OCTDestroyCoordinateTransformation(im.to_wgs84);
-    for (long i = 0; im.strict_faults && i <= im.n_strict; i++)
-        free(im.strict_faults[i]);
-    free(im.strict_faults);
-    sinspace__import_seen_free(&im);
+    sinspace__import_release(&im);
     if (result)
         *result = im.result;
     return st;

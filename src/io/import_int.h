@@ -59,6 +59,9 @@ typedef struct sinspace__importer {
 
 /* Frees the importer's record of what the file gave. */
 void sinspace__import_seen_free(sinspace__importer *im);
+/* Frees what a run of the importer holds (the transform, the strict
+ * reader's faults, the ids seen); the load itself is ended by the caller. */
+void sinspace__import_release(sinspace__importer *im);
 
 /* One row, whatever its source: the raw text of each contract column
  * (NULL when absent or empty) and, for OGR sources, the geometry. */

@@ -53,8 +53,7 @@ fuzz_load(sinspace_store *store, const char *path, int csv,
             st = ops->refresh_members(im.load, 0);
     }
     ops->end(im.load, 0);
-    if (im.to_wgs84)
-        OCTDestroyCoordinateTransformation(im.to_wgs84);
+    sinspace__import_release(&im);
     if (result)
         *result = im.result;
     return st;
