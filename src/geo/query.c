@@ -1053,3 +1053,46 @@ sinspace_query_ids(sinspace_store *store, const sinspace_region *region,
         *stats = s;
     return SINSPACE_OK;
 }
+
+/* The row ids of a query, gathered for sinspace_query_own_ids. */
+static int
+gather_id(void *user, long long id)
+{
+    id_list *l = user;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 1024;
+        long long *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->failed = 1;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = id;
+    return 0;
+}
+
+sinspace_status
+sinspace_query_own_ids(sinspace_store *store, const sinspace_region *region,
+                       const sinspace_filter *filter,
+                       int (*fn)(void *, const char *), void *user_data,
+                       sinspace_query_stats *stats)
+{
+    id_list l = {NULL, 0, 0, 0};
+    sinspace_status st = sinspace_query_ids(store, region, filter, fn ? gather_id : NULL,
+                                            &l, stats);
+    if (!st && l.failed)
+        st = sinspace__error(sinspace_store_context(store), SINSPACE_NO_MEMORY,
+                             "out of memory");
+    if (!st && fn && l.n) {
+        /* One read transaction for the lookups, not a lock per row. */
+        const sinspace__query_ops *ops = sinspace__store_engine(store)->query;
+        if (!(st = ops->read_begin(store))) {
+            st = ops->own_ids(store, l.v, l.n, fn, user_data);
+            ops->read_end(store);
+        }
+    }
+    free(l.v);
+    return st;
+}

@@ -507,6 +507,17 @@ audit(sinspace_store *store, const sinspace_region *region, const char *fdesc,
     return st;
 }
 
+/* --format ids: the workplace's own id, the id column of every other
+ * format, one a line. */
+static int
+on_own_id(void *user, const char *own_id)
+{
+    qout *q = user;
+    fprintf(q->f, "%s\n", own_id);
+    q->n++;
+    return ferror(q->f);
+}
+
 sinspace_status
 sinspace_query_write(sinspace_store *store, const sinspace_region *region,
                      const sinspace_filter *filter, sinspace_query_format format,
@@ -548,7 +559,10 @@ sinspace_query_write(sinspace_store *store, const sinspace_region *region,
     st = write_head(ctx, &q, region, fdesc);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!st)
+    if (!st && format == SINSPACE_QUERY_IDS)
+        /* The spatial index and one lookup a hit, not whole rows. */
+        st = sinspace_query_own_ids(store, region, filter, on_own_id, &q, &stats);
+    else if (!st)
         st = sinspace_query_workplaces(store, region, filter, on_row, &q, &stats);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!st && q.gj_status)

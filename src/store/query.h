@@ -97,6 +97,13 @@ struct sinspace__query_ops {
     sinspace_status (*points)(sinspace_store *store, const long long *ids,
                               size_t n, sinspace__point_fn fn, void *user);
 
+    /* The own ids (ext_id) of the n workplaces ids, called in the order of
+     * ids; an id with no row is skipped. */
+    sinspace_status (*own_ids)(sinspace_store *store, const long long *ids,
+                               size_t n,
+                               int (*fn)(void *user, const char *own_id),
+                               void *user);
+
     /* The rows of the n hits (in_region), or of every workplace (!in_region:
      * hits ignored, distance NaN), that pass filter, in its order (id,
      * risk highest first and unscored last, name without case, distance;

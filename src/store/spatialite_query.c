@@ -93,6 +93,35 @@ sl_points(sinspace_store *store, const long long *ids, size_t n,
     return st;
 }
 
+static sinspace_status
+sl_own_ids(sinspace_store *store, const long long *ids, size_t n,
+           int (*fn)(void *, const char *), void *user)
+{
+    if (!n)
+        return SINSPACE_OK;
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT ext_id FROM workplaces WHERE id = ?1", &stmt);
+    if (st)
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, ids[i]);
+        int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_DONE)
+            continue;
+        if (rc != SQLITE_ROW) {
+            st = sinspace__db_error(store, "reading a workplace's id");
+            break;
+        }
+        const char *v = (const char *)sqlite3_column_text(stmt, 0);
+        if (fn(user, v ? v : ""))
+            break;
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
 /* -------------------------------------------------------------------------
  * Rows
  */
@@ -446,6 +475,7 @@ const sinspace__query_ops sinspace__spatialite_query_ops = {
     .sector_exists = sl_sector_exists,
     .candidates = sl_candidates,
     .points = sl_points,
+    .own_ids = sl_own_ids,
     .rows = sl_rows,
     .zone_geometry = sl_zone_geometry,
     .geomask_secret = sl_geomask_secret,
