@@ -7,6 +7,8 @@
  * beyond MAX_DEPTH). */
 #include "geo/geomcheck.h"
 
+#include <cpl_vsi.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -726,6 +728,30 @@ char *
 sinspace__read_input(const char *path, size_t max, size_t *size, char *reason,
                      size_t reason_size)
 {
+    if (!strncmp(path, "/vsi", 4)) {
+        /* GDAL's virtual files (/vsimem/, /vsizip/...), which OGR reads
+         * too: through GDAL's own I/O. */
+        GByte *data = NULL;
+        vsi_l_offset len = 0;
+        if (!VSIIngestFile(NULL, path, &data, &len, (GIntBig)max)) {
+            VSIFree(data);
+            snprintf(reason, reason_size, "cannot be read, or larger than %zu MB",
+                     max >> 20);
+            return NULL;
+        }
+        char *buf = malloc((size_t)len + 1);
+        if (!buf) {
+            VSIFree(data);
+            snprintf(reason, reason_size, "out of memory");
+            return NULL;
+        }
+        if (len)
+            memcpy(buf, data, (size_t)len);
+        buf[len] = '\0';
+        VSIFree(data);
+        *size = (size_t)len;
+        return buf;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat sb;
     if (fd < 0) {

@@ -182,10 +182,11 @@ strict_read(sinspace__importer *im)
     int named = dot && (!strcasecmp(dot, ".geojson") || !strcasecmp(dot, ".json"));
     char head[64];
     size_t nh = 0;
-    FILE *f = fopen(im->path, "rb");
+    /* Through GDAL's I/O, as OGR opens it (/vsimem/, /vsizip/... too). */
+    VSILFILE *f = VSIFOpenL(im->path, "rb");
     if (f) {
-        nh = fread(head, 1, sizeof head, f);
-        fclose(f);
+        nh = VSIFReadL(head, 1, sizeof head, f);
+        VSIFCloseL(f);
     }
     if (!named && !sinspace__looks_like_json(head, nh))
         return SINSPACE_OK;
