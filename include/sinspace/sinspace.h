@@ -15,6 +15,7 @@
 #include <sinspace/zones.h>
 #include <sinspace/export.h>
 #include <sinspace/serve.h>
+#include <sinspace/network.h>
 
 #ifdef __cplusplus
 extern "C" {

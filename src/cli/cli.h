@@ -126,5 +126,6 @@ extern const cli_command cmd_style;
 extern const cli_command cmd_zones;
 extern const cli_command cmd_export;
 extern const cli_command cmd_serve;
+extern const cli_command cmd_responders, cmd_cover, cmd_key;
 
 #endif

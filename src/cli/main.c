@@ -20,6 +20,7 @@ static const cli_command *const commands[] = {
     &cmd_zones,
     &cmd_export,
     &cmd_serve,
+    &cmd_responders, &cmd_cover, &cmd_key,
     NULL};
 
 int

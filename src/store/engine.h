@@ -38,6 +38,7 @@ typedef struct sinspace__export_ops sinspace__export_ops;   /* store/export.h */
 typedef struct sinspace__zone_ops sinspace__zone_ops;       /* store/zones.h */
 typedef struct sinspace__tile_ops sinspace__tile_ops;       /* store/tiles.h */
 typedef struct sinspace__serve_ops sinspace__serve_ops;     /* store/serve.h */
+typedef struct sinspace__network_ops sinspace__network_ops; /* store/network.h */
 
 struct sinspace_engine {
     const char *name; /* "spatialite" */
@@ -68,6 +69,9 @@ struct sinspace_engine {
 
     /* What the web server asks of the store (the data's version). */
     const sinspace__serve_ops *serve;
+
+    /* The network: responders, their coverage and sealed contacts. */
+    const sinspace__network_ops *network;
 };
 
 /* The store's table of operations; never NULL for an open store. */

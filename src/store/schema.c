@@ -163,6 +163,56 @@ static const char *const schema_sql[] = {
     "CREATE INDEX audit_at ON audit(at)",
     NULL};
 
+/* The network (issue 20): responders, the role and expertise catalogues
+ * (extendable as sectors are: rows of their own table), and the sealed key
+ * check.  Run after schema_sql when a store is created and as the
+ * migration from version 1 to 2.  Contact fields are BLOBs sealed with
+ * AES-256-GCM above the store (core/secret.h): the file never holds them
+ * in clear.  Lists (expertise, languages, areas) are ';'-separated codes. */
+static const char *const network_ddl[] = {
+    "CREATE TABLE responder_roles ("
+    " code TEXT PRIMARY KEY NOT NULL CHECK (code GLOB '[a-z]*' AND code NOT GLOB '*[^a-z_]*'),"
+    " label TEXT NOT NULL)",
+    "INSERT INTO responder_roles(code, label) VALUES"
+    " ('police', 'Police'), ('social_worker', 'Social worker'),"
+    " ('labour_inspector', 'Labour inspector'), ('health', 'Health worker'),"
+    " ('ngo_outreach', 'NGO outreach'), ('volunteer', 'Community or watchdog volunteer'),"
+    " ('interpreter', 'Interpreter'), ('prosecutor', 'Prosecutor')",
+    "CREATE TABLE responder_expertise ("
+    " code TEXT PRIMARY KEY NOT NULL CHECK (code GLOB '[a-z]*' AND code NOT GLOB '*[^a-z_]*'),"
+    " label TEXT NOT NULL)",
+    "INSERT INTO responder_expertise(code, label) VALUES"
+    " ('fishing', 'Fishing and seafood'), ('labour', 'Labour exploitation'),"
+    " ('trafficking', 'Human trafficking'), ('child_protection', 'Child protection'),"
+    " ('sexual_exploitation', 'Sexual exploitation'), ('domestic_work', 'Domestic work'),"
+    " ('construction', 'Construction'), ('agriculture', 'Agriculture'),"
+    " ('manufacturing', 'Factories'), ('migration', 'Migrant workers'),"
+    " ('health', 'Health'), ('legal', 'Legal aid')",
+    "CREATE TABLE responders ("
+    " id INTEGER PRIMARY KEY,"
+    " ext_id TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL,"
+    " agency TEXT,"
+    " role TEXT NOT NULL REFERENCES responder_roles(code),"
+    " expertise TEXT,"
+    " languages TEXT,"
+    " areas TEXT,"
+    " phone BLOB,"
+    " email BLOB,"
+    " contact BLOB,"
+    " radius_m REAL CHECK (radius_m IS NULL OR radius_m > 0),"
+    " availability TEXT,"
+    " active INTEGER NOT NULL DEFAULT 1 CHECK (active = 0 OR active = 1),"
+    " verified TEXT,"
+    " updated TEXT NOT NULL)",
+    "SELECT AddGeometryColumn('responders', 'base', 4326, 'POINT', 'XY')",
+    "SELECT AddGeometryColumn('responders', 'coverage', 4326, 'MULTIPOLYGON', 'XY')",
+    "CREATE INDEX responders_role ON responders(role)",
+    "CREATE TABLE network_meta ("
+    " key TEXT PRIMARY KEY NOT NULL,"
+    " value BLOB)",
+    NULL};
+
 /* Reads an embedded CSV catalogue into a table, every value bound. */
 static sinspace_status
 seed_csv(sinspace_store *store, const char *name, const char *insert_sql,
@@ -217,18 +267,22 @@ sinspace__schema_create(sinspace_store *store)
     store->in_transaction = 1;
     /* The full EPSG table: tiles and maps need the UTM zones. */
     st = sinspace__exec(store, "SELECT InitSpatialMetadata(0)");
-    for (int i = 0; !st && schema_sql[i]; i++) {
+    /* The version-2 tables follow version 1's, in one list of steps. */
+    const char *const *parts[] = {schema_sql, network_ddl};
+    for (int part = 0; !st && part < 2; part++)
+    for (int i = 0; !st && parts[part][i]; i++) {
+        const char *const *schema_sql_ = parts[part];
         sqlite3_stmt *stmt;
-        st = sinspace__prepare(store, schema_sql[i], &stmt);
+        st = sinspace__prepare(store, schema_sql_[i], &stmt);
         if (st)
             break;
         int rc = sqlite3_step(stmt);
         /* SpatiaLite's SELECT functions return 0 when they fail. */
         if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER &&
-            sqlite3_column_int(stmt, 0) == 0 && !strncmp(schema_sql[i], "SELECT", 6))
+            sqlite3_column_int(stmt, 0) == 0 && !strncmp(schema_sql_[i], "SELECT", 6))
             st = sinspace__error(store->ctx, SINSPACE_DATABASE,
                                  "%s: SpatiaLite refused: %s", store->path,
-                                 schema_sql[i]);
+                                 schema_sql_[i]);
         else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             st = sinspace__db_error(store, "creating the schema");
         sqlite3_finalize(stmt);
@@ -274,8 +328,9 @@ sinspace__schema_create(sinspace_store *store)
 }
 
 /* Migrations from version N to N+1 go here, indexed by N, each run in one
- * transaction when a store is opened for writing.  Version 1 is the first. */
-static const char *const *const migrations[] = {NULL};
+ * transaction when a store is opened for writing.  Version 1 is the first;
+ * 1 -> 2 adds the network's tables. */
+static const char *const *const migrations[] = {network_ddl};
 
 sinspace_status
 sinspace__schema_check(sinspace_store *store)

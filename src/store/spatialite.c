@@ -10,6 +10,7 @@
 #include "store/import.h"
 #include "store/export.h"
 #include "store/serve.h"
+#include "store/network.h"
 
 const sinspace_engine sinspace__spatialite_engine = {
     .name = "spatialite",
@@ -31,6 +32,8 @@ const sinspace_engine sinspace__spatialite_engine = {
     .tiles = &sinspace__spatialite_tile_ops,
 
     .serve = &sinspace__spatialite_serve_ops,
+
+    .network = &sinspace__spatialite_network_ops,
 };
 
 const sinspace_engine *
