@@ -131,6 +131,7 @@ typedef enum sinspace_export_layer {
     SINSPACE_EXPORT_ZONES,
     SINSPACE_EXPORT_FENCES,
     SINSPACE_EXPORT_TILES,
+    SINSPACE_EXPORT_RESPONDERS, /* the network (sinspace/network.h) */
     SINSPACE_EXPORT_LAYER_INVALID = -1
 } sinspace_export_layer;
 
@@ -197,6 +198,9 @@ typedef struct sinspace_export_options {
     sinspace_area_level level;   /* default district */
     long long min_count;         /* public: counts below it are suppressed
                                     (default 5) */
+    int contacts;                /* responders, internal only: open the
+                                    contacts (audited); default 0 */
+    const char *key_file;        /* responders: the key file (NULL: DB.key) */
     int overwrite;               /* 1: replace an existing file (default 0:
                                     refuse, as ogr2ogr without -overwrite);
                                     no meaning for memory or "-" */

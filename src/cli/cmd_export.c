@@ -12,7 +12,7 @@ run(cli *c, int argc, char **argv)
 {
     const cli_command *cmd = &cmd_export;
     enum { O_AUDIENCE = CLI_OPT_OWN, O_FORMAT, O_PRECISION, O_BBOX_MEMBER,
-           O_AGGREGATE, O_LEVEL, O_MIN_COUNT, O_OVERWRITE };
+           O_AGGREGATE, O_LEVEL, O_MIN_COUNT, O_OVERWRITE, O_CONTACTS, O_KEY_FILE };
     static const struct option own[] = {
         {"output", required_argument, NULL, 'o'},
         {"overwrite", no_argument, NULL, O_OVERWRITE},
@@ -23,6 +23,8 @@ run(cli *c, int argc, char **argv)
         {"aggregate", no_argument, NULL, O_AGGREGATE},
         {"level", required_argument, NULL, O_LEVEL},
         {"min-count", required_argument, NULL, O_MIN_COUNT},
+        {"contacts", no_argument, NULL, O_CONTACTS},
+        {"key-file", required_argument, NULL, O_KEY_FILE},
         {NULL, 0, NULL, 0}};
     struct option longopts[32];
     cli_select_longopts(longopts, sizeof longopts / sizeof *longopts, own, NULL);
@@ -38,6 +40,8 @@ run(cli *c, int argc, char **argv)
         switch (opt) {
         case 'o': output = optarg; break;
         case O_OVERWRITE: o.overwrite = 1; break;
+        case O_CONTACTS: o.contacts = 1; break;   /* responders, internal */
+        case O_KEY_FILE: o.key_file = optarg; break;
         case O_AUDIENCE:
             /* Exact names only: internal must be spelled out. */
             o.audience = sinspace_audience_parse(optarg);
@@ -148,7 +152,8 @@ out:
 const cli_command cmd_export = {
     "export", "export a layer as GeoJSON, GPKG, Shapefile, KML, FlatGeobuf, CSV",
     "Usage: sinspace export DB LAYER -o FILE [options]\n\n"
-    "Writes LAYER (workplaces, observations, areas, zones, fences, tiles) to\n"
+    "Writes LAYER (workplaces, observations, areas, zones, fences, tiles,\n"
+    "responders) to\n"
     "FILE, feature by feature, mode 0600; '-o -' writes GeoJSON to stdout.\n"
     "An existing FILE is kept (exit status 1) unless --overwrite is given.\n"
     "The format comes from FILE's extension (.geojson .geojsons .geojsonl .gpkg\n"

@@ -1124,3 +1124,53 @@ sinspace_cover_gaps(sinspace_store *store, const sinspace_gap_query *q,
     sinspace__area_free(region);
     return st;
 }
+
+/* -------------------------------------------------------------------------
+ * The responders layer of an export
+ */
+
+static void
+set_text(sinspace_property *p, const char *text)
+{
+    p->text = text;
+    p->type = text ? SINSPACE_VALUE_TEXT : SINSPACE_VALUE_NULL;
+}
+
+sinspace_status
+sinspace__responders_export(sinspace_store *store, int contacts,
+                            const char *key_file, sinspace_property *v,
+                            int (*fn)(void *, long long, double, double),
+                            void *user)
+{
+    net nt;
+    sinspace_status st = net_load(store, &nt);
+    if (!st && contacts)
+        st = net_open_contacts(&nt, key_file, 0);
+    for (size_t i = 0; i < nt.n && !st; i++) {
+        net_resp *r = &nt.r[i];
+        set_text(&v[SINSPACE__XRS_ID], r->id);
+        set_text(&v[SINSPACE__XRS_NAME], r->name);
+        set_text(&v[SINSPACE__XRS_AGENCY], r->agency);
+        set_text(&v[SINSPACE__XRS_ROLE], r->role);
+        set_text(&v[SINSPACE__XRS_EXPERTISE], r->expertise);
+        set_text(&v[SINSPACE__XRS_LANGUAGES], r->languages);
+        set_text(&v[SINSPACE__XRS_AREAS], r->areas);
+        v[SINSPACE__XRS_RADIUS].type = r->radius_m > 0 ? SINSPACE_VALUE_REAL
+                                                       : SINSPACE_VALUE_NULL;
+        v[SINSPACE__XRS_RADIUS].real = r->radius_m;
+        set_text(&v[SINSPACE__XRS_AVAILABILITY], r->availability);
+        v[SINSPACE__XRS_ACTIVE].type = SINSPACE_VALUE_BOOLEAN;
+        v[SINSPACE__XRS_ACTIVE].integer = r->active;
+        set_text(&v[SINSPACE__XRS_VERIFIED], r->verified);
+        if (v[SINSPACE__XRS_VERIFIED].text)
+            v[SINSPACE__XRS_VERIFIED].type = SINSPACE_VALUE_DATE;
+        set_text(&v[SINSPACE__XRS_PHONE], contacts ? r->plain[0] : NULL);
+        set_text(&v[SINSPACE__XRS_EMAIL], contacts ? r->plain[1] : NULL);
+        set_text(&v[SINSPACE__XRS_CONTACT], contacts ? r->plain[2] : NULL);
+        if (fn(user, (long long)i + 1, r->has_base ? r->lon : NAN,
+               r->has_base ? r->lat : NAN))
+            break;
+    }
+    net_free(&nt);
+    return st;
+}

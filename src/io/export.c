@@ -17,6 +17,7 @@
  * place: a failed export leaves nothing. */
 #include "io/export_int.h"
 #include "core/outfile.h"
+#include "geo/cover.h"
 #include "geo/geomask.h"
 #include "store/export.h"
 
@@ -129,12 +130,34 @@ static const column tile_columns[SINSPACE__XTI_N] = {
     {"added", SINSPACE_VALUE_DATETIME, INT},
 };
 
+/* The network's responders (docs/network.md): the public sees what kind
+ * of help covers which areas, never who (names of teams are often names
+ * of people) nor where they sit; contacts only in an internal file asked
+ * for with contacts. */
+static const column responder_columns[SINSPACE__XRS_N] = {
+    {"id", SINSPACE_VALUE_TEXT, PAR | INT},
+    {"name", SINSPACE_VALUE_TEXT, PAR | INT},
+    {"agency", SINSPACE_VALUE_TEXT, ALL},
+    {"role", SINSPACE_VALUE_TEXT, ALL},
+    {"expertise", SINSPACE_VALUE_TEXT, ALL},
+    {"languages", SINSPACE_VALUE_TEXT, ALL},
+    {"areas", SINSPACE_VALUE_TEXT, ALL},
+    {"radius_m", SINSPACE_VALUE_REAL, PAR | INT},
+    {"availability", SINSPACE_VALUE_TEXT, INT},
+    {"active", SINSPACE_VALUE_BOOLEAN, ALL},
+    {"verified", SINSPACE_VALUE_DATE, INT},
+    {"phone", SINSPACE_VALUE_TEXT, INT},
+    {"email", SINSPACE_VALUE_TEXT, INT},
+    {"contact", SINSPACE_VALUE_TEXT, INT},
+};
+
 /* -------------------------------------------------------------------------
  * Names
  */
 
 static const char *const layer_names[] = {
-    "workplaces", "observations", "areas", "zones", "fences", "tiles"};
+    "workplaces", "observations", "areas", "zones", "fences", "tiles",
+    "responders"};
 static const char *const audience_names[] = {"public", "partner", "internal"};
 static const char *const format_names[] = {
     "auto", "GeoJSON", "GeoJSONSeq", "GPKG", "ESRI Shapefile", "KML",
@@ -143,7 +166,7 @@ static const char *const format_names[] = {
 sinspace_export_layer
 sinspace_export_layer_parse(const char *name)
 {
-    for (int i = 0; name && i < 6; i++)
+    for (int i = 0; name && i < 7; i++)
         if (!strcmp(name, layer_names[i]))
             return (sinspace_export_layer)i;
     return SINSPACE_EXPORT_LAYER_INVALID;
@@ -152,7 +175,7 @@ sinspace_export_layer_parse(const char *name)
 const char *
 sinspace_export_layer_name(sinspace_export_layer layer)
 {
-    return layer >= 0 && layer < 6 ? layer_names[layer] : NULL;
+    return layer >= 0 && layer < 7 ? layer_names[layer] : NULL;
 }
 
 int
@@ -508,6 +531,26 @@ select_one(void *user, const sinspace_workplace_row *row)
     return rc->st != SINSPACE_OK;
 }
 
+/* One responder: the public gets no base point (a volunteer's base may
+ * be a home), nor the geomasking a workplace gets. */
+static int
+responder_row(void *user, long long fid, double lon, double lat)
+{
+    rows_ctx *rc = user;
+    sinspace__exporter *ex = rc->ex;
+    int public_ = ex->o->audience == SINSPACE_AUDIENCE_PUBLIC;
+    if (public_) {
+        coarsen(rc, rc->all);
+        lon = lat = NAN;
+    }
+    sinspace_status st = ex->sink->write(ex, public_ ? rc->rows + 1 : fid, rc->all,
+                                         NULL, 0, lon, lat);
+    if (!st)
+        rc->rows++;
+    rc->st = st;
+    return st != SINSPACE_OK;
+}
+
 /* Reads the layer through the engine, each row to the sink.  Workplaces
  * and observations in a region or passing a filter are chosen first
  * through the query module (the same rows as `sinspace query`); public
@@ -534,6 +577,13 @@ run_layer(sinspace__exporter *ex, rows_ctx *rc)
         .n_values = ex->n_cols,
     };
     sinspace_status st;
+    if (o->layer == SINSPACE_EXPORT_RESPONDERS) {
+        rc->all = all;
+        rc->st = SINSPACE_OK;
+        st = sinspace__responders_export(ex->store, o->contacts, o->key_file, all,
+                                         responder_row, rc);
+        return rc->st ? rc->st : st;
+    }
     int points_layer = o->layer == SINSPACE_EXPORT_WORKPLACES ||
                        o->layer == SINSPACE_EXPORT_OBSERVATIONS;
     int public_points = points_layer && !q.aggregate &&
@@ -697,6 +747,15 @@ export_run(sinspace_store *store, const char *path,
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "export: filters apply to the workplaces and "
                                "observations layers only");
+    if (opts->contacts && (opts->layer != SINSPACE_EXPORT_RESPONDERS ||
+                           opts->audience != SINSPACE_AUDIENCE_INTERNAL))
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "export: contacts go only into an internal export "
+                               "of the responders layer");
+    if (opts->layer == SINSPACE_EXPORT_RESPONDERS && (opts->region || opts->aggregate))
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "export: the responders layer takes no region and "
+                               "no aggregate (sinspace cover selects by place)");
     const sinspace__export_ops *ops = sinspace__store_engine(store)->export;
     if (!sinspace__store_writable(store))
         return sinspace__error(ctx, SINSPACE_PERMISSION,
@@ -744,6 +803,8 @@ export_run(sinspace_store *store, const char *path,
         ex.cols = fence_columns; ex.n_cols = SINSPACE__XFE_N; ex.polygons = 1; break;
     case SINSPACE_EXPORT_TILES:
         ex.cols = tile_columns; ex.n_cols = SINSPACE__XTI_N; ex.polygons = 1; break;
+    case SINSPACE_EXPORT_RESPONDERS:
+        ex.cols = responder_columns; ex.n_cols = SINSPACE__XRS_N; break;
     default:
         break;
     }
@@ -759,6 +820,12 @@ export_run(sinspace_store *store, const char *path,
                 ex.coarse[i] = SINSPACE__EXPORT_ROUND1;
             }
         }
+    }
+    /* Contact columns exist only when asked for. */
+    if (opts->layer == SINSPACE_EXPORT_RESPONDERS && !opts->contacts) {
+        ex.cols_buf[SINSPACE__XRS_PHONE].audiences = 0;
+        ex.cols_buf[SINSPACE__XRS_EMAIL].audiences = 0;
+        ex.cols_buf[SINSPACE__XRS_CONTACT].audiences = 0;
     }
     ex.cols = ex.cols_buf;
     ex.sink = ex.format == SINSPACE_FORMAT_GEOJSON ||
@@ -782,7 +849,8 @@ export_run(sinspace_store *store, const char *path,
         snprintf(target, sizeof target, "%s -> %s (%s)", ex.layer_name,
                  !path ? "(memory)" : strcmp(path, "-") ? path : "stdout",
                  sinspace_export_format_name(ex.format));
-        char *filters = describe_filters(&ex);
+        char *filters = opts->contacts ? sinspace__strdup("contacts")
+                                       : describe_filters(&ex);
         sinspace_audit_entry e = {0};
         e.command = "export";
         e.target = target;
