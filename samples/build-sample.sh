@@ -33,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 boundaries="RTSD / OCHA (HDX COD-AB, CC BY-IGO), simplified by Sompobch (thailand-geojson-topojson)"
 bangkok="Bangkok districts (khet) shapefile via pcrete/gsvloader-demo and TomLeeLive/Gaia3D-mago3d-doc"
 
-rm -f "$db" "$db-journal" "$db-wal" "$db-shm"
+rm -f "$db" "$db-journal" "$db-wal" "$db-shm" "$db.key"
 "$sinspace" init "$db"
 "$sinspace" import "$db" --level province --source "$boundaries" \
     "$data/chiang_mai_province.geojson" "$data/bangkok_province.geojson"
@@ -51,6 +51,10 @@ rm -f "$db" "$db-journal" "$db-wal" "$db-shm"
     "$data/water_khlong_toei.geojson"
 "$gen" sample --data "$data" --out "$work"
 "$sinspace" import "$db" "$work/workplaces.csv"
+# Three fictional responders (two covering Khlong Toei, one Chiang Dao);
+# their phone numbers and e-mails are sealed with the key init made
+# ($db.key).
+"$sinspace" responders import "$db" "$data/responders.csv"
 # The real Sentinel-2 scene of Khlong Toei.  Its file records no acquisition
 # date, so none is claimed: maps say the date is unknown.
 "$sinspace" tiles add "$db" "$data/sentinel2_khlong_toei.tif" \
