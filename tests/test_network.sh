@@ -99,7 +99,10 @@ ok
 sqlite3 "$DB" "BEGIN; SELECT count(*) FROM workplaces;" ".shell sleep 4" "COMMIT;" > /dev/null 2>&1 &
 holder=$!
 sleep 1
-"$B" -q responders import "$DB" "$T/rad.csv" --overwrite
+"$B" -q responders import "$DB" "$D/responders.csv" --overwrite
+# The WAL holds the rows just written (their names in clear): the check
+# below looks where the phones would be.
+grep -q -a "Port Labour" "$DB-wal" || fail "the WAL holds no new rows"
 for f in "$DB" "$DB-wal"; do
   [ -e "$f" ] || continue
   for p in "000 0001" "000 0002" "000 0003" "000 0004" "000 0005" "kt-labour@" "fictional-kt-labour"; do
