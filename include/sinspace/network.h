@@ -107,6 +107,11 @@ SINSPACE_API sinspace_status sinspace_network_key_create(sinspace_store *store,
                                                          const char *key_file,
                                                          int *created);
 
+/* As sinspace_network_key_create for a store just created (sinspace
+ * init): no audit row, as the creation of a store writes none. */
+SINSPACE_API sinspace_status sinspace_network_key_init(sinspace_store *store,
+                                                       const char *key_file);
+
 /* Re-seals every contact under a new key in one transaction, then writes
  * the new key over the old file atomically; the old key is kept as
  * KEYFILE.old until the new one is in place (see docs/network.md). */

@@ -37,8 +37,7 @@ run(cli *c, int argc, char **argv)
     sinspace_status st = sinspace_store_create(c->ctx, db, &store);
     if (st)
         return cli_fail(c, st);
-    int created = 0;
-    st = sinspace_network_key_create(store, key_file, &created);
+    st = sinspace_network_key_init(store, key_file);
     sinspace_store_close(store);
     if (st) {
         int rc = cli_fail(c, st);

@@ -180,9 +180,25 @@ sinspace_network_key_path(const char *db_path, const char *key_file, char *buf,
     return rc;
 }
 
+static sinspace_status key_create(sinspace_store *store, const char *key_file,
+                                  int *created, int audited);
+
 SINSPACE_API sinspace_status
 sinspace_network_key_create(sinspace_store *store, const char *key_file,
                             int *created)
+{
+    return key_create(store, key_file, created, 1);
+}
+
+SINSPACE_API sinspace_status
+sinspace_network_key_init(sinspace_store *store, const char *key_file)
+{
+    int created = 0;
+    return key_create(store, key_file, &created, 0);
+}
+
+static sinspace_status
+key_create(sinspace_store *store, const char *key_file, int *created, int audited)
 {
     sinspace_context *ctx = sinspace_store_context(store);
     const sinspace__network_ops *ops = sinspace__store_engine(store)->network;
@@ -227,7 +243,7 @@ sinspace_network_key_create(sinspace_store *store, const char *key_file,
         e.command = "key create";
         e.target = path;
         e.rows = -1;
-        st = ops->keycheck_set(store, check, n, &e);
+        st = ops->keycheck_set(store, check, n, audited ? &e : NULL);
         free(check);
     }
     if (st && *created) {
