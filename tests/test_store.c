@@ -226,7 +226,7 @@ Test(store, open_refuses_plain_sqlite_database)
 Test(store, open_refuses_newer_schema)
 {
     sinspace_store_close(create_store());
-    raw_exec(db, "UPDATE sinspace_meta SET value = '2' WHERE key = 'schema_version'");
+    raw_exec(db, "UPDATE sinspace_meta SET value = '99' WHERE key = 'schema_version'");
     for (int w = 0; w < 2; w++) {
         sinspace_store *s = NULL;
         cr_assert_eq(sinspace_store_open(ctx, db, w ? SINSPACE_OPEN_READWRITE
@@ -325,9 +325,10 @@ Test(store, layers_include_the_views)
     cr_assert_eq(ls.workplaces_geom, 1);
     cr_assert_eq(ls.workplaces_footprint, 1);
     cr_assert_eq(ls.areas_geom, 1);
-    /* areas, workplaces x2, tiles, fences, zones + the three views
-     * (workplaces_risk, areas_risk, zones_ranked). */
-    cr_assert_eq(ls.n, 9, "%d layers", ls.n);
+    /* areas, workplaces x2, tiles, fences, zones, responders x2 (base,
+     * coverage) + the three views (workplaces_risk, areas_risk,
+     * zones_ranked). */
+    cr_assert_eq(ls.n, 11, "%d layers", ls.n);
     sinspace_store_close(s);
 }
 

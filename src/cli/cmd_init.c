@@ -26,9 +26,10 @@ run(cli *c, int argc, char **argv)
     if (sinspace_network_key_path(db, key_file, key_path, sizeof key_path))
         return cli_usage_error(&cmd_init, "key file path too long");
     /* An existing key file may seal another store's contacts: never
-     * replaced, and checked before the store is made. */
+     * replaced, and checked before the store is made (an existing store
+     * is refused by sinspace_store_create, with its own words). */
     struct stat sb;
-    if (stat(key_path, &sb) == 0) {
+    if (stat(db, &sb) != 0 && stat(key_path, &sb) == 0) {
         fprintf(stderr, "sinspace: key file %s exists; move it away or name "
                 "another with --key-file\n", key_path);
         return EXIT_FAILURE_;
