@@ -81,6 +81,8 @@ typedef struct sinspace_map_options {
     double basemap_fade;           /* 0 (default, unaltered) .. 1 (white) */
     double basemap_desaturate;     /* 0 (default, unaltered) .. 1 (grey) */
     int no_zones;                  /* 1: leave out the zones layer */
+    int gaps;                      /* 1: ring the high-risk workplaces no
+                                      responder covers (docs/network.md) */
     int overwrite;                 /* 1: replace existing output files (the
                                       page and a PNG's sidecars); default 0:
                                       refuse.  No meaning in memory. */

@@ -884,6 +884,7 @@ sinspace__frame_features(cairo_t *cr, render_map *m, const render_frame_opts *o,
     }
     draw_areas(cr, m);
     draw_zones(cr, m);
-    return draw_workplaces(cr, m, sym, labels, layout, o->label_field,
-                           o->no_labels, 0);
+    sinspace_status st = draw_workplaces(cr, m, sym, labels, layout, o->label_field,
+                                         o->no_labels, 0);
+    return !st && m->gaps ? sinspace__draw_gaps(cr, m) : st;
 }

@@ -547,6 +547,7 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
     if (!st && !opts->no_zones)
         st = sinspace__zone_style_default(ctx, &zstyle);
     m.zstyle = zstyle;
+    m.gaps = opts->gaps;
     if (!st)
         st = sinspace__prepare_map(&m, &po);
     if (!st)

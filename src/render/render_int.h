@@ -262,6 +262,7 @@ typedef struct render_map {
     int is_pdf;     /* PDF pages (and atlases) paint markers from recording
                        surfaces; SVG draws each (cairo 1.16's SVG backend
                        mishandles recording-surface sources: valgrind) */
+    int gaps;       /* ring uncovered high-risk workplaces (gaps.c) */
 } render_map;
 
 static inline double
@@ -369,6 +370,13 @@ void sinspace__path_frame_geom(cairo_t *cr, const render_map *m,
 /* A geometry from WKB; *out the caller's (OGR_G_DestroyGeometry). */
 sinspace_status sinspace__geom_from_wkb(sinspace_context *ctx, const void *wkb,
                                         size_t size, OGRGeometryH *out);
+
+/* ---- the network's gaps (gaps.c) ---- */
+
+/* Rings each high-risk workplace of the frame that no active responder
+ * covers (sinspace_cover_gaps, audited), with a count in the frame's
+ * corner.  Never names a responder or shows a contact. */
+sinspace_status sinspace__draw_gaps(cairo_t *cr, render_map *m);
 
 /* ---- marginalia (marginalia.c) ---- */
 
