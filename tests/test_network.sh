@@ -195,4 +195,13 @@ set -e
 [ "$(sq "SELECT count(*) FROM audit WHERE command = 'responders rm'")" = 1 ] || fail "rm audit"
 ok
 
+# map --gaps draws (and reads the gaps through the audited call); its
+# page never carries a contact.
+g0=$(sq "SELECT count(*) FROM audit WHERE command = 'cover' AND filters LIKE 'gaps%'")
+"$B" -q map "$DB" --area chiang-mai --gaps --no-basemap -o "$T/gaps.svg"
+g1=$(sq "SELECT count(*) FROM audit WHERE command = 'cover' AND filters LIKE 'gaps%'")
+[ $((g1 - g0)) = 1 ] || fail "map --gaps audit"
+grep -q -e "000 000" -e "example.invalid" "$T/gaps.svg" && fail "contact on a map"
+ok
+
 echo "network: $passed passed, 0 failed"
