@@ -27,8 +27,12 @@ static void
 csv_field(const char *s, int last)
 {
     s = s_(s);
-    if (strpbrk(s, ",\"\n\r")) {
-        putchar('"');
+    /* As export writes CSV: a value a spreadsheet would run as a formula
+     * (a phone number starting with '+') is kept as text. */
+    const char *guard = sinspace_csv_formula_like(s) ? "'" : "";
+    if (*guard || strpbrk(s, ",\"\n\r")) {
+        fputs("\"", stdout);
+        fputs(guard, stdout);
         for (; *s; s++) {
             if (*s == '"')
                 putchar('"');
@@ -80,7 +84,7 @@ on_responder(void *user, const sinspace_responder *r)
     snprintf(score, sizeof score, "%d", r->score);
     switch (o->format) {
     case FMT_TABLE:
-        printf("%-4lld %-12s %-30s %-18s %-5d %-10s %-24s %-30s %-10s", o->n + 1,
+        printf("%-4lld %-12s %-30.30s %-18s %-5d %-10s %-24s %-30.30s %-10s", o->n + 1,
                r->id, r->name, r->role, r->score, dist, s_(r->covers_by),
                s_(r->match), s_(r->languages));
         if (o->contacts)

@@ -55,8 +55,12 @@ static void
 csv_field(const char *s, int last)
 {
     s = s_(s);
-    if (strpbrk(s, ",\"\n\r")) {
-        putchar('"');
+    /* As export writes CSV: a value a spreadsheet would run as a formula
+     * (a phone number starting with '+') is kept as text. */
+    const char *guard = sinspace_csv_formula_like(s) ? "'" : "";
+    if (*guard || strpbrk(s, ",\"\n\r")) {
+        fputs("\"", stdout);
+        fputs(guard, stdout);
         for (; *s; s++) {
             if (*s == '"')
                 putchar('"');
@@ -91,7 +95,7 @@ print_responder(void *user, const sinspace_responder *r)
         }
         return 0;
     }
-    printf("%-12s %-28s %-18s %-30s %-10s %-30s %s%s", r->id, r->name, r->role,
+    printf("%-12s %-28.28s %-18s %-30.30s %-10s %-30.30s %s%s", r->id, r->name, r->role,
            s_(r->expertise), s_(r->languages), s_(r->areas),
            r->has_polygon ? "polygon " : "",
            r->radius_m > 0 ? "radius " : "");
