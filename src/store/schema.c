@@ -163,6 +163,25 @@ static const char *const schema_sql[] = {
     "CREATE INDEX audit_at ON audit(at)",
     NULL};
 
+/* The imagery catalogue's services and fetched packages (issue 19): one
+ * row per catalogued tile that is a tile service (XYZ, TMS, WMTS, WMS or a
+ * GDAL description file) or a package fetched from one.  The tile itself
+ * (footprint, pixel size, attribution) stays in `tiles`.  headers holds
+ * what `--header` gave (an API key, say): the store is private already;
+ * nothing prints it.  Created with a store and as the migration 1 -> 2. */
+static const char *const tiles_ddl[] = {
+    "CREATE TABLE tile_services ("
+    " tile_id INTEGER PRIMARY KEY NOT NULL REFERENCES tiles(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind = 'xyz' OR kind = 'tms' OR kind = 'wmts'"
+    "  OR kind = 'wms' OR kind = 'gdal' OR kind = 'package'),"
+    " url TEXT NOT NULL,"
+    " min_zoom INTEGER,"
+    " max_zoom INTEGER,"
+    " headers TEXT,"
+    " service_id INTEGER,"
+    " zoom INTEGER)",
+    NULL};
+
 /* Reads an embedded CSV catalogue into a table, every value bound. */
 static sinspace_status
 seed_csv(sinspace_store *store, const char *name, const char *insert_sql,
@@ -233,6 +252,8 @@ sinspace__schema_create(sinspace_store *store)
             st = sinspace__db_error(store, "creating the schema");
         sqlite3_finalize(stmt);
     }
+    for (int i = 0; !st && tiles_ddl[i]; i++)
+        st = sinspace__exec(store, tiles_ddl[i]);
     if (!st)
         st = seed_csv(store, "sectors.csv",
                       "INSERT INTO sectors(code, label_en, label_th, description)"
@@ -274,8 +295,9 @@ sinspace__schema_create(sinspace_store *store)
 }
 
 /* Migrations from version N to N+1 go here, indexed by N, each run in one
- * transaction when a store is opened for writing.  Version 1 is the first. */
-static const char *const *const migrations[] = {NULL};
+ * transaction when a store is opened for writing.  Version 1 is the first;
+ * 1 -> 2 adds the tile services (tiles_ddl). */
+static const char *const *const migrations[] = {tiles_ddl, NULL};
 
 sinspace_status
 sinspace__schema_check(sinspace_store *store)
