@@ -496,7 +496,6 @@ sinspace_tiles_fetch(sinspace_store *store, const sinspace_region *region,
         GDALSetGeoTransform(nds, gt);
         GDALSetSpatialRef(nds, srs);
         OSRDestroySpatialReference(srs);
-        GDALSetMetadataItem(nds, "DESCRIPTION", svc.attribution ? svc.attribution : "", NULL);
         /* Closed once so its extent is on disk before any tile is. */
         GDALClose(nds);
         chmod(pkg, 0600);
@@ -645,6 +644,12 @@ sinspace_tiles_fetch(sinspace_store *store, const sinspace_region *region,
     if ((st = sinspace__outfile_place(ctx, pkg, out, opts->overwrite)))
         goto done;
     unlink(statefile);
+    {
+        /* GDAL's side file of the package, if it wrote one. */
+        char aux[4200];
+        snprintf(aux, sizeof aux, "%s.aux.xml", pkg);
+        unlink(aux);
+    }
     rmdir(dir);
     st = sinspace__tiles_add_package(store, out, &svc.tile, zoom, &res.tile_id);
 done:

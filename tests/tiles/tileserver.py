@@ -8,6 +8,7 @@ whether an Authorization-like header came, and can misbehave on purpose:
   --fail500 N    answer 500 to every Nth tile request (N >= 1)
   --hang X/Y     never answer tile requests whose path contains X/Y
   --delay S      wait S seconds before each tile answer
+  --port P       this port (again after a restart; default a free one)
 
 Never binds anything but 127.0.0.1.
 """
@@ -27,6 +28,7 @@ def main():
     ap.add_argument("--fail500", type=int, default=0)
     ap.add_argument("--hang", default="")
     ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--port", type=int, default=0)
     a = ap.parse_args()
     lock = threading.Lock()
     count = [0]
@@ -67,7 +69,7 @@ def main():
             self.end_headers()
             self.wfile.write(data)
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), H)
     srv.daemon_threads = True
     with open(a.portfile + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
