@@ -19,11 +19,53 @@
 #include <gdal_utils.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* The headers (keys) of the services whose descriptions are in /vsimem/:
+ * set as GDAL_HTTP_HEADERS only while GDALWarp reads them, never written
+ * into a file. */
+#define MAX_KEYED 32
+static pthread_mutex_t keyed_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { char *path, *headers; } keyed[MAX_KEYED];
+
+static void
+keyed_set(const char *path, const char *headers)
+{
+    pthread_mutex_lock(&keyed_lock);
+    int free_slot = -1;
+    for (int i = 0; i < MAX_KEYED; i++) {
+        if (keyed[i].path && !strcmp(keyed[i].path, path)) {
+            free_slot = -2;
+            break;
+        }
+        if (!keyed[i].path && free_slot == -1)
+            free_slot = i;
+    }
+    if (free_slot >= 0) {
+        keyed[free_slot].path = sinspace__strdup(path);
+        keyed[free_slot].headers = sinspace__strdup(headers);
+    }
+    pthread_mutex_unlock(&keyed_lock);
+}
+
+/* The headers for the first keyed path among paths, copied, or NULL. */
+static char *
+keyed_find(const char *const *paths, int n)
+{
+    char *h = NULL;
+    pthread_mutex_lock(&keyed_lock);
+    for (int j = 0; j < n && !h; j++)
+        for (int i = 0; i < MAX_KEYED && !h; i++)
+            if (keyed[i].path && !strcmp(keyed[i].path, paths[j]))
+                h = sinspace__strdup(keyed[i].headers);
+    pthread_mutex_unlock(&keyed_lock);
+    return h;
+}
 
 sinspace_status
 sinspace__basemap_warp(sinspace_context *ctx, const char *const *paths, int n,
@@ -43,6 +85,11 @@ sinspace__basemap_warp(sinspace_context *ctx, const char *const *paths, int n,
     unsigned char *row = NULL;
     if (!src)
         return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    /* A keyed service: its headers only while this opens and warps it.
+     * GDAL's option is process-wide (the warp reads in other threads). */
+    char *headers = keyed_find(paths, n);
+    if (headers)
+        CPLSetConfigOption("GDAL_HTTP_HEADERS", headers);
     int bands = 0;
     for (int i = 0; i < n; i++) {
         src[i] = GDALOpen(paths[i], GA_ReadOnly);
@@ -171,6 +218,11 @@ cleanup:
         if (src[i])
             GDALClose(src[i]);
     free(src);
+    if (headers) {
+        CPLSetConfigOption("GDAL_HTTP_HEADERS", NULL);
+        memset(headers, 0, strlen(headers));
+        free(headers);
+    }
     if (st) {
         if (surface)
             cairo_surface_destroy(surface);
@@ -372,8 +424,8 @@ on_service(void *user, const sinspace__tile_service *svc)
     if (strcmp(svc->kind, "xyz") && strcmp(svc->kind, "tms")) {
         /* WMTS/WMS/GDAL files: GDAL opens their own description. */
         r->xml_path = sinspace__strdup(svc->url);
-        if (svc->headers && *svc->headers)
-            CPLSetConfigOption("GDAL_HTTP_HEADERS", svc->headers);
+        if (svc->headers && *svc->headers && r->xml_path)
+            keyed_set(r->xml_path, svc->headers);
         return 0;
     }
     /* GDAL's TMS minidriver: ${z}/${x}/${y}; {-y} counts from the south. */
@@ -439,9 +491,8 @@ on_service(void *user, const sinspace__tile_service *svc)
         CPLFree(xml);
     }
     /* The headers (a key) go with the warp, never into a file. */
-    if (svc->headers && *svc->headers) {
-        CPLSetConfigOption("GDAL_HTTP_HEADERS", svc->headers);
-    }
+    if (svc->headers && *svc->headers)
+        keyed_set(path, svc->headers);
     r->xml_path = sinspace__strdup(path);
     return 0;
 }
