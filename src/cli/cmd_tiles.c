@@ -360,7 +360,14 @@ list_row(void *user, const sinspace_tile *tile)
     list_state *s = user;
     char id[24], size[48], px[32], pxm[32];
     snprintf(id, sizeof id, "%lld", tile->id);
-    snprintf(size, sizeof size, "%dx%dx%d", tile->width, tile->height, tile->bands);
+    if (tile->service && strcmp(tile->service, "package"))
+        snprintf(size, sizeof size, "%s z%d-%d", tile->service,
+                 tile->min_zoom, tile->max_zoom);
+    else if (tile->service)
+        snprintf(size, sizeof size, "%dx%dx%d z%d", tile->width, tile->height,
+                 tile->bands, tile->max_zoom);
+    else
+        snprintf(size, sizeof size, "%dx%dx%d", tile->width, tile->height, tile->bands);
     snprintf(px, sizeof px, "%.10g", tile->pixel_size);
     if (s->csv && isfinite(tile->pixel_size_m))
         snprintf(pxm, sizeof pxm, "%.3f", tile->pixel_size_m);

@@ -151,7 +151,13 @@ rc=0
 grep -qi "timed out" hang.err || fail "timeout message: $(cat hang.err)"
 gdalinfo hang.mbtiles.partial/hang.mbtiles >/dev/null 2>&1 || fail "the package after a timeout is not valid"
 
-# 5. The server stopped: the map draws the package where gdalwarp puts it.
+# 5. A package covering the frame: no request even with the server up;
+# then, the server stopped, the map draws the package where gdalwarp puts it.
+stop_server
+start_server
+: >requests.log
+"$bin" -q map "$db" --area 1033 --no-workplaces -o auto.png 2>/dev/null || fail "map with the package, server up"
+[ ! -s requests.log ] || fail "a package covers the frame, yet the map made $(wc -l <requests.log) request(s)"
 stop_server
 "$bin" -q map "$db" --area 1033 -o kt.png 2>map.err || { cat map.err; fail "map with the package"; }
 "$bin" -q map "$db" --area 1033 --no-workplaces -o kt-plain.png 2>/dev/null || fail "map without workplaces"
