@@ -360,7 +360,9 @@ list_row(void *user, const sinspace_tile *tile)
     list_state *s = user;
     char id[24], size[48], px[32], pxm[32];
     snprintf(id, sizeof id, "%lld", tile->id);
-    if (tile->service && strcmp(tile->service, "package"))
+    if (tile->service && strcmp(tile->service, "package") && tile->max_zoom < 0)
+        snprintf(size, sizeof size, "%s", tile->service);
+    else if (tile->service && strcmp(tile->service, "package"))
         snprintf(size, sizeof size, "%s z%d-%d", tile->service,
                  tile->min_zoom, tile->max_zoom);
     else if (tile->service)

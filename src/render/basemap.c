@@ -13,6 +13,7 @@
 
 #include <cpl_conv.h>
 #include <cpl_hash_set.h>
+#include <cpl_minixml.h>
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
@@ -415,19 +416,73 @@ cache_dir(render_map *m)
     return dir;
 }
 
+/* A WMTS or WMS service ("WMTS:URL,layer=..,tilematrixset=.." or
+ * "WMS:URL"): GDAL opens it (reading its capabilities), writes its own
+ * description of it to /vsimem/, to which the private disk cache is
+ * added. */
+static int
+describe_ogc(service_row *r, const sinspace__tile_service *svc)
+{
+    render_map *m = r->m;
+    if (svc->headers && *svc->headers)
+        CPLSetConfigOption("GDAL_HTTP_HEADERS", svc->headers);
+    CPLErrorReset();
+    GDALDatasetH ds = GDALOpenEx(svc->url, GDAL_OF_RASTER | GDAL_OF_READONLY |
+                                 GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "/vsimem/sinspace-imagery/%lld.xml", svc->tile_id);
+    GDALDriverH drv = GDALGetDriverByName(strcmp(svc->kind, "wmts") ? "WMS" : "WMTS");
+    GDALDatasetH copy = ds && drv ? GDALCreateCopy(drv, path, ds, FALSE, NULL, NULL, NULL)
+                                  : NULL;
+    if (svc->headers && *svc->headers)
+        CPLSetConfigOption("GDAL_HTTP_HEADERS", NULL);
+    if (copy)
+        GDALClose(copy);
+    if (ds)
+        GDALClose(ds);
+    if (!copy) {
+        char what[160];
+        snprintf(what, sizeof what, "map: tile service %lld (%s) cannot be opened",
+                 svc->tile_id, svc->kind);
+        r->st = sinspace__gdal_error(m->ctx, SINSPACE_IO, what);
+        return 1;
+    }
+    /* Add the cache to GDAL's description. */
+    CPLXMLNode *root = CPLParseXMLFile(path);
+    char *cache = cache_dir(m);
+    if (root && cache) {
+        CPLXMLNode *top = root->eType == CXT_Element ? root : root->psNext;
+        CPLXMLNode *c = top ? CPLGetXMLNode(top, "Cache") : NULL;
+        if (top && !c)
+            c = CPLCreateXMLNode(top, CXT_Element, "Cache");
+        if (c && !CPLGetXMLNode(c, "Path"))
+            CPLCreateXMLElementAndValue(c, "Path", cache);
+        CPLSerializeXMLTreeToFile(root, path);
+    }
+    if (root)
+        CPLDestroyXMLNode(root);
+    free(cache);
+    if (svc->headers && *svc->headers)
+        keyed_set(path, svc->headers);
+    r->xml_path = sinspace__strdup(path);
+    return 0;
+}
+
 /* Writes the GDAL WMS description of an XYZ/TMS service to /vsimem/. */
 static int
 on_service(void *user, const sinspace__tile_service *svc)
 {
     service_row *r = user;
     render_map *m = r->m;
-    if (strcmp(svc->kind, "xyz") && strcmp(svc->kind, "tms")) {
-        /* WMTS/WMS/GDAL files: GDAL opens their own description. */
+    if (!strcmp(svc->kind, "gdal")) {
+        /* A description file: GDAL opens it as it is. */
         r->xml_path = sinspace__strdup(svc->url);
         if (svc->headers && *svc->headers && r->xml_path)
             keyed_set(r->xml_path, svc->headers);
         return 0;
     }
+    if (strcmp(svc->kind, "xyz") && strcmp(svc->kind, "tms"))
+        return describe_ogc(r, svc);
     /* GDAL's TMS minidriver: ${z}/${x}/${y}; {-y} counts from the south. */
     char *url = NULL;
     size_t len = 0, cap = 0;

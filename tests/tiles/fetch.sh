@@ -76,6 +76,20 @@ for f in list.out add.err bad.err; do
   grep -q s3cret "$f" && fail "the header value shows in $f"
 done
 sqlite3 "$db" "SELECT target FROM audit" | grep -q s3cret && fail "the header value is in the audit trail"
+# A WMTS with two layers: listed, then chosen with --layer; GDAL reads the
+# capabilities only (no tile).
+$py "$top/tests/tiles/wmts_caps.py" "http://127.0.0.1:$port" 15 --two >xyz/wmts.xml
+: >requests.log
+caps="http://127.0.0.1:$port/wmts.xml?SERVICE=WMTS&REQUEST=GetCapabilities"
+rc=0
+"$bin" tiles add "$db" "$caps" --attribution "WMTS test" 2>wmts.err || rc=$?
+[ $rc = 2 ] || fail "an ambiguous WMTS gave exit $rc: $(cat wmts.err)"
+grep -q "layer=s2b" wmts.err || fail "the WMTS layers are not listed: $(cat wmts.err)"
+"$bin" -q tiles add "$db" "$caps" --layer s2 --tile-matrix-set g --attribution "WMTS test" 2>wmts.err ||
+  { cat wmts.err; fail "WMTS with --layer"; }
+grep -q '\.png' requests.log && fail "cataloguing the WMTS read tiles"
+"$bin" tiles list "$db" | grep -q "wmts" || fail "WMTS not listed"
+"$bin" -q tiles rm "$db" "WMTS:$caps,layer=s2,tilematrixset=g" || fail "WMTS not removed by its path"
 
 # 2. A map through the service sends the header and the User-Agent; a
 # second map asks again only for tiles the server does not have (404).
