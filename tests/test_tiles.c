@@ -9,7 +9,9 @@
 
 #include <gdal.h>
 #include <gdal_utils.h>
+#include <geodesic.h>
 #include <ogr_api.h>
+#include <ogr_srs_api.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -706,4 +708,194 @@ Test(tiles, engine_find_and_cover_stats_after_a_stop)
     cr_assert_eq(calls, 1);
     cr_assert_eq(s.workplaces, 4);
     cr_assert_eq(s.covered, 4);
+}
+
+/* ---- tile services (docs/imagery.md) ---- */
+
+static sinspace_status
+add_svc(const char *url, const char *attribution, int minz, int maxz,
+        const double *extent, const char *header)
+{
+    sinspace_tiles_service_options o;
+    sinspace_tiles_service_options_init(&o);
+    o.attribution = attribution;
+    o.source = "test service";
+    o.min_zoom = minz;
+    o.max_zoom = maxz;
+    if (extent) {
+        o.has_extent = 1;
+        memcpy(o.extent, extent, sizeof o.extent);
+    }
+    const char *h[1] = {header};
+    if (header) {
+        o.headers = h;
+        o.n_headers = 1;
+    }
+    return sinspace_tiles_add_service(store, url, &o, NULL);
+}
+
+typedef struct svc_copy {
+    int found;
+    char service[16];
+    int min_zoom, max_zoom, missing;
+    double pixel_size_m, west, south, east, north;
+} svc_copy;
+
+static int
+copy_svc(void *user, const sinspace_tile *t)
+{
+    svc_copy *c = user;
+    c->found++;
+    snprintf(c->service, sizeof c->service, "%s", t->service ? t->service : "");
+    c->min_zoom = t->min_zoom;
+    c->max_zoom = t->max_zoom;
+    c->missing = t->missing;
+    c->pixel_size_m = t->pixel_size_m;
+    c->west = t->west, c->south = t->south, c->east = t->east, c->north = t->north;
+    return 0;
+}
+
+Test(tiles, xyz_service_is_catalogued_from_its_template)
+{
+    const double ext[4] = {100.5, 13.6, 100.7, 13.8};
+    cr_assert_eq(add_svc("http://127.0.0.1:9/{z}/{x}/{y}.png", "Test credit", 3,
+                         17, ext, "X-Api-Key: very-secret-value"),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    svc_copy c;
+    memset(&c, 0, sizeof c);
+    cr_assert_eq(sinspace_tiles_list(store, copy_svc, &c), SINSPACE_OK);
+    cr_assert_eq(c.found, 1);
+    cr_assert_str_eq(c.service, "xyz");
+    cr_assert_eq(c.min_zoom, 3);
+    cr_assert_eq(c.max_zoom, 17);
+    cr_assert_eq(c.missing, 0, "a service is not a missing file");
+    /* The footprint is the extent. */
+    cr_assert(fabs(c.west - 100.5) < 1e-9 && fabs(c.south - 13.6) < 1e-9 &&
+              fabs(c.east - 100.7) < 1e-9 && fabs(c.north - 13.8) < 1e-9,
+              "bounds %.9f %.9f %.9f %.9f", c.west, c.south, c.east, c.north);
+    /* The ground size of a zoom-17 pixel at 13.7 N, measured independently:
+     * two Web Mercator points one pixel apart, back to lon/lat by OGR, the
+     * geodesic between them. */
+    OGRSpatialReferenceH wm = OSRNewSpatialReference(NULL), ll = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(wm, 3857);
+    OSRImportFromEPSG(ll, 4326);
+    OSRSetAxisMappingStrategy(ll, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(wm, ll);
+    double res = 2 * M_PI * 6378137.0 / 256 / 131072.0;
+    double y0 = 6378137.0 * log(tan(M_PI / 4 + 13.7 * M_PI / 360));
+    double xs[2] = {11190000, 11190000 + res}, ys[2] = {y0, y0};
+    cr_assert(OCTTransform(ct, 2, xs, ys, NULL));
+    struct geod_geodesic g;
+    geod_init(&g, 6378137, 1 / 298.257223563);
+    double s12;
+    geod_inverse(&g, ys[0], xs[0], ys[1], xs[1], &s12, NULL, NULL);
+    cr_assert(fabs(c.pixel_size_m - s12) / s12 < 0.01,
+              "pixel %.4f m, geodesic %.4f m", c.pixel_size_m, s12);
+    OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(wm);
+    OSRDestroySpatialReference(ll);
+    /* The key is in the store, never in the audit trail. */
+    cr_assert_eq(count("SELECT count(*) FROM tile_services WHERE headers ="
+                       " 'X-Api-Key: very-secret-value'"), 1);
+    cr_assert_eq(count("SELECT count(*) FROM audit WHERE command = 'tiles add'"
+                       " AND target = 'http://127.0.0.1:9/{z}/{x}/{y}.png'"), 1);
+    cr_assert_eq(count("SELECT count(*) FROM audit WHERE target LIKE '%secret%'"
+                       " OR filters LIKE '%secret%'"), 0);
+    /* Covering finds it; removing it removes its service row. */
+    double box[4] = {100.55, 13.65, 100.6, 13.7};
+    memset(&c, 0, sizeof c);
+    cr_assert_eq(sinspace_tiles_covering(store, box, copy_svc, &c), SINSPACE_OK);
+    cr_assert_eq(c.found, 1);
+    cr_assert_eq(sinspace_tiles_remove(store, "http://127.0.0.1:9/{z}/{x}/{y}.png", NULL),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    cr_assert_eq(count("SELECT count(*) FROM tile_services"), 0);
+}
+
+Test(tiles, tms_default_zooms_and_world_extent)
+{
+    cr_assert_eq(add_svc("https://example.invalid/tms/{z}/{x}/{-y}.jpg", "c", -1, -1,
+                         NULL, NULL), SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    svc_copy c;
+    memset(&c, 0, sizeof c);
+    cr_assert_eq(sinspace_tiles_list(store, copy_svc, &c), SINSPACE_OK);
+    cr_assert_str_eq(c.service, "tms");
+    cr_assert_eq(c.min_zoom, 0);
+    cr_assert_eq(c.max_zoom, 19);
+    cr_assert(fabs(c.west + 180) < 1e-9 && fabs(c.north - 85.0511287798066) < 1e-9);
+}
+
+Test(tiles, bad_services_are_refused_and_write_nothing)
+{
+    const double bad_ext[4] = {101, 13, 100, 14};
+    struct { const char *url, *attr; int minz, maxz; const double *ext;
+             const char *header, *msg; } cases[] = {
+        {"http://h/tiles.png", "c", -1, -1, NULL, NULL, "{z}"},
+        {"http://h/{z}/{x}/{y}.png", NULL, -1, -1, NULL, NULL, "--attribution"},
+        {"http://h/{z}/{x}/{y}.png", "", -1, -1, NULL, NULL, "--attribution"},
+        {"http://h/{z}/{x}/{y}.png", "c", 12, 10, NULL, NULL, "zoom"},
+        {"http://h/{z}/{x}/{y}.png", "c", -1, 25, NULL, NULL, "zoom"},
+        {"http://h/{z}/{x}/{y}.png", "c", -1, -1, bad_ext, NULL, "--extent"},
+        {"http://h/{z}/{x}/{y}.png", "c", -1, -1, NULL, "no colon secret", "--header 1"},
+        {"http://h/{z}/{x}/{y}.png", "c", -1, -1, NULL, "Bad Name: secret", "--header 1"},
+        {"http://h/{z}/{x}/{y} .png", "c", -1, -1, NULL, NULL, "percent-encoded"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sinspace_status st = add_svc(cases[i].url, cases[i].attr, cases[i].minz,
+                                     cases[i].maxz, cases[i].ext, cases[i].header);
+        cr_assert_eq(st, SINSPACE_INVALID_ARGUMENT, "case %zu: %d %s", i, st,
+                     sinspace_context_message(ctx));
+        const char *m = sinspace_context_message(ctx);
+        cr_assert(strstr(m, cases[i].msg), "case %zu: %s", i, m);
+        cr_assert_null(strstr(m, "secret"), "case %zu echoes the header: %s", i, m);
+    }
+    cr_assert_eq(count("SELECT count(*) FROM tiles"), 0);
+    cr_assert_eq(count("SELECT count(*) FROM tile_services"), 0);
+    cr_assert_eq(count("SELECT count(*) FROM audit"), 0);
+}
+
+Test(tiles, schema_1_store_is_migrated_to_tile_services)
+{
+    cr_assert_eq(sinspace__exec(store, "DROP TABLE tile_services"), SINSPACE_OK);
+    cr_assert_eq(sinspace__exec(store, "UPDATE sinspace_meta SET value = '1'"
+                                       " WHERE key = 'schema_version'"), SINSPACE_OK);
+    sinspace_store_close(store);
+    store = NULL;
+    cr_assert_eq(sinspace_store_open(ctx, dbpath, SINSPACE_OPEN_READWRITE, &store),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    cr_assert_eq(count("SELECT CAST(value AS INTEGER) FROM sinspace_meta"
+                       " WHERE key = 'schema_version'"), SINSPACE_SCHEMA_VERSION);
+    cr_assert_eq(count("SELECT count(*) FROM sqlite_master WHERE name = 'tile_services'"), 1);
+    cr_assert_eq(add_svc("http://h/{z}/{x}/{y}.png", "c", -1, -1, NULL, NULL),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+}
+
+Test(tiles, fetch_refuses_bad_requests_before_any_request)
+{
+    sinspace_region *r = NULL;
+    cr_assert_eq(sinspace_region_from_bbox(ctx, 100.55, 13.69, 100.6, 13.74, &r),
+                 SINSPACE_OK);
+    sinspace_tiles_fetch_options o;
+    sinspace_tiles_fetch_options_init(&o);
+    o.output = tmpfile_path("p.tif");
+    cr_assert_eq(sinspace_tiles_fetch(store, r, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), ".mbtiles"));
+    o.output = tmpfile_path("p.mbtiles");
+    cr_assert_eq(sinspace_tiles_fetch(store, r, &o, NULL), SINSPACE_NOT_FOUND,
+                 "no service: %s", sinspace_context_message(ctx));
+    /* A port nobody listens on: the request never matters, the zoom is
+     * checked first. */
+    cr_assert_eq(add_svc("http://127.0.0.1:9/{z}/{x}/{y}.png", "c", 2, 14, NULL, NULL),
+                 SINSPACE_OK);
+    o.zoom = 16;
+    cr_assert_eq(sinspace_tiles_fetch(store, r, &o, NULL), SINSPACE_INVALID_ARGUMENT);
+    cr_assert(strstr(sinspace_context_message(ctx), "zooms 2 to 14"), "%s",
+              sinspace_context_message(ctx));
+    /* An existing FILE is not replaced. */
+    FILE *f = fopen(tmpfile_path("p.mbtiles"), "w");
+    fclose(f);
+    o.zoom = 14;
+    cr_assert_eq(sinspace_tiles_fetch(store, r, &o, NULL), SINSPACE_IO);
+    cr_assert(strstr(sinspace_context_message(ctx), "exists"), "%s",
+              sinspace_context_message(ctx));
+    sinspace_region_destroy(r);
 }

@@ -13,6 +13,7 @@
 #include <sinspace/api.h>
 
 #include <sinspace/store.h>
+#include <sinspace/query.h>
 
 #include <stddef.h>
 
@@ -38,6 +39,12 @@ typedef struct sinspace_tile {
     const unsigned char *footprint_wkb; /* MULTIPOLYGON, EPSG:4326 */
     size_t footprint_wkb_size;
     int missing;             /* list only: the file is gone or unreadable */
+    /* NULL for a raster file; for a tile service its kind ("xyz", "tms",
+     * "wmts", "wms", "gdal"), for a package fetched from one "package". */
+    const char *service;
+    int min_zoom, max_zoom;  /* services: zooms served; packages: the zoom
+                                fetched (both); -1 unknown */
+    long long service_id;    /* packages: the service fetched from, or 0 */
 } sinspace_tile;
 
 typedef struct sinspace_tiles_add_options {
@@ -118,6 +125,107 @@ SINSPACE_API sinspace_status sinspace_tiles_cover(sinspace_store *store,
                                                const sinspace_tile_cover *row),
                                      void *user_data,
                                      sinspace_tiles_cover_stats *stats);
+
+/* ---- Tile services and offline packages (docs/imagery.md) ---- */
+
+typedef struct sinspace_tiles_service_options {
+    int min_zoom, max_zoom;  /* -1 (default): 0 and 19 for XYZ/TMS, the
+                                service's own for WMTS/WMS/GDAL files */
+    int has_extent;          /* extent: west, south, east, north (lon/lat);
+                                default the service's own (the Web
+                                Mercator world for XYZ/TMS) */
+    double extent[4];
+    const char *source;
+    const char *attribution; /* required: every map prints it */
+    const char *acquired;    /* YYYY-MM-DD or NULL */
+    /* "Name: value" HTTP headers sent with every request (an API key).
+     * Kept in the store (private already) and never printed, logged, put
+     * in the audit trail or in error messages. */
+    const char *const *headers;
+    size_t n_headers;
+    const char *layer;       /* WMTS: the layer (listed when ambiguous) */
+    const char *matrix_set;  /* WMTS: the tile matrix set */
+} sinspace_tiles_service_options;
+
+SINSPACE_API void sinspace_tiles_service_options_init(sinspace_tiles_service_options *opts);
+
+/* Whether text names a tile service rather than a raster file: an http(s)
+ * URL (XYZ/TMS template with {z} {x} {y} or {-y}, WMTS GetCapabilities,
+ * WMS), a "WMTS:" or "WMS:" connection string, or a file holding a GDAL
+ * WMS/WMTS description (<GDAL_WMS> / <GDAL_WMTS>). */
+SINSPACE_API int sinspace_tiles_is_service(const char *text);
+
+/* Catalogues a tile service from its metadata only (an XYZ/TMS template
+ * needs no request at all; WMTS/WMS/GDAL descriptions are opened by GDAL,
+ * which reads the capabilities, never a block of pixels).  Its footprint
+ * is its extent, its pixel size that of its finest zoom.  One audit row
+ * (the URL, never the headers).  SINSPACE_INVALID_ARGUMENT for a bad
+ * template, zoom, extent, header or a missing attribution; a WMTS with
+ * several layers or matrix sets and none chosen fails listing them.  id
+ * may be NULL. */
+SINSPACE_API sinspace_status sinspace_tiles_add_service(sinspace_store *store,
+                                           const char *url,
+                                           const sinspace_tiles_service_options *opts,
+                                           long long *id);
+
+/* For this process: 1 makes maps use no tile service (no network request
+ * at all), only files and packages; 0 (default) lets them. */
+SINSPACE_API void sinspace_tiles_set_offline(int offline);
+SINSPACE_API int sinspace_tiles_offline(void);
+
+typedef struct sinspace_tiles_fetch_plan {
+    long long tiles;         /* tiles of the region at the zoom */
+    long long present;       /* already in the package (resume) */
+    double estimated_bytes;  /* of the tiles still to fetch */
+    int zoom;
+    double pixel_size_m;     /* on the ground at the region's centre */
+    const char *service;     /* the service's URL (no headers) */
+} sinspace_tiles_fetch_plan;
+
+typedef struct sinspace_tiles_fetch_options {
+    const char *output;      /* FILE.mbtiles or FILE.gpkg (required) */
+    int overwrite;           /* 1: start FILE again; 0: refuse an existing
+                                FILE (a FILE.partial of the same fetch is
+                                resumed either way) */
+    const char *service;     /* id or URL as catalogued; NULL: the finest
+                                service covering the region */
+    int zoom;                /* -1: auto, from paper and dpi */
+    const char *paper;       /* auto: "A4" (default), "A3", ... */
+    int landscape;
+    double dpi;              /* auto: default 300 */
+    int max_connections;     /* parallel requests; default 4, at most 16 */
+    double max_rate;         /* requests per second; default 10 */
+    double timeout;          /* seconds per request; default 30 */
+    const char *user_agent;  /* default "sinspace/VERSION" */
+    int partial;             /* 1: place and catalogue the package even when
+                                some tiles failed */
+    /* Called once with the plan before any tile is fetched; non-zero
+     * stops there (nothing written). */
+    int (*plan)(void *user_data, const sinspace_tiles_fetch_plan *plan);
+    void *user_data;
+} sinspace_tiles_fetch_options;
+
+SINSPACE_API void sinspace_tiles_fetch_options_init(sinspace_tiles_fetch_options *opts);
+
+typedef struct sinspace_tiles_fetch_result {
+    long long tiles, present, fetched, empty, failed;
+    int zoom;
+    long long tile_id;       /* the package's id in the catalogue, or 0 */
+    char failure[256];       /* the first tile failure, or "" */
+} sinspace_tiles_fetch_result;
+
+/* Fetches the service's tiles over region (lon/lat; its bounds) at one
+ * zoom into an MBTiles or GeoPackage package through GDAL, resuming a
+ * FILE.partial left by an interrupted run (tiles in it are not fetched
+ * again), and registers the finished package (0600) in the catalogue with
+ * the service's attribution.  404 (and 204) inside the service's extent is
+ * "no imagery there", not a failure; other HTTP errors and timeouts fail
+ * the tile, name it and leave a valid FILE.partial to resume from
+ * (SINSPACE_IO).  result may be NULL. */
+SINSPACE_API sinspace_status sinspace_tiles_fetch(sinspace_store *store,
+                                     const sinspace_region *region,
+                                     const sinspace_tiles_fetch_options *opts,
+                                     sinspace_tiles_fetch_result *result);
 
 #ifdef __cplusplus
 }

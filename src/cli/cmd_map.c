@@ -29,6 +29,7 @@ run(cli *c, int argc, char **argv)
         {"generated-at", required_argument, NULL, O_GENERATED},
         {"label", required_argument, NULL, O_LABEL},
         {"no-basemap", no_argument, NULL, O_NO_BASEMAP},
+        {"offline", no_argument, NULL, 'F'},
         {"no-labels", no_argument, NULL, O_NO_LABELS},
         {"no-workplaces", no_argument, NULL, O_NO_WORKPLACES},
         {"no-zones", no_argument, NULL, O_NO_ZONES},
@@ -77,6 +78,7 @@ run(cli *c, int argc, char **argv)
             o.label_field = optarg;
             break;
         case O_NO_BASEMAP: o.no_basemap = 1; break;
+        case 'F': sinspace_tiles_set_offline(1); break; /* docs/imagery.md */
         case O_NO_LABELS: o.no_labels = 1; break;
         case O_NO_WORKPLACES: o.no_workplaces = 1; break;
         case O_NO_ZONES: o.no_zones = 1; break;
@@ -147,6 +149,7 @@ const cli_command cmd_map = {
     "  --no-zones           leave out the high-risk zones (`sinspace zones`)\n"
     "  --gaps               ring the high-risk workplaces no responder covers\n"
     "                       (docs/network.md)\n"
+    "  --offline            no tile service is asked (files and packages only)\n"
     "  --fade F             fade the imagery towards white, 0..1 (default 0)\n"
     "  --desaturate F       take colour out of the imagery, 0..1 (default 0)\n\n"
     "Imagery: the catalogued tiles covering the extent, warped with GDAL to the\n"

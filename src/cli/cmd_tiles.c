@@ -109,31 +109,97 @@ fmt_pixel_m(char *buf, size_t n, double m)
 
 /* --- add ---------------------------------------------------------------- */
 
+/* A whole number in [lo, hi]; -1 when it is not one. */
+static int
+parse_int_in(const char *s, int lo, int hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return -1;
+    return (int)v;
+}
+
 static int
 run_add(cli *c, int argc, char **argv)
 {
+    enum { O_MINZ = 300, O_MAXZ, O_EXTENT, O_HEADER, O_LAYER, O_TMS };
     static const struct option longopts[] = {
         {"date", required_argument, NULL, 'd'},
         {"source", required_argument, NULL, 's'},
         {"attribution", required_argument, NULL, 'a'},
+        {"min-zoom", required_argument, NULL, O_MINZ},
+        {"max-zoom", required_argument, NULL, O_MAXZ},
+        {"extent", required_argument, NULL, O_EXTENT},
+        {"header", required_argument, NULL, O_HEADER},
+        {"layer", required_argument, NULL, O_LAYER},
+        {"tile-matrix-set", required_argument, NULL, O_TMS},
         {NULL, 0, NULL, 0}};
     sinspace_tiles_add_options o;
     sinspace_tiles_add_options_init(&o);
+    sinspace_tiles_service_options so;
+    sinspace_tiles_service_options_init(&so);
+    const char *headers[16];
+    size_t n_headers = 0;
+    int service_only = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'd': o.acquired = optarg; break;
-        case 's': o.source = optarg; break;
-        case 'a': o.attribution = optarg; break;
+        case 'd': o.acquired = so.acquired = optarg; break;
+        case 's': o.source = so.source = optarg; break;
+        case 'a': o.attribution = so.attribution = optarg; break;
+        case O_MINZ:
+        case O_MAXZ: {
+            int z = parse_int_in(optarg, 0, 24);
+            if (z < 0)
+                return cli_usage_error(&cmd_tiles, "--%s: a zoom from 0 to 24",
+                                       opt == O_MINZ ? "min-zoom" : "max-zoom");
+            *(opt == O_MINZ ? &so.min_zoom : &so.max_zoom) = z;
+            service_only = 1;
+            break;
+        }
+        case O_EXTENT:
+            if (cli_parse_numbers(optarg, so.extent, 4))
+                return cli_usage_error(&cmd_tiles, "--extent: expected W,S,E,N in degrees");
+            so.has_extent = 1;
+            service_only = 1;
+            break;
+        case O_HEADER:
+            /* The value may be a key: never echo it. */
+            if (n_headers == sizeof headers / sizeof headers[0])
+                return cli_usage_error(&cmd_tiles, "--header: at most 16");
+            headers[n_headers++] = optarg;
+            service_only = 1;
+            break;
+        case O_LAYER: so.layer = optarg; service_only = 1; break;
+        case O_TMS: so.matrix_set = optarg; service_only = 1; break;
         default: return cli_usage_error(&cmd_tiles, "bad option for tiles add");
         }
     }
     if (argc - optind < 2)
-        return cli_usage_error(&cmd_tiles, "tiles add: expected DB and at least one RASTER");
+        return cli_usage_error(&cmd_tiles, "tiles add: expected DB and at least one RASTER or a SERVICE URL");
+    int is_service = sinspace_tiles_is_service(argv[optind + 1]);
+    if (is_service && argc - optind != 2)
+        return cli_usage_error(&cmd_tiles, "tiles add: a tile service is added on its own");
+    if (!is_service && service_only)
+        return cli_usage_error(&cmd_tiles, "tiles add: --min-zoom, --max-zoom, --extent, "
+                               "--header, --layer and --tile-matrix-set are for tile services");
+    so.headers = headers;
+    so.n_headers = n_headers;
     sinspace_store *store = NULL;
     int rc = cli_open(c, argv[optind], SINSPACE_OPEN_READWRITE, &store);
     if (rc)
         return rc;
+    if (is_service) {
+        long long id = 0;
+        sinspace_status st = sinspace_tiles_add_service(store, argv[optind + 1], &so, &id);
+        if (st)
+            rc = cli_fail(c, st);
+        else if (!c->quiet)
+            fprintf(stderr, "sinspace: tiles: service %lld catalogued\n", id);
+        sinspace_store_close(store);
+        return rc;
+    }
     sinspace_tiles_add_result r;
     sinspace_status st = sinspace_tiles_add(store, (const char *const *)argv + optind + 1,
                                             (size_t)(argc - optind - 1), &o, &r);
@@ -143,6 +209,140 @@ run_add(cli *c, int argc, char **argv)
         fprintf(stderr, "sinspace: tiles: %lld added, %lld updated\n",
                 r.inserted, r.updated);
     sinspace_store_close(store);
+    return rc;
+}
+
+/* --- fetch -------------------------------------------------------------- */
+
+static int
+print_plan(void *user, const sinspace_tiles_fetch_plan *p)
+{
+    cli *c = user;
+    if (!c->quiet)
+        fprintf(stderr, "sinspace: tiles fetch: %lld tiles at zoom %d (%.2f m/px), "
+                "%lld already in the package, about %.1f MB to fetch\n",
+                p->tiles, p->zoom, p->pixel_size_m, p->present,
+                p->estimated_bytes / 1e6);
+    return 0;
+}
+
+static int
+run_fetch(cli *c, int argc, char **argv)
+{
+    enum { O_ZOOM = CLI_OPT_OWN, O_PAPER, O_DPI, O_LANDSCAPE, O_SERVICE,
+           O_OVERWRITE, O_CONN, O_RATE, O_TIMEOUT, O_PARTIAL, O_UA };
+    static const struct option own[] = {
+        {"zoom", required_argument, NULL, O_ZOOM},
+        {"paper", required_argument, NULL, O_PAPER},
+        {"dpi", required_argument, NULL, O_DPI},
+        {"landscape", no_argument, NULL, O_LANDSCAPE},
+        {"service", required_argument, NULL, O_SERVICE},
+        {"overwrite", no_argument, NULL, O_OVERWRITE},
+        {"max-connections", required_argument, NULL, O_CONN},
+        {"max-rate", required_argument, NULL, O_RATE},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"partial", no_argument, NULL, O_PARTIAL},
+        {"user-agent", required_argument, NULL, O_UA},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0}};
+    struct option longopts[64];
+    cli_select_longopts(longopts, sizeof longopts / sizeof *longopts, NULL, own);
+    cli_select sel;
+    if (cli_select_init(&sel, argc) < 0)
+        return EXIT_FAILURE_;
+    sinspace_tiles_fetch_options o;
+    sinspace_tiles_fetch_options_init(&o);
+    int opt, rc = EXIT_OK;
+    double v;
+    while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': o.output = optarg; break;
+        case O_ZOOM:
+            if (!strcmp(optarg, "auto"))
+                o.zoom = -1;
+            else if ((o.zoom = parse_int_in(optarg, 0, 24)) < 0)
+                rc = cli_usage_error(&cmd_tiles, "--zoom: 0 to 24, or auto");
+            break;
+        case O_PAPER:
+            if (sinspace_paper_parse(optarg) == SINSPACE_PAPER_INVALID)
+                rc = cli_usage_error(&cmd_tiles, "--paper: A4, A3, A2, A1, A0 or Letter");
+            o.paper = optarg;
+            break;
+        case O_DPI:
+            if (cli_parse_number(optarg, &v) || v < 1 || v > 2400)
+                rc = cli_usage_error(&cmd_tiles, "--dpi: from 1 to 2400");
+            o.dpi = v;
+            break;
+        case O_LANDSCAPE: o.landscape = 1; break;
+        case O_SERVICE: o.service = optarg; break;
+        case O_OVERWRITE: o.overwrite = 1; break;
+        case O_CONN:
+            if ((o.max_connections = parse_int_in(optarg, 1, 16)) < 0)
+                rc = cli_usage_error(&cmd_tiles, "--max-connections: 1 to 16");
+            break;
+        case O_RATE:
+            if (cli_parse_number(optarg, &v) || !(v > 0) || v > 1000)
+                rc = cli_usage_error(&cmd_tiles, "--max-rate: requests per second, above 0");
+            o.max_rate = v;
+            break;
+        case O_TIMEOUT:
+            if (cli_parse_number(optarg, &v) || !(v > 0) || v > 3600)
+                rc = cli_usage_error(&cmd_tiles, "--timeout: seconds, above 0");
+            o.timeout = v;
+            break;
+        case O_PARTIAL: o.partial = 1; break;
+        case O_UA: o.user_agent = optarg; break;
+        default: {
+            int r = cli_select_option(c, &cmd_tiles, &sel, opt, optarg);
+            if (r < 0)
+                rc = cli_usage_error(&cmd_tiles, "bad option for tiles fetch");
+            else if (r)
+                rc = r;
+        }
+        }
+        if (rc) {
+            cli_select_free(&sel);
+            return rc;
+        }
+    }
+    if (argc - optind != 1 || !o.output) {
+        cli_select_free(&sel);
+        return cli_usage_error(&cmd_tiles, "tiles fetch: expected DB, a region "
+                               "(--area, --within or --bbox) and -o FILE");
+    }
+    if (sel.have_filter) {
+        cli_select_free(&sel);
+        return cli_usage_error(&cmd_tiles, "tiles fetch: workplace filters do not apply");
+    }
+    if ((rc = cli_select_check(&cmd_tiles, &sel, 1)) ||
+        (rc = cli_select_distances(c, &cmd_tiles, &sel))) {
+        cli_select_free(&sel);
+        return rc;
+    }
+    sinspace_store *store = NULL;
+    if ((rc = cli_open(c, argv[optind], SINSPACE_OPEN_READWRITE, &store))) {
+        cli_select_free(&sel);
+        return rc;
+    }
+    sinspace_region *region = NULL;
+    sinspace_status st = cli_select_region(c, store, &sel, &region);
+    o.plan = print_plan;
+    o.user_data = c;
+    sinspace_tiles_fetch_result r;
+    memset(&r, 0, sizeof r);
+    if (!st)
+        st = sinspace_tiles_fetch(store, region, &o, &r);
+    cli_progress_done(c);
+    if (st)
+        rc = cli_fail(c, st);
+    else if (!c->quiet)
+        fprintf(stderr, "sinspace: tiles fetch: %s: %lld tiles fetched, %lld "
+                "already there, %lld with no imagery (404), %lld failed; "
+                "catalogued as tile %lld\n", o.output, r.fetched, r.present,
+                r.empty, r.failed, r.tile_id);
+    sinspace_region_destroy(region);
+    sinspace_store_close(store);
+    cli_select_free(&sel);
     return rc;
 }
 
@@ -160,7 +360,16 @@ list_row(void *user, const sinspace_tile *tile)
     list_state *s = user;
     char id[24], size[48], px[32], pxm[32];
     snprintf(id, sizeof id, "%lld", tile->id);
-    snprintf(size, sizeof size, "%dx%dx%d", tile->width, tile->height, tile->bands);
+    if (tile->service && strcmp(tile->service, "package") && tile->max_zoom < 0)
+        snprintf(size, sizeof size, "%s", tile->service);
+    else if (tile->service && strcmp(tile->service, "package"))
+        snprintf(size, sizeof size, "%s z%d-%d", tile->service,
+                 tile->min_zoom, tile->max_zoom);
+    else if (tile->service)
+        snprintf(size, sizeof size, "%dx%dx%d z%d", tile->width, tile->height,
+                 tile->bands, tile->max_zoom);
+    else
+        snprintf(size, sizeof size, "%dx%dx%d", tile->width, tile->height, tile->bands);
     snprintf(px, sizeof px, "%.10g", tile->pixel_size);
     if (s->csv && isfinite(tile->pixel_size_m))
         snprintf(pxm, sizeof pxm, "%.3f", tile->pixel_size_m);
@@ -395,13 +604,24 @@ run(cli *c, int argc, char **argv)
         return run_rm(c, argc - 1, argv + 1);
     if (!strcmp(sub, "cover"))
         return run_cover(c, argc - 1, argv + 1);
-    return cli_usage_error(&cmd_tiles, "no tiles subcommand '%s' (add, list, rm, cover)", sub);
+    if (!strcmp(sub, "fetch"))
+        return run_fetch(c, argc - 1, argv + 1);
+    return cli_usage_error(&cmd_tiles, "no tiles subcommand '%s' (add, list, rm, cover, fetch)", sub);
 }
 
 const cli_command cmd_tiles = {
     "tiles", "register satellite/aerial imagery and see which workplaces it covers",
     "Usage: sinspace tiles add DB RASTER... [--date YYYY-MM-DD] [--source TEXT]\n"
     "                          [--attribution TEXT]\n"
+    "       sinspace tiles add DB SERVICE-URL --attribution TEXT [--source TEXT]\n"
+    "                          [--min-zoom N] [--max-zoom N] [--extent W,S,E,N]\n"
+    "                          [--header \"Name: value\"]... [--layer L]\n"
+    "                          [--tile-matrix-set T] [--date YYYY-MM-DD]\n"
+    "       sinspace tiles fetch DB --area X|--within F|--bbox W,S,E,N\n"
+    "                          [--zoom N|auto] [--paper A4 --dpi 300 --landscape]\n"
+    "                          [--service ID|URL] [--max-connections 4]\n"
+    "                          [--max-rate 10] [--timeout 30] [--partial]\n"
+    "                          [--overwrite] -o FILE.mbtiles|FILE.gpkg\n"
     "       sinspace tiles list DB [--format table|csv]\n"
     "       sinspace tiles rm DB ID|PATH...\n"
     "       sinspace tiles cover DB [--format table|csv]\n\n"
@@ -417,6 +637,14 @@ const cli_command cmd_tiles = {
     "                             ACQUISITIONDATETIME; else none)\n"
     "           --source TEXT     e.g. \"Copernicus Sentinel-2\"\n"
     "           --attribution T   the credit line maps print\n"
+    "         A SERVICE-URL is an XYZ/TMS template (https://host/{z}/{x}/{y}.png,\n"
+    "         {-y} for TMS), a WMTS GetCapabilities or WMS URL, or a GDAL\n"
+    "         WMS/WMTS description file; only its metadata is read.\n"
+    "         --attribution is required; --header values (keys) are kept in\n"
+    "         the database and never printed.  See docs/imagery.md.\n"
+    "fetch    an offline package of a service's tiles for the maps of a\n"
+    "         region: count and size first, progress, resumes an interrupted\n"
+    "         run (FILE.partial/), 404 = no imagery; catalogued when whole\n"
     "list     the catalogue; files gone from their path are marked MISSING\n"
     "rm       unregisters tiles by id or path (the files are not deleted)\n"
     "cover    for each workplace, the finest then newest tile covering it,\n"

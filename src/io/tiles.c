@@ -7,12 +7,14 @@
  * GCP polynomial for GCP-only ones, so the stored footprint is the true
  * outline, not a box.  Queries then work on the stored footprint only. */
 #include "core/sinspaceInt.h"
+#include "io/tiles_int.h"
 #include "store/tiles.h"
 #include "core/parse.h"
 #include "geo/srs.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_string.h>
 #include <gdal.h>
 #include <gdal_alg.h>
 #include <geodesic.h>
@@ -22,8 +24,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -494,7 +498,9 @@ on_listed(void *user, const sinspace_tile *tile)
 {
     list_state *ls = user;
     sinspace_tile t = *tile;
-    t.missing = file_missing(t.path);
+    /* A service is no file; a package is. */
+    t.missing = t.service && strcmp(t.service, "package") ? 0
+                                                         : file_missing(t.path);
     return ls->fn(ls->user_data, &t);
 }
 
@@ -627,5 +633,486 @@ sinspace_tiles_cover(sinspace_store *store,
         sinspace__store_engine(store)->tiles->cover(store, on_cover, &cs);
     if (!st && stats)
         *stats = cs.stats;
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tile services (docs/imagery.md) */
+
+#define WEB_MERCATOR_R 6378137.0
+#define WEB_MERCATOR_MAX_LAT 85.0511287798066
+
+void
+sinspace_tiles_service_options_init(sinspace_tiles_service_options *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->min_zoom = opts->max_zoom = -1;
+}
+
+static int
+starts_with_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The first bytes of a file, to see a GDAL WMS/WMTS description. */
+static int
+is_description_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char buf[512];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, "<GDAL_WMS") != NULL || strstr(buf, "<GDAL_WMTS") != NULL;
+}
+
+int
+sinspace_tiles_is_service(const char *text)
+{
+    if (!text)
+        return 0;
+    if (starts_with_ci(text, "http://") || starts_with_ci(text, "https://") ||
+        starts_with_ci(text, "WMTS:") || starts_with_ci(text, "WMS:"))
+        return 1;
+    return is_description_file(text);
+}
+
+static int
+contains_ci(const char *s, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *s; s++)
+        if (strncasecmp(s, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* xyz, tms, wmts or wms for a URL; NULL for one that is none of them. */
+static const char *
+service_kind(const char *url)
+{
+    if (starts_with_ci(url, "WMTS:"))
+        return "wmts";
+    if (starts_with_ci(url, "WMS:"))
+        return "wms";
+    if (!starts_with_ci(url, "http://") && !starts_with_ci(url, "https://"))
+        return "gdal";
+    if (strstr(url, "{z}") && strstr(url, "{x}") &&
+        (strstr(url, "{y}") || strstr(url, "{-y}")))
+        return strstr(url, "{-y}") ? "tms" : "xyz";
+    if (contains_ci(url, "WMTS"))
+        return "wmts";
+    if (contains_ci(url, "SERVICE=WMS") || contains_ci(url, "/wms"))
+        return "wms";
+    return NULL;
+}
+
+/* A one-ring MULTIPOLYGON in little-endian ISO WKB around a box. */
+static unsigned char *
+box_wkb(const double b[4], size_t *size)
+{
+    const size_t n = 1 + 4 + 4 + 1 + 4 + 4 + 4 + 5 * 16;
+    unsigned char *w = malloc(n), *p = w;
+    if (!w)
+        return NULL;
+    uint32_t u;
+#define PUT_U32(v) (u = (v), memcpy(p, &u, 4), p += 4)
+#define PUT_D(v) do { double d_ = (v); memcpy(p, &d_, 8); p += 8; } while (0)
+    *p++ = 1;
+    PUT_U32(6); /* MultiPolygon */
+    PUT_U32(1);
+    *p++ = 1;
+    PUT_U32(3); /* Polygon */
+    PUT_U32(1);
+    PUT_U32(5);
+    const double xs[5] = {b[0], b[2], b[2], b[0], b[0]};
+    const double ys[5] = {b[1], b[1], b[3], b[3], b[1]};
+    for (int i = 0; i < 5; i++) {
+        PUT_D(xs[i]);
+        PUT_D(ys[i]);
+    }
+#undef PUT_U32
+#undef PUT_D
+    *size = n;
+    return w;
+}
+
+/* Checks "Name: value" headers and joins them with CRLF into *out. */
+static sinspace_status
+join_headers(sinspace_context *ctx, const char *const *h, size_t n, char **out)
+{
+    *out = NULL;
+    if (!n)
+        return SINSPACE_OK;
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *colon = h[i] ? strchr(h[i], ':') : NULL;
+        /* The header's value is secret: name the header by position only. */
+        if (!colon || colon == h[i])
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "--header %zu: expected \"Name: value\"", i + 1);
+        for (const char *c = h[i]; c < colon; c++)
+            if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+                return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                       "--header %zu: the name may hold only "
+                                       "letters, digits, - and _", i + 1);
+        for (const char *c = h[i]; *c; c++)
+            if ((unsigned char)*c < 0x20 && *c != '\t')
+                return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                       "--header %zu: control characters are "
+                                       "not allowed", i + 1);
+        len += strlen(h[i]) + 2;
+    }
+    char *s = malloc(len);
+    if (!s)
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(s, "\r\n");
+        strcat(s, h[i]);
+    }
+    *out = s;
+    return SINSPACE_OK;
+}
+
+/* Pixel size of Web Mercator zoom z, in metres of the projection. */
+double
+sinspace__tiles_zoom_res(int z)
+{
+    return 2 * M_PI * WEB_MERCATOR_R / 256.0 / ldexp(1.0, z);
+}
+
+/* An XYZ/TMS template: no request at all; the catalogue keeps the zooms
+ * and the extent it was given. */
+static sinspace_status
+describe_template(sinspace_context *ctx, const char *url,
+                  const sinspace_tiles_service_options *o, int *minz,
+                  int *maxz, double ext[4], sinspace_tile *row)
+{
+    *minz = o->min_zoom >= 0 ? o->min_zoom : 0;
+    *maxz = o->max_zoom >= 0 ? o->max_zoom : 19;
+    if (*maxz > 24 || *minz > *maxz)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "--min-zoom %d, --max-zoom %d: zooms go from 0 "
+                               "to 24, the minimum not above the maximum",
+                               *minz, *maxz);
+    if (strlen(url) > 2000)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "service URL: longer than 2000 characters");
+    for (const char *c = url; *c; c++)
+        if ((unsigned char)*c <= 0x20)
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "service URL: spaces and control characters "
+                                   "must be percent-encoded");
+    if (!o->has_extent) {
+        ext[0] = -180, ext[1] = -WEB_MERCATOR_MAX_LAT;
+        ext[2] = 180, ext[3] = WEB_MERCATOR_MAX_LAT;
+    }
+    double res = sinspace__tiles_zoom_res(*maxz);
+    double lat = (ext[1] + ext[3]) / 2 * M_PI / 180;
+    double y0 = WEB_MERCATOR_R * log(tan(M_PI / 4 + ext[1] * M_PI / 360));
+    double y1 = WEB_MERCATOR_R * log(tan(M_PI / 4 + ext[3] * M_PI / 360));
+    double w = (ext[2] - ext[0]) * M_PI / 180 * WEB_MERCATOR_R / res;
+    double h = (y1 - y0) / res;
+    row->driver = "WMS";
+    row->crs = "EPSG:3857";
+    row->width = w > INT_MAX ? INT_MAX : (int)ceil(w);
+    row->height = h > INT_MAX ? INT_MAX : (int)ceil(h);
+    row->bands = 4;
+    row->pixel_size = res;
+    row->pixel_size_m = res * cos(lat);
+    return SINSPACE_OK;
+}
+
+/* WMTS, WMS and GDAL description files: GDAL opens them, which reads the
+ * capabilities (or the file) and never a block of pixels. */
+static sinspace_status
+describe_gdal(sinspace_context *ctx, const char *kind, const char *given,
+              const sinspace_tiles_service_options *o, char **name, int *minz,
+              int *maxz, double ext[4], sinspace_tile *row, char **crs_out)
+{
+    char *conn = NULL;
+    if (!strcmp(kind, "wmts") && !starts_with_ci(given, "WMTS:")) {
+        size_t n = strlen(given) + 64 + (o->layer ? strlen(o->layer) : 0) +
+                   (o->matrix_set ? strlen(o->matrix_set) : 0);
+        if (!(conn = malloc(n)))
+            return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        snprintf(conn, n, "WMTS:%s%s%s%s%s", given, o->layer ? ",layer=" : "",
+                 o->layer ? o->layer : "", o->matrix_set ? ",tilematrixset=" : "",
+                 o->matrix_set ? o->matrix_set : "");
+    } else if (!strcmp(kind, "wms") && !starts_with_ci(given, "WMS:")) {
+        size_t n = strlen(given) + 8;
+        if (!(conn = malloc(n)))
+            return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        snprintf(conn, n, "WMS:%s", given);
+    } else if (!strcmp(kind, "gdal")) {
+        sinspace_status st = resolve_readable(ctx, given, &conn);
+        if (st)
+            return st;
+    } else if (!(conn = sinspace__strdup(given))) {
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    }
+    CPLErrorReset();
+    GDALDatasetH ds = GDALOpenEx(conn, GDAL_OF_RASTER | GDAL_OF_READONLY |
+                                 GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
+    if (!ds) {
+        free(conn);
+        char what[600];
+        snprintf(what, sizeof what, "%.400s: GDAL cannot open the service", given);
+        return sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, what);
+    }
+    sinspace_status st = SINSPACE_OK;
+    char **subs = GDALGetMetadata(ds, "SUBDATASETS");
+    if (subs && CSLCount(subs) > 2) {
+        /* Several layers or matrix sets: list them. */
+        char list[4000] = "";
+        size_t len = 0;
+        for (int i = 0; subs[i] && len < sizeof list - 200; i++) {
+            const char *eq = strchr(subs[i], '=');
+            if (eq && strstr(subs[i], "_NAME="))
+                len += (size_t)snprintf(list + len, sizeof list - len, "\n  %s",
+                                        eq + 1);
+        }
+        st = sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                             "%.400s: the service offers several layers or tile "
+                             "matrix sets; choose one with --layer and "
+                             "--tile-matrix-set (or add one of these):%s",
+                             given, list);
+        GDALClose(ds);
+        free(conn);
+        return st;
+    }
+    double gt[6];
+    OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
+    if (GDALGetGeoTransform(ds, gt) != CE_None || !srs) {
+        GDALClose(ds);
+        free(conn);
+        return sinspace__error(ctx, SINSPACE_INVALID_INPUT,
+                               "%.400s: the service gives no georeferencing", given);
+    }
+    tile_info t;
+    memset(&t, 0, sizeof t);
+    const char *const to_ll[] = {"DST_SRS=EPSG:4326", NULL};
+    void *ll = GDALCreateGenImgProjTransformer2(ds, NULL, (char **)to_ll);
+    if (!ll)
+        st = sinspace__gdal_error(ctx, SINSPACE_INVALID_INPUT, "service: transform");
+    else
+        st = footprint_from(ctx, given, ll, GDALGetRasterXSize(ds),
+                            GDALGetRasterYSize(ds), &t);
+    if (ll)
+        GDALDestroyGenImgProjTransformer(ll);
+    if (!st) {
+        row->width = GDALGetRasterXSize(ds);
+        row->height = GDALGetRasterYSize(ds);
+        row->bands = GDALGetRasterCount(ds);
+        row->pixel_size = (hypot(gt[1], gt[4]) + hypot(gt[2], gt[5])) / 2;
+        row->pixel_size_m = t.pixel_size_m;
+        row->driver = GDALGetDriverShortName(GDALGetDatasetDriver(ds));
+        *crs_out = sinspace__srs_text(srs);
+        row->crs = *crs_out;
+        int novr = GDALGetOverviewCount(GDALGetRasterBand(ds, 1));
+        *maxz = o->max_zoom;
+        *minz = o->min_zoom >= 0 ? o->min_zoom : -1;
+        (void)novr;
+        if (!o->has_extent) {
+            /* The footprint's bounds. */
+            GEOSGeometry *g = GEOSGeomFromWKB_buf_r(ctx->geos, t.wkb, t.wkb_size);
+            if (g) {
+                GEOSGeom_getXMin_r(ctx->geos, g, &ext[0]);
+                GEOSGeom_getYMin_r(ctx->geos, g, &ext[1]);
+                GEOSGeom_getXMax_r(ctx->geos, g, &ext[2]);
+                GEOSGeom_getYMax_r(ctx->geos, g, &ext[3]);
+                GEOSGeom_destroy_r(ctx->geos, g);
+            }
+        }
+    }
+    /* driver name points into GDAL's driver, which outlives the dataset. */
+    GDALClose(ds);
+    if (t.wkb)
+        GEOSFree(t.wkb);
+    if (st)
+        free(conn);
+    else
+        *name = conn;
+    return st;
+}
+
+sinspace_status
+sinspace_tiles_add_service(sinspace_store *store, const char *url,
+                           const sinspace_tiles_service_options *opts,
+                           long long *id)
+{
+    sinspace_context *ctx = store ? sinspace_store_context(store) : NULL;
+    if (!store || !url || !*url)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "tiles_add_service: store and URL are required");
+    sinspace_tiles_service_options o;
+    sinspace_tiles_service_options_init(&o);
+    if (opts)
+        o = *opts;
+    const char *kind = service_kind(url);
+    if (!kind)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "%.400s: not a tile service URL: an XYZ/TMS "
+                               "template needs {z}, {x} and {y} (or {-y}); a "
+                               "WMTS or WMS URL names its service", url);
+    if (!o.attribution || !*o.attribution)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "--attribution is required for a tile service: "
+                               "every map that uses it prints it");
+    sinspace_status st;
+    if ((st = check_option_text(ctx, "source", o.source)) ||
+        (st = check_option_text(ctx, "attribution", o.attribution)))
+        return st;
+    char date[11];
+    if (o.acquired) {
+        char err[128];
+        if (sinspace__parse_date(o.acquired, date, err, sizeof err) < 0)
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "acquisition %s", err);
+        o.acquired = date;
+    }
+    double ext[4];
+    if (o.has_extent) {
+        memcpy(ext, o.extent, sizeof ext);
+        if (!(isfinite(ext[0]) && isfinite(ext[1]) && isfinite(ext[2]) &&
+              isfinite(ext[3])) || ext[0] >= ext[2] || ext[1] >= ext[3] ||
+            ext[0] < -180 || ext[2] > 180 || ext[1] < -WEB_MERCATOR_MAX_LAT ||
+            ext[3] > WEB_MERCATOR_MAX_LAT)
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "--extent: expected W,S,E,N in degrees, west "
+                                   "< east, south < north, latitudes within "
+                                   "+-85.05");
+    }
+    if ((o.min_zoom > 24) || (o.max_zoom > 24))
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "--min-zoom/--max-zoom: zooms go from 0 to 24");
+    if (!sinspace__store_writable(store))
+        return sinspace__error(ctx, SINSPACE_PERMISSION,
+                               "%s: opened read-only", sinspace_store_path(store));
+    char *headers = NULL;
+    if ((st = join_headers(ctx, o.headers, o.n_headers, &headers)))
+        return st;
+
+    sinspace_tile row;
+    memset(&row, 0, sizeof row);
+    int minz = -1, maxz = -1;
+    char *name = NULL, *crs = NULL;
+    if (!strcmp(kind, "xyz") || !strcmp(kind, "tms")) {
+        st = describe_template(ctx, url, &o, &minz, &maxz, ext, &row);
+        if (!st && !(name = sinspace__strdup(url)))
+            st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    } else {
+        if (headers)
+            CPLSetThreadLocalConfigOption("GDAL_HTTP_HEADERS", headers);
+        st = describe_gdal(ctx, kind, url, &o, &name, &minz, &maxz, ext, &row,
+                           &crs);
+        if (headers)
+            CPLSetThreadLocalConfigOption("GDAL_HTTP_HEADERS", NULL);
+    }
+    unsigned char *wkb = NULL;
+    size_t wkb_size = 0;
+    if (!st && !(wkb = box_wkb(ext, &wkb_size)))
+        st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    if (!st) {
+        char now[32];
+        sinspace__now_iso(now);
+        row.path = name;
+        row.acquired = o.acquired;
+        row.source = o.source;
+        row.attribution = o.attribution;
+        row.added = now;
+        row.footprint_wkb = wkb;
+        row.footprint_wkb_size = wkb_size;
+        sinspace__tile_service svc = {0};
+        svc.kind = kind;
+        svc.url = name;
+        svc.headers = headers;
+        svc.min_zoom = minz;
+        svc.max_zoom = maxz;
+        svc.zoom = -1;
+        /* The audit names the service, never its headers. */
+        sinspace_audit_entry e = {0};
+        e.command = "tiles add";
+        e.target = name;
+        e.rows = 1;
+        int inserted = 0;
+        st = sinspace__store_engine(store)->tiles->add_service(
+            store, &row, &svc, &e, id, &inserted);
+    }
+    free(wkb);
+    free(name);
+    free(crs);
+    if (headers) {
+        memset(headers, 0, strlen(headers));
+        free(headers);
+    }
+    return st;
+}
+
+/* Whether maps may use tile services (sinspace_tiles_set_offline). */
+static volatile int offline_flag;
+
+void
+sinspace_tiles_set_offline(int offline)
+{
+    offline_flag = offline ? 1 : 0;
+}
+
+int
+sinspace_tiles_offline(void)
+{
+    return offline_flag;
+}
+
+sinspace_status
+sinspace__tiles_add_package(sinspace_store *store, const char *path,
+                            const sinspace_tile *service, int zoom,
+                            long long *id)
+{
+    sinspace_context *ctx = sinspace_store_context(store);
+    tile_info t;
+    memset(&t, 0, sizeof t);
+    sinspace_status st = analyse(ctx, path, &t);
+    if (!st) {
+        char now[32];
+        sinspace__now_iso(now);
+        sinspace_tile row;
+        memset(&row, 0, sizeof row);
+        row.path = t.path;
+        row.driver = t.driver;
+        row.crs = t.crs;
+        row.width = t.width;
+        row.height = t.height;
+        row.bands = t.bands;
+        row.pixel_size = t.pixel_size;
+        row.pixel_size_m = t.pixel_size_m;
+        row.acquired = service->acquired;
+        row.source = service->source;
+        row.attribution = service->attribution;
+        row.added = now;
+        row.footprint_wkb = t.wkb;
+        row.footprint_wkb_size = t.wkb_size;
+        sinspace__tile_service svc = {0};
+        svc.kind = "package";
+        svc.url = service->path;
+        svc.min_zoom = svc.max_zoom = zoom;
+        svc.service_id = service->id;
+        svc.zoom = zoom;
+        sinspace_audit_entry e = {0};
+        e.command = "tiles fetch";
+        e.target = t.path;
+        e.rows = 1;
+        int inserted = 0;
+        st = sinspace__store_engine(store)->tiles->add_service(store, &row, &svc,
+                                                               &e, id, &inserted);
+    }
+    tile_info_clear(&t);
     return st;
 }

@@ -835,8 +835,7 @@ sinspace__frame_imagery(cairo_t *cr, render_map *m, const render_frame_opts *o)
     if (slash)
         *slash = '\0';
     imagery_state is = {.m = m, .dir = slash ? dir : NULL};
-    sinspace_status st = sinspace__store_engine(m->store)->features->imagery_in(
-        m->store, m->ll, on_imagery, &is);
+    sinspace_status st = sinspace__basemap_imagery(m, on_imagery, &is);
     if (!st)
         st = is.st;
     if (!st && is.n > 0) {

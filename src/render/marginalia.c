@@ -426,6 +426,7 @@ sinspace__draw_marginalia(cairo_t *cr, render_map *m, PangoLayout *layout, rende
         for (int i = 0; i < m->n_attr && len < sizeof line; i++)
             len += (size_t)snprintf(line + len, sizeof line - len, "%s%s",
                                     i ? "; " : "", m->attributions[i]);
+        len += len < sizeof line ? sinspace__basemap_note(m, line + len, sizeof line - len) : 0;
     }
     double fy = m->foot_y;
     fy += sinspace__text_at(cr, layout, line, m->frame[0], fy, 6.5 * m->px_pt, 0, 0, MUTED,

@@ -353,6 +353,23 @@ void sinspace__frame_clear(render_map *m);
  * m->attributions say what was used. */
 sinspace_status sinspace__frame_imagery(cairo_t *cr, render_map *m,
                                         const render_frame_opts *o);
+/* The imagery a frame draws (basemap.c): of the catalogued files, packages
+ * and tile services meeting m->ll, the finest first down to the first
+ * that covers the whole frame, handed to fn coarsest first (so the finest
+ * is warped on top) with absolute paths (a service as a GDAL WMS
+ * description in /vsimem/ with a private disk cache beside the database).
+ * No service is used when sinspace_tiles_offline() or when a package
+ * fetched from a service covers the frame. */
+struct sinspace__feature_imagery;
+sinspace_status sinspace__basemap_imagery(render_map *m,
+                                          int (*fn)(void *user,
+                                                    const struct sinspace__feature_imagery *row),
+                                          void *user);
+/* Appends to buf (size n) "; imagery 10 m/px, page 0.3 m/px" when the
+ * finest imagery of the frame is coarser than the page's pixel by more
+ * than 1.5 times; returns the characters written (0: nothing). */
+size_t sinspace__basemap_note(render_map *m, char *buf, size_t n);
+
 /* Areas, zones, workplaces and (page maps) their names and labels;
  * labels and layout may be NULL for a web tile. */
 sinspace_status sinspace__frame_features(cairo_t *cr, render_map *m,

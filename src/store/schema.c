@@ -213,6 +213,52 @@ static const char *const network_ddl[] = {
     " value BLOB)",
     NULL};
 
+/* The imagery catalogue's services and fetched packages (issue 19): one
+ * row per catalogued tile that is a tile service (XYZ, TMS, WMTS, WMS or a
+ * GDAL description file) or a package fetched from one.  The tile itself
+ * (footprint, pixel size, attribution) stays in `tiles`.  headers holds
+ * what `--header` gave (an API key, say): the store is private already;
+ * nothing prints it.  Created with a store and as the migration 1 -> 2. */
+static const char *const tiles_ddl[] = {
+    "CREATE TABLE tile_services ("
+    " tile_id INTEGER PRIMARY KEY NOT NULL REFERENCES tiles(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind = 'xyz' OR kind = 'tms' OR kind = 'wmts'"
+    "  OR kind = 'wms' OR kind = 'gdal' OR kind = 'package'),"
+    " url TEXT NOT NULL,"
+    " min_zoom INTEGER,"
+    " max_zoom INTEGER,"
+    " headers TEXT,"
+    " service_id INTEGER,"
+    " zoom INTEGER)",
+    NULL};
+
+/* Runs a NULL-terminated list of DDL statements; SpatiaLite's SELECT
+ * functions (AddGeometryColumn...) say they failed by returning 0. */
+static sinspace_status
+run_ddl(sinspace_store *store, const char *const *sql)
+{
+    sinspace_status st = SINSPACE_OK;
+    for (int i = 0; !st && sql[i]; i++) {
+        sqlite3_stmt *stmt;
+        st = sinspace__prepare(store, sql[i], &stmt);
+        if (st)
+            break;
+        int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER &&
+            sqlite3_column_int(stmt, 0) == 0 && !strncmp(sql[i], "SELECT", 6))
+            st = sinspace__error(store->ctx, SINSPACE_DATABASE,
+                                 "%s: SpatiaLite refused: %s", store->path, sql[i]);
+        else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            st = sinspace__db_error(store, "creating the schema");
+        sqlite3_finalize(stmt);
+    }
+    return st;
+}
+
+/* Version 2's tables: each domain's own list, run in this order both when a
+ * store is created and as the migration 1 -> 2. */
+static const char *const *const v2_parts[] = {network_ddl, tiles_ddl, NULL};
+
 /* Reads an embedded CSV catalogue into a table, every value bound. */
 static sinspace_status
 seed_csv(sinspace_store *store, const char *name, const char *insert_sql,
@@ -267,26 +313,11 @@ sinspace__schema_create(sinspace_store *store)
     store->in_transaction = 1;
     /* The full EPSG table: tiles and maps need the UTM zones. */
     st = sinspace__exec(store, "SELECT InitSpatialMetadata(0)");
-    /* The version-2 tables follow version 1's, in one list of steps. */
-    const char *const *parts[] = {schema_sql, network_ddl};
-    for (int part = 0; !st && part < 2; part++)
-    for (int i = 0; !st && parts[part][i]; i++) {
-        const char *const *schema_sql_ = parts[part];
-        sqlite3_stmt *stmt;
-        st = sinspace__prepare(store, schema_sql_[i], &stmt);
-        if (st)
-            break;
-        int rc = sqlite3_step(stmt);
-        /* SpatiaLite's SELECT functions return 0 when they fail. */
-        if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER &&
-            sqlite3_column_int(stmt, 0) == 0 && !strncmp(schema_sql_[i], "SELECT", 6))
-            st = sinspace__error(store->ctx, SINSPACE_DATABASE,
-                                 "%s: SpatiaLite refused: %s", store->path,
-                                 schema_sql_[i]);
-        else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            st = sinspace__db_error(store, "creating the schema");
-        sqlite3_finalize(stmt);
-    }
+    if (!st)
+        st = run_ddl(store, schema_sql);
+    /* The version-2 tables follow version 1's, as the migration adds them. */
+    for (int part = 0; !st && v2_parts[part]; part++)
+        st = run_ddl(store, v2_parts[part]);
     if (!st)
         st = seed_csv(store, "sectors.csv",
                       "INSERT INTO sectors(code, label_en, label_th, description)"
@@ -329,8 +360,8 @@ sinspace__schema_create(sinspace_store *store)
 
 /* Migrations from version N to N+1 go here, indexed by N, each run in one
  * transaction when a store is opened for writing.  Version 1 is the first;
- * 1 -> 2 adds the network's tables. */
-static const char *const *const migrations[] = {network_ddl};
+ * 1 -> 2 adds each domain's version-2 tables (v2_parts). */
+static const char *const *const *const migrations[] = {v2_parts};
 
 sinspace_status
 sinspace__schema_check(sinspace_store *store)
@@ -372,11 +403,11 @@ sinspace__schema_check(sinspace_store *store)
                                    "%d; open it for writing once",
                                    store->path, version, SINSPACE_SCHEMA_VERSION);
         for (long long v = version; v < SINSPACE_SCHEMA_VERSION; v++) {
-            const char *const *steps = migrations[v - 1];
+            const char *const *const *parts = migrations[v - 1];
             if ((st = sinspace__begin(store)))
                 return st;
-            for (int i = 0; steps && steps[i] && !st; i++)
-                st = sinspace__exec(store, steps[i]);
+            for (int part = 0; parts[part] && !st; part++)
+                st = run_ddl(store, parts[part]);
             if (!st) {
                 char next[16];
                 snprintf(next, sizeof next, "%lld", v + 1);

@@ -10,15 +10,19 @@
 
 /* Columns every tile query selects, in the order read_tile expects. */
 #define TILE_COLUMNS \
-    "id, path, driver, crs, width, height, bands, pixel_size, pixel_size_m," \
+    "tiles.id, path, driver, crs, width, height, bands, pixel_size, pixel_size_m," \
     " acquired, source, attribution, added, MbrMinX(footprint)," \
     " MbrMinY(footprint), MbrMaxX(footprint), MbrMaxY(footprint)," \
-    " AsBinary(footprint)"
+    " AsBinary(footprint), s.kind, s.min_zoom, s.max_zoom, s.service_id"
+
+/* The tiles with what is known of their services. */
+#define TILE_FROM \
+    " FROM tiles LEFT JOIN tile_services AS s ON s.tile_id = tiles.id"
 
 /* Finest first, then newest, undated last, then the latest registered. */
 #define TILE_ORDER \
     " pixel_size_m IS NULL, pixel_size_m, acquired IS NULL, acquired DESC," \
-    " added DESC, id DESC"
+    " added DESC, tiles.id DESC"
 
 static void
 bind_double_or_null(sqlite3_stmt *stmt, int i, double v)
@@ -59,6 +63,12 @@ read_tile(sqlite3_stmt *stmt, int c, sinspace_tile *t)
     t->north = column_double(stmt, c + 16);
     t->footprint_wkb = sqlite3_column_blob(stmt, c + 17);
     t->footprint_wkb_size = (size_t)sqlite3_column_bytes(stmt, c + 17);
+    t->service = (const char *)sqlite3_column_text(stmt, c + 18);
+    t->min_zoom = sqlite3_column_type(stmt, c + 19) == SQLITE_NULL
+                      ? -1 : sqlite3_column_int(stmt, c + 19);
+    t->max_zoom = sqlite3_column_type(stmt, c + 20) == SQLITE_NULL
+                      ? -1 : sqlite3_column_int(stmt, c + 20);
+    t->service_id = sqlite3_column_int64(stmt, c + 21);
 }
 
 /* Steps a tile query to its end, calling fn per row. */
@@ -222,7 +232,7 @@ sl_list(sinspace_store *store, sinspace__tile_fn fn, void *user)
 {
     sqlite3_stmt *stmt;
     sinspace_status st = sinspace__prepare(store,
-        "SELECT " TILE_COLUMNS " FROM tiles ORDER BY id", &stmt);
+        "SELECT " TILE_COLUMNS TILE_FROM " ORDER BY tiles.id", &stmt);
     if (st)
         return st;
     st = each_tile(store, stmt, fn, user, "listing tiles");
@@ -236,8 +246,8 @@ sl_covering(sinspace_store *store, const double bbox[4], sinspace__tile_fn fn,
 {
     sqlite3_stmt *stmt;
     sinspace_status st = sinspace__prepare(store,
-        "SELECT " TILE_COLUMNS " FROM tiles"
-        " WHERE id IN (SELECT pkid FROM idx_tiles_footprint"
+        "SELECT " TILE_COLUMNS TILE_FROM
+        " WHERE tiles.id IN (SELECT pkid FROM idx_tiles_footprint"
         "  WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
         " AND ST_Intersects(footprint, BuildMbr(?1, ?2, ?3, ?4, 4326)) = 1"
         " ORDER BY" TILE_ORDER, &stmt);
@@ -306,6 +316,99 @@ sl_cover(sinspace_store *store, sinspace__tile_cover_fn fn, void *user)
     return sinspace__stmt_finish(store, stmt, rc, "matching workplaces to tiles");
 }
 
+/* Writes the service row of tile id (replacing any). */
+static sinspace_status
+write_service(sinspace_store *store, long long id,
+              const sinspace__tile_service *svc)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "INSERT OR REPLACE INTO tile_services(tile_id, kind, url, min_zoom,"
+        " max_zoom, headers, service_id, zoom) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+        " ?7, ?8)", &stmt);
+    if (st)
+        return st;
+    sqlite3_bind_int64(stmt, 1, id);
+    sinspace__bind_text(stmt, 2, svc->kind);
+    sinspace__bind_text(stmt, 3, svc->url);
+    if (svc->min_zoom >= 0)
+        sqlite3_bind_int(stmt, 4, svc->min_zoom);
+    if (svc->max_zoom >= 0)
+        sqlite3_bind_int(stmt, 5, svc->max_zoom);
+    sinspace__bind_text(stmt, 6, svc->headers);
+    if (svc->service_id > 0)
+        sqlite3_bind_int64(stmt, 7, svc->service_id);
+    if (svc->zoom >= 0)
+        sqlite3_bind_int(stmt, 8, svc->zoom);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        st = sinspace__db_error(store, "recording a tile service");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static sinspace_status
+sl_add_service(sinspace_store *store, const sinspace_tile *tile,
+               const sinspace__tile_service *svc,
+               const sinspace_audit_entry *audit, long long *id, int *inserted)
+{
+    sinspace_status st = sinspace__begin(store);
+    if (st)
+        return st;
+    int ins = 0;
+    long long tid = 0;
+    st = write_tile(store, tile, &ins);
+    if (!st)
+        st = sinspace__query_int(store, "SELECT id FROM tiles WHERE path = ?1",
+                                 &tid, 1, tile->path);
+    if (!st)
+        st = write_service(store, tid, svc);
+    if (!st && audit)
+        st = sinspace__audit_write(store, audit);
+    if (st) {
+        sinspace__rollback(store);
+        return st;
+    }
+    if ((st = sinspace__commit(store)))
+        return st;
+    if (id)
+        *id = tid;
+    if (inserted)
+        *inserted = ins;
+    return SINSPACE_OK;
+}
+
+static sinspace_status
+sl_service(sinspace_store *store, long long id,
+           int (*fn)(void *user, const sinspace__tile_service *svc),
+           void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT tile_id, kind, url, min_zoom, max_zoom, headers, service_id,"
+        " zoom FROM tile_services WHERE tile_id = ?1", &stmt);
+    if (st)
+        return st;
+    sqlite3_bind_int64(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        sinspace__tile_service svc;
+        svc.tile_id = sqlite3_column_int64(stmt, 0);
+        svc.kind = (const char *)sqlite3_column_text(stmt, 1);
+        svc.url = (const char *)sqlite3_column_text(stmt, 2);
+        svc.min_zoom = sqlite3_column_type(stmt, 3) == SQLITE_NULL
+                           ? -1 : sqlite3_column_int(stmt, 3);
+        svc.max_zoom = sqlite3_column_type(stmt, 4) == SQLITE_NULL
+                           ? -1 : sqlite3_column_int(stmt, 4);
+        svc.headers = (const char *)sqlite3_column_text(stmt, 5);
+        svc.service_id = sqlite3_column_int64(stmt, 6);
+        svc.zoom = sqlite3_column_type(stmt, 7) == SQLITE_NULL
+                       ? -1 : sqlite3_column_int(stmt, 7);
+        fn(user, &svc);
+        rc = SQLITE_DONE;
+    }
+    return sinspace__stmt_finish(store, stmt, rc, "reading a tile service");
+}
+
 const sinspace__tile_ops sinspace__spatialite_tile_ops = {
     .find = sl_find,
     .add = sl_add,
@@ -313,4 +416,6 @@ const sinspace__tile_ops sinspace__spatialite_tile_ops = {
     .list = sl_list,
     .covering = sl_covering,
     .cover = sl_cover,
+    .add_service = sl_add_service,
+    .service = sl_service,
 };

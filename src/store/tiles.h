@@ -27,6 +27,19 @@ typedef int (*sinspace__tile_fn)(void *user, const sinspace_tile *tile);
 typedef int (*sinspace__tile_cover_fn)(void *user,
                                        const sinspace_tile_cover *row);
 
+/* A tile service (or a package fetched from one), as `tile_services`
+ * keeps it.  Numbers unknown are -1 (ids 0). */
+typedef struct sinspace__tile_service {
+    long long tile_id;
+    const char *kind;      /* xyz, tms, wmts, wms, gdal, package */
+    const char *url;       /* the template, GetCapabilities URL, GDAL
+                              connection string or description file */
+    const char *headers;   /* "Name: value" lines; secret: never printed */
+    int min_zoom, max_zoom;
+    long long service_id;  /* package: the service it was fetched from */
+    int zoom;              /* package: its zoom level */
+} sinspace__tile_service;
+
 struct sinspace__tile_ops {
     /* The id of tile id, or of the tile registered at path (compared as
      * stored); *out is 0 when there is none.  Give id > 0 or path. */
@@ -65,6 +78,23 @@ struct sinspace__tile_ops {
      * its bounds are NaN. */
     sinspace_status (*cover)(sinspace_store *store, sinspace__tile_cover_fn fn,
                              void *user);
+
+    /* In one transaction with audit: registers (or refreshes, at the same
+     * path) tile and its service row svc (svc->tile_id is ignored); *id is
+     * the tile's id, *inserted 1 when it is new.  Nothing written on
+     * failure. */
+    sinspace_status (*add_service)(sinspace_store *store,
+                                   const sinspace_tile *tile,
+                                   const sinspace__tile_service *svc,
+                                   const sinspace_audit_entry *audit,
+                                   long long *id, int *inserted);
+
+    /* Calls fn once with the service row of tile id, or not at all when
+     * the tile is a plain file. */
+    sinspace_status (*service)(sinspace_store *store, long long id,
+                               int (*fn)(void *user,
+                                         const sinspace__tile_service *svc),
+                               void *user);
 };
 
 extern const sinspace__tile_ops sinspace__spatialite_tile_ops;
