@@ -248,7 +248,89 @@ sl_ranks(sinspace_store *store, const char *level, sinspace__zone_rank_fn fn,
     return SINSPACE_OK;
 }
 
+/* The R*Tree narrows to bbox; the point itself decides (a point's box is
+ * the point). */
+#define HOTSPOT_WHERE \
+    " w.status <> 'closed' AND w.risk IS NOT NULL AND w.geom IS NOT NULL" \
+    " AND (?1 IS NULL OR w.id IN (SELECT pkid FROM idx_workplaces_geom" \
+    "  WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2))"
+
+static void
+bind_bbox(sqlite3_stmt *stmt, const double *bbox)
+{
+    for (int k = 0; k < 4; k++) {
+        if (bbox)
+            sqlite3_bind_double(stmt, k + 1, bbox[k]);
+        else
+            sqlite3_bind_null(stmt, k + 1);
+    }
+}
+
+static sinspace_status
+sl_hotspot_points(sinspace_store *store, const double *bbox,
+                  sinspace__hotspot_point_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT w.id, w.ext_id, ST_X(w.geom), ST_Y(w.geom), w.risk"
+        " FROM workplaces w WHERE" HOTSPOT_WHERE " ORDER BY w.id", &stmt);
+    if (st)
+        return st;
+    bind_bbox(stmt, bbox);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace__hotspot_point p = {
+            .row_id = sqlite3_column_int64(stmt, 0),
+            .ext_id = (const char *)sqlite3_column_text(stmt, 1),
+            .lon = sqlite3_column_double(stmt, 2),
+            .lat = sqlite3_column_double(stmt, 3),
+            .risk = sqlite3_column_double(stmt, 4),
+            .observed = NULL,
+        };
+        if (fn(user, &p)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    return sinspace__stmt_finish(store, stmt, rc, "reading workplaces");
+}
+
+static sinspace_status
+sl_hotspot_history(sinspace_store *store, const double *bbox, const char *until,
+                   sinspace__hotspot_point_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT w.id, w.ext_id, ST_X(w.geom), ST_Y(w.geom), o.risk, o.observed"
+        " FROM workplaces w JOIN observations o ON o.workplace_id = w.id"
+        " WHERE" HOTSPOT_WHERE
+        " AND (?5 IS NULL OR substr(o.observed, 1, 10) <= ?5)"
+        " ORDER BY w.id, o.observed", &stmt);
+    if (st)
+        return st;
+    bind_bbox(stmt, bbox);
+    sinspace__bind_text(stmt, 5, until);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace__hotspot_point p = {
+            .row_id = sqlite3_column_int64(stmt, 0),
+            .ext_id = (const char *)sqlite3_column_text(stmt, 1),
+            .lon = sqlite3_column_double(stmt, 2),
+            .lat = sqlite3_column_double(stmt, 3),
+            .risk = sqlite3_column_double(stmt, 4),
+            .observed = (const char *)sqlite3_column_text(stmt, 5),
+        };
+        if (fn(user, &p)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    return sinspace__stmt_finish(store, stmt, rc, "reading observations");
+}
+
 const sinspace__zone_ops sinspace__spatialite_zone_ops = {
+    .hotspot_points = sl_hotspot_points,
+    .hotspot_history = sl_hotspot_history,
     .sectors = sl_sectors,
     .count_workplaces = sl_count_workplaces,
     .workplaces = sl_workplaces,

@@ -55,6 +55,18 @@ typedef int (*sinspace__zone_fn)(void *user, const sinspace_zone *zone);
  * numbers NaN when NULL. */
 typedef int (*sinspace__zone_rank_fn)(void *user, const sinspace_area_rank *a);
 
+/* A workplace a hot-spot run reads (Gi*): current risk, or one observation
+ * of its history.  Strings valid while the callback runs. */
+typedef struct sinspace__hotspot_point {
+    long long row_id;
+    const char *ext_id;
+    double lon, lat;    /* EPSG:4326 */
+    double risk;
+    const char *observed; /* history only: the observation's date */
+} sinspace__hotspot_point;
+typedef int (*sinspace__hotspot_point_fn)(void *user,
+                                          const sinspace__hotspot_point *p);
+
 struct sinspace__zone_ops {
     /* The sector codes of the catalogue, sorted bytewise (as strcmp). */
     sinspace_status (*sectors)(sinspace_store *store,
@@ -96,6 +108,17 @@ struct sinspace__zone_ops {
      * layer, densest first, those with no density last, then by code. */
     sinspace_status (*ranks)(sinspace_store *store, const char *level,
                              sinspace__zone_rank_fn fn, void *user);
+
+    /* Hot spots: the workplaces not closed, with a point and a risk score,
+     * whose point is in bbox (W, S, E, N; NULL: everywhere; read through
+     * the workplaces' R*Tree), by row id. */
+    sinspace_status (*hotspot_points)(sinspace_store *store, const double *bbox,
+                                      sinspace__hotspot_point_fn fn, void *user);
+    /* Their observations up to until (a date, inclusive; NULL: all), by row
+     * id then date; p->risk is the observation's. */
+    sinspace_status (*hotspot_history)(sinspace_store *store, const double *bbox,
+                                       const char *until,
+                                       sinspace__hotspot_point_fn fn, void *user);
 };
 
 extern const sinspace__zone_ops sinspace__spatialite_zone_ops;
