@@ -125,7 +125,7 @@ Test(store, open_existing_read_write_and_read_only)
     sinspace_store *s = NULL;
     cr_assert_eq(sinspace_store_open(ctx, db, SINSPACE_OPEN_READWRITE, &s),
                  SINSPACE_OK, "%s", sinspace_context_message(ctx));
-    cr_assert_eq(sinspace_store_schema_version(s), 1);
+    cr_assert_eq(sinspace_store_schema_version(s), SINSPACE_SCHEMA_VERSION);
     sinspace_store_close(s);
     s = NULL;
     cr_assert_eq(sinspace_store_open(ctx, db, SINSPACE_OPEN_READONLY, &s),
@@ -254,7 +254,7 @@ Test(store, info_of_new_store)
     memset(&info, 0x5a, sizeof info);
     cr_assert_eq(sinspace_store_info_get(s, &info), SINSPACE_OK, "%s",
                  sinspace_context_message(ctx));
-    cr_assert_eq(info.schema_version, 1);
+    cr_assert_eq(info.schema_version, SINSPACE_SCHEMA_VERSION);
     cr_assert_eq(strlen(info.created), 20, "created '%s'", info.created);
     cr_assert_eq(info.created[10], 'T');
     cr_assert_eq(info.created[19], 'Z');

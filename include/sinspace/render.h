@@ -81,6 +81,7 @@ typedef struct sinspace_map_options {
     double basemap_fade;           /* 0 (default, unaltered) .. 1 (white) */
     double basemap_desaturate;     /* 0 (default, unaltered) .. 1 (grey) */
     int no_zones;                  /* 1: leave out the zones layer */
+    const char *zones_run;         /* the zone run drawn; NULL: the latest */
     int overwrite;                 /* 1: replace existing output files (the
                                       page and a PNG's sidecars); default 0:
                                       refuse.  No meaning in memory. */

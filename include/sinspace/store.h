@@ -19,7 +19,7 @@ extern "C" {
 
 /* The schema this library writes.  Older stores are migrated on open for
  * writing; newer ones are refused with SINSPACE_SCHEMA. */
-#define SINSPACE_SCHEMA_VERSION 1
+#define SINSPACE_SCHEMA_VERSION 2
 
 typedef struct sinspace_store sinspace_store;
 

@@ -208,6 +208,28 @@ seed_csv(sinspace_store *store, const char *name, const char *insert_sql,
     return st;
 }
 
+/* Version 2, hot-spot zones (issue 16): named zone runs (date, method,
+ * parameters) and which zones each run made, with each zone's high-risk
+ * share and mean Gi* z.  The zones table itself is unchanged.  Run when a
+ * store is created and as the migration 1 -> 2. */
+static const char *const hotspot_ddl[] = {
+    "CREATE TABLE zone_runs ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " computed_at TEXT NOT NULL,"
+    " method TEXT NOT NULL,"
+    " params TEXT NOT NULL,"
+    " region TEXT,"
+    " zones INTEGER NOT NULL,"
+    " workplaces INTEGER NOT NULL)",
+    "CREATE TABLE zone_run_zones ("
+    " zone_id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES zone_runs(id) ON DELETE CASCADE,"
+    " high_share REAL,"
+    " mean_z REAL)",
+    "CREATE INDEX zone_run_zones_run ON zone_run_zones(run_id)",
+    NULL};
+
 sinspace_status
 sinspace__schema_create(sinspace_store *store)
 {
@@ -233,6 +255,8 @@ sinspace__schema_create(sinspace_store *store)
             st = sinspace__db_error(store, "creating the schema");
         sqlite3_finalize(stmt);
     }
+    for (int i = 0; !st && hotspot_ddl[i]; i++)
+        st = sinspace__exec(store, hotspot_ddl[i]);
     if (!st)
         st = seed_csv(store, "sectors.csv",
                       "INSERT INTO sectors(code, label_en, label_th, description)"
@@ -275,7 +299,7 @@ sinspace__schema_create(sinspace_store *store)
 
 /* Migrations from version N to N+1 go here, indexed by N, each run in one
  * transaction when a store is opened for writing.  Version 1 is the first. */
-static const char *const *const migrations[] = {NULL};
+static const char *const *const migrations[] = {hotspot_ddl};
 
 sinspace_status
 sinspace__schema_check(sinspace_store *store)
