@@ -226,7 +226,7 @@ Test(store, open_refuses_plain_sqlite_database)
 Test(store, open_refuses_newer_schema)
 {
     sinspace_store_close(create_store());
-    raw_exec(db, "UPDATE sinspace_meta SET value = '2' WHERE key = 'schema_version'");
+    raw_exec(db, "UPDATE sinspace_meta SET value = '99' WHERE key = 'schema_version'");
     for (int w = 0; w < 2; w++) {
         sinspace_store *s = NULL;
         cr_assert_eq(sinspace_store_open(ctx, db, w ? SINSPACE_OPEN_READWRITE
