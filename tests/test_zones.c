@@ -427,18 +427,18 @@ Test(zones, cli)
 {
     sinspace_store_close(store);
     store = NULL;
-    cr_assert_eq(run_cli("--cell 0"), 2);
-    cr_assert_eq(run_cli("--cell abc"), 2);
-    cr_assert_eq(run_cli("--cell 250furlongs"), 2);
-    cr_assert_eq(run_cli("--bandwidth -1km"), 2);
-    cr_assert_eq(run_cli("--bandwidth 10m"), 2);
-    cr_assert_eq(run_cli("--threshold p100"), 2);
-    cr_assert_eq(run_cli("--threshold zero"), 2);
+    cr_assert_eq(run_cli("--method kde --cell 0"), 2);
+    cr_assert_eq(run_cli("--method kde --cell abc"), 2);
+    cr_assert_eq(run_cli("--method kde --cell 250furlongs"), 2);
+    cr_assert_eq(run_cli("--method kde --bandwidth -1km"), 2);
+    cr_assert_eq(run_cli("--method kde --bandwidth 10m"), 2);
+    cr_assert_eq(run_cli("--method kde --threshold p100"), 2);
+    cr_assert_eq(run_cli("--method kde --threshold zero"), 2);
     cr_assert_eq(run_cli("--by-area parish"), 2);
     cr_assert_eq(run_cli("--by-area district --cell 100m"), 2);
     cr_assert_eq(sql_double("SELECT count(*) FROM audit WHERE command = 'zones'"), 0);
 
-    cr_assert_eq(run_cli("--cell 0.25km --bandwidth 1km"), 0);
+    cr_assert_eq(run_cli("--method kde --cell 0.25km --bandwidth 1km"), 0);
     char path[160], line[512];
     snprintf(path, sizeof path, "%s/out.txt", dir);
     FILE *f = fopen(path, "r");
@@ -458,6 +458,79 @@ Test(zones, cli)
     cr_assert_eq(run_cli("--list"), 0);
     cr_assert_eq(sql_double("SELECT count(*) FROM audit WHERE command = 'zones'"
                             " AND filters = 'list' AND rows = 1"), 1);
+}
+
+/* Zones from significance: the cluster of 20 high-risk places is a Gi*
+ * hot spot (the scatter, 5.5 km apart, has no neighbour within 500 m and
+ * is never binned); the zone is the disc of 500 m around the cluster's
+ * places, and counts the 20 open places, not the closed one at its
+ * centre.  Checked against SpatiaLite (ST_Area on the ellipsoid,
+ * ST_Within) and the query command. */
+Test(zones, gistar_run_counts_what_query_zone_lists)
+{
+    sinspace_zones_gistar_options g;
+    sinspace_zones_gistar_options_init(&g);
+    g.band_m = 500;
+    g.name = "cm-95";
+    sinspace_zones_gistar_result r;
+    collected c = {0};
+    cr_assert_eq(sinspace_zones_gistar(store, &g, collect, &c, &r), SINSPACE_OK, "%s",
+                 sinspace_context_message(ctx));
+    cr_assert_eq(r.workplaces, 50);
+    cr_assert_eq(r.hot, 20);
+    cr_assert_eq(r.zones, 1);
+    cr_assert_eq(c.n, 1);
+    cr_expect_eq(c.z[0].workplaces, 20);
+    cr_expect_float_eq(c.z[0].high_share, 1.0, 1e-12);
+    cr_expect_float_eq(c.z[0].mean_risk, 2.7, 1e-9);
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM workplaces w, zones z WHERE z.id = %lld"
+             " AND w.status <> 'closed' AND ST_Within(w.geom, z.geom)", c.z[0].id);
+    cr_expect_eq(sql_double(sql), 20);
+    snprintf(sql, sizeof sql, "SELECT ST_Area(geom, 1) / 1e6 FROM zones WHERE id = %lld",
+             c.z[0].id);
+    double km2 = sql_double(sql);
+    /* the 20 places span a 63.2 x 49.8 m box: the union of 500 m discs is
+     * that box grown by 500 m, A + P r + pi r^2 = 0.00315 + 0.2260 x 0.5 +
+     * 0.7854 x 0.99839 (the 64-gon's share of the disc) = 0.9002 km2 */
+    cr_expect(fabs(km2 - 0.9002) < 0.002, "zone of %.4f km2", km2);
+    cr_expect_float_eq(c.z[0].area_km2, km2, 0.002);
+    /* a second run under the same name replaces it; another name adds one */
+    cr_assert_eq(sinspace_zones_gistar(store, &g, NULL, NULL, &r), SINSPACE_OK);
+    g.name = "cm-99";
+    g.confidence = 99;
+    cr_assert_eq(sinspace_zones_gistar(store, &g, NULL, NULL, &r), SINSPACE_OK);
+    cr_expect_eq(sql_double("SELECT count(*) FROM zone_runs"), 2);
+    cr_expect_eq(sql_double("SELECT count(*) FROM zone_run_zones"), 2);
+    cr_expect_eq(sql_double("SELECT count(*) FROM zones"), 2);
+    long long run_id = 0, n = 0;
+    cr_assert_eq(sinspace_zone_run_zones(store, NULL, NULL, NULL, &run_id), SINSPACE_OK);
+    cr_expect_eq(run_id, (long long)sql_double("SELECT id FROM zone_runs WHERE name = 'cm-99'"));
+    cr_expect_eq(sinspace_zone_run_zones(store, "nope", NULL, NULL, NULL), SINSPACE_NOT_FOUND);
+    (void)n;
+    /* query --zone lists what the zone counts: the 20 open places */
+    long long zid = (long long)sql_double("SELECT zone_id FROM zone_run_zones r JOIN"
+                                          " zone_runs u ON u.id = r.run_id WHERE u.name = 'cm-95'");
+    sinspace_store_close(store);
+    store = NULL;
+    const char *bin = getenv("SINSPACE_BIN");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' -q query '%s' --zone %lld --format ids | wc -l >'%s/n.txt'",
+             bin, db_path, zid, dir);
+    cr_assert_eq(system(cmd), 0);
+    char path[160];
+    snprintf(path, sizeof path, "%s/n.txt", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    int lines = -1;
+    cr_assert_eq(fscanf(f, "%d", &lines), 1);
+    fclose(f);
+    cr_expect_eq(lines, 20, "query --zone listed %d", lines);
+    /* the command: a band in degrees is refused, runs are listed */
+    cr_expect_eq(run_cli("--band 0.005deg"), 2);
+    cr_expect_eq(run_cli("--confidence 80"), 2);
+    cr_expect_eq(run_cli("--runs"), 0);
+    cr_expect_eq(run_cli("list"), 0);
 }
 
 /* A ring of 24 high-risk places 2 km around a centre with one low-risk

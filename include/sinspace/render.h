@@ -83,6 +83,7 @@ typedef struct sinspace_map_options {
     int no_zones;                  /* 1: leave out the zones layer */
     int gaps;                      /* 1: ring the high-risk workplaces no
                                       responder covers (docs/network.md) */
+    const char *zones_run;         /* the zone run drawn; NULL: the latest */
     int overwrite;                 /* 1: replace existing output files (the
                                       page and a PNG's sidecars); default 0:
                                       refuse.  No meaning in memory. */

@@ -13,6 +13,7 @@
 #include <sinspace/tiles.h>
 #include <sinspace/style.h>
 #include <sinspace/zones.h>
+#include <sinspace/hotspots.h>
 #include <sinspace/export.h>
 #include <sinspace/serve.h>
 #include <sinspace/network.h>

@@ -14,6 +14,7 @@
 
 #include <sinspace/api.h>
 
+#include <sinspace/query.h>
 #include <sinspace/store.h>
 
 #ifdef __cplusplus
@@ -56,6 +57,10 @@ typedef struct sinspace_zone {
     const char *sectors;    /* top 3 by count: "brothel:12,karaoke_bar:7" */
     double centroid_lon, centroid_lat;
     double area_km2;
+    /* Zones of a Gi* run (else NaN / 0): */
+    double high_share;      /* share of its workplaces of high risk class */
+    double mean_z;          /* mean Gi* z of its workplaces */
+    long long run_id;       /* 0 for zones of no named run */
 } sinspace_zone;
 
 typedef struct sinspace_zones_result {
@@ -91,6 +96,73 @@ SINSPACE_API sinspace_status sinspace_zones_list(sinspace_store *store,
                                     int (*fn)(void *user_data,
                                               const sinspace_zone *zone),
                                     void *user_data);
+
+/* ---- zones from significance: named runs of Gi* hot spots -------------
+ *
+ * A zone is a contiguous area of hot-spot workplaces (Gi* bin at or above
+ * the chosen confidence, FDR on by default; sinspace/hotspots.h): the union
+ * of the geodesic discs of radius band around them, dissolved, clipped to
+ * the study region and with the water layer taken out; each connected
+ * polygon left is one zone.  A zone counts the open workplaces with a risk
+ * score inside it (the workplaces Gi* weighs), their high-risk share and
+ * mean z.  Runs are named and kept side by side; maps draw one run. */
+
+typedef struct sinspace_zone_run {
+    long long id;
+    const char *name;
+    const char *computed_at;
+    const char *method;      /* "gistar", or "kde" for kernel-density runs */
+    const char *params;
+    const char *region;      /* NULL: everywhere */
+    long long zones;
+    long long workplaces;
+} sinspace_zone_run;
+
+typedef struct sinspace_zones_gistar_options {
+    const sinspace_region *region; /* study region (clip); NULL: everywhere */
+    double band_m;                 /* > 0, or 0 for auto */
+    int confidence;                /* 90, 95 (default) or 99 */
+    int fdr;                       /* 1 (default) */
+    const char *name;              /* run name; NULL: "gistar-YYYYMMDDTHHMMSSZ" */
+    int weigh_all;                 /* 1: Gi* weighs every workplace of the store
+                                      (the whole study), the zones are still
+                                      clipped to region */
+} sinspace_zones_gistar_options;
+
+SINSPACE_API void sinspace_zones_gistar_options_init(sinspace_zones_gistar_options *opts);
+
+typedef struct sinspace_zones_gistar_result {
+    long long workplaces;   /* weighed by Gi* */
+    long long hot;          /* hot spots at the confidence */
+    long long zones;
+    double band_m;
+    int band_auto;
+    long long water_parts;  /* water polygons taken out */
+    char name[96];          /* the run's name */
+    char note[256];         /* why there are no zones, when Gi* is undefined
+                               on the region's workplaces; "" otherwise */
+} sinspace_zones_gistar_result;
+
+/* Computes the zones and writes them as a run (replacing a run of the same
+ * name) with one audit row; fn (may be NULL) gets each zone after the
+ * commit, largest count first. */
+SINSPACE_API sinspace_status sinspace_zones_gistar(sinspace_store *store,
+                                      const sinspace_zones_gistar_options *opts,
+                                      int (*fn)(void *user_data, const sinspace_zone *zone),
+                                      void *user_data,
+                                      sinspace_zones_gistar_result *result);
+
+/* The stored runs, oldest first. */
+SINSPACE_API sinspace_status sinspace_zone_runs(sinspace_store *store,
+                                   int (*fn)(void *user_data, const sinspace_zone_run *run),
+                                   void *user_data);
+
+/* The zones of run name (NULL: the latest); SINSPACE_NOT_FOUND when there
+ * is no such run.  run (may be NULL) gets the run (strings valid until the
+ * next call on the store). */
+SINSPACE_API sinspace_status sinspace_zone_run_zones(sinspace_store *store, const char *name,
+                                        int (*fn)(void *user_data, const sinspace_zone *zone),
+                                        void *user_data, long long *run_id);
 
 /* One area in the ranking.  Strings live until the callback returns. */
 typedef struct sinspace_area_rank {

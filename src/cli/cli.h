@@ -124,6 +124,7 @@ extern const cli_command cmd_map, cmd_atlas;
 extern const cli_command cmd_tiles;
 extern const cli_command cmd_style;
 extern const cli_command cmd_zones;
+extern const cli_command cmd_hotspots;
 extern const cli_command cmd_export;
 extern const cli_command cmd_serve;
 extern const cli_command cmd_responders, cmd_cover, cmd_key;

@@ -177,6 +177,11 @@ cli_select_check(const cli_command *cmd, cli_select *s, int need_region)
                                s->bbox);
     if (s->zone && parse_positive(s->zone, &s->zone_id) < 0)
         return cli_usage_error(cmd, "--zone takes a zone id, not '%s'", s->zone);
+    /* A zone counts the open workplaces inside it: so does --zone, unless
+     * --status says otherwise. */
+    if (s->zone && !s->filter.status &&
+        sinspace_filter_set(NULL, &s->filter, "--status", "open") == SINSPACE_OK)
+        s->have_filter = 1;
     return EXIT_OK;
 }
 

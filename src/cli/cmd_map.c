@@ -10,7 +10,7 @@ run(cli *c, int argc, char **argv)
     enum { O_AREA = 256, O_BBOX, O_WITHIN, O_MARGIN, O_PAPER, O_LANDSCAPE,
            O_DPI, O_CRS, O_STYLE, O_TITLE, O_SUBTITLE, O_MARKING, O_GENERATED,
            O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE,
-           O_DESATURATE, O_NO_ZONES, O_OVERWRITE, O_GAPS };
+           O_DESATURATE, O_NO_ZONES, O_ZONES_RUN, O_OVERWRITE, O_GAPS };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"overwrite", no_argument, NULL, O_OVERWRITE},
@@ -34,6 +34,7 @@ run(cli *c, int argc, char **argv)
         {"no-workplaces", no_argument, NULL, O_NO_WORKPLACES},
         {"no-zones", no_argument, NULL, O_NO_ZONES},
         {"gaps", no_argument, NULL, O_GAPS},
+        {"zones", required_argument, NULL, O_ZONES_RUN},
         {"fade", required_argument, NULL, O_FADE},
         {"desaturate", required_argument, NULL, O_DESATURATE},
         {NULL, 0, NULL, 0}};
@@ -83,6 +84,7 @@ run(cli *c, int argc, char **argv)
         case O_NO_WORKPLACES: o.no_workplaces = 1; break;
         case O_NO_ZONES: o.no_zones = 1; break;
         case O_GAPS: o.gaps = 1; break;
+        case O_ZONES_RUN: o.zones_run = optarg; break;
         case O_FADE:
             if (cli_parse_number(optarg, &o.basemap_fade) || o.basemap_fade < 0 ||
                 o.basemap_fade > 1)
@@ -150,6 +152,8 @@ const cli_command cmd_map = {
     "  --gaps               ring the high-risk workplaces no responder covers\n"
     "                       (docs/network.md)\n"
     "  --offline            no tile service is asked (files and packages only)\n"
+    "  --zones RUN          draw the zone run RUN (default: the latest run;\n"
+    "                       see sinspace zones DB --runs)\n"
     "  --fade F             fade the imagery towards white, 0..1 (default 0)\n"
     "  --desaturate F       take colour out of the imagery, 0..1 (default 0)\n\n"
     "Imagery: the catalogued tiles covering the extent, warped with GDAL to the\n"

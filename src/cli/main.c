@@ -18,6 +18,7 @@ static const cli_command *const commands[] = {
     &cmd_tiles,
     &cmd_style,
     &cmd_zones,
+    &cmd_hotspots,
     &cmd_export,
     &cmd_serve,
     &cmd_responders, &cmd_cover, &cmd_key,

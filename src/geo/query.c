@@ -44,7 +44,7 @@ static const sinspace_filter_option filter_options[N_OPTS + 1] = {
     [OPT_MIN_RISK] = {"min-risk", "a number from 1 to 3", 0},
     [OPT_CLASS] = {"class", "low, medium, high or unscored (a comma list)", 1},
     [OPT_SECTOR] = {"sector", "sector codes (a comma list)", 1},
-    [OPT_STATUS] = {"status", "active, closed or unknown", 0},
+    [OPT_STATUS] = {"status", "active, closed, unknown or open (not closed)", 0},
     [OPT_SEEN] = {"seen-since", "a date YYYY-MM-DD", 0},
     [OPT_CHANGED] = {"changed-since", "a date YYYY-MM-DD", 0},
     [OPT_LIMIT] = {"limit", "a whole number above 0", 0},
@@ -237,11 +237,11 @@ sinspace_filter_set(sinspace_context *ctx, sinspace_filter *f, const char *name,
         break;
     }
     case OPT_STATUS: {
-        static const char *const ok[] = {"active", "closed", "unknown"};
+        static const char *const ok[] = {"active", "closed", "unknown", "open"};
         int k = 0;
-        while (k < 3 && strcasecmp(value, ok[k]))
+        while (k < 4 && strcasecmp(value, ok[k]))
             k++;
-        if (k == 3)
+        if (k == 4)
             return bad_value(ctx, name, i, value);
         f->status = ok[k];
         break;
@@ -482,9 +482,9 @@ check_filter(sinspace_store *store, const sinspace_region *region,
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
                                "filter: n_sectors without sectors");
     if (f->status && strcmp(f->status, "active") && strcmp(f->status, "closed") &&
-        strcmp(f->status, "unknown"))
+        strcmp(f->status, "unknown") && strcmp(f->status, "open"))
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
-                               "status '%.40s' must be active, closed or unknown",
+                               "status '%.40s' must be active, closed, unknown or open",
                                f->status);
     if (f->seen_since && sinspace__parse_date(f->seen_since, seen, err, sizeof err) < 0)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "seen-since: %s", err);

@@ -95,6 +95,8 @@ on_zone(void *user, const sinspace__feature_zone *row)
 {
     load_state *ls = user;
     render_map *m = ls->m;
+    if (m->zstyle && !sinspace__zone_style_draws_run(m->zstyle, row->run_id))
+        return 0; /* maps draw one zone run */
     zone_geom *n = grow(ls, m->zones, m->n_zones, sizeof *n);
     if (!n)
         return 1;

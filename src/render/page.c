@@ -546,6 +546,8 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
                           : sinspace__symbology_default(ctx, &sym);
     if (!st && !opts->no_zones)
         st = sinspace__zone_style_default(ctx, &zstyle);
+    if (!st && zstyle)
+        st = sinspace__zone_style_pick_run(zstyle, store, opts->zones_run);
     m.zstyle = zstyle;
     m.gaps = opts->gaps;
     if (!st)

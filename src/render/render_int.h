@@ -172,6 +172,14 @@ void sinspace__zone_style_legend_at(const render_zone_style *zs, size_t i,
                                     const sinspace_symbolizer **sample,
                                     long long *count);
 void sinspace__zone_style_reset(render_zone_style *zs);
+/* The zone run a map draws: name (NULL: the latest run; with no run at
+ * all, the zones of no run).  SINSPACE_NOT_FOUND for an unknown name.  The
+ * legend heading then names the run. */
+sinspace_status sinspace__zone_style_pick_run(render_zone_style *zs,
+                                              sinspace_store *store,
+                                              const char *name);
+/* Whether a zone of run run_id (0: none) is drawn. */
+int sinspace__zone_style_draws_run(const render_zone_style *zs, long long run_id);
 /* Fills (even-odd, so holes stay open) and strokes the current path with
  * a polygon symbolizer; k converts SLD pixels.  The path is kept. */
 void sinspace__polygon_paint(cairo_t *cr, const sinspace_symbolizer *s,

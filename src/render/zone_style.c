@@ -10,6 +10,7 @@
  * the embedded file a built-in red style is used. */
 #include "render/render_int.h"
 #include "core/embedded.h"
+#include "store/zones.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +32,9 @@ struct render_zone_style {
     size_t n_matched, cap_matched;
     zone_legend *legend;
     size_t n_legend;
+    /* the run drawn: -1 every zone (no run picked), 0 zones of no run */
+    long long run_id;
+    char heading[256];
 };
 
 sinspace_status
@@ -39,6 +43,7 @@ sinspace__zone_style_default(sinspace_context *ctx, render_zone_style **out)
     render_zone_style *z = calloc(1, sizeof *z);
     if (!z)
         return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    z->run_id = -1;
     for (const struct sinspace_embedded *e = sinspace__embedded; e->name; e++)
         if (!strcmp(e->name, "zones.sld")) {
             sinspace_status st = sinspace_style_load_memory(ctx, e->data, e->size,
@@ -193,9 +198,58 @@ const char *
 sinspace__zone_style_heading(const render_zone_style *z)
 {
     /* The SLD title names how zones are classed ("... by highest risk");
-     * the legend heading says what they are. */
-    (void)z;
-    return "High-risk zones";
+     * the legend heading says what they are, and which run. */
+    return z->heading[0] ? z->heading : "High-risk zones";
+}
+
+typedef struct picked {
+    long long id;
+    char text[256];
+} picked;
+
+static int
+on_run(void *user, const sinspace_zone_run *run)
+{
+    picked *p = user;
+    p->id = run->id;
+    /* "Hot-spot zones, run kt-95 (Gi* 95 %, 500 m band, 2026-12-08)" */
+    const char *conf = strstr(run->params ? run->params : "", "confidence=");
+    const char *band = strstr(run->params ? run->params : "", "band=");
+    int c = conf ? atoi(conf + 11) : 0;
+    double b = band ? atof(band + 5) : 0;
+    if (!strcmp(run->method, "gistar"))
+        snprintf(p->text, sizeof p->text, "Zones: run %s (Gi* %d %%, %.0f m)", run->name,
+                 c, b);
+    else
+        snprintf(p->text, sizeof p->text, "High-risk zones, run %s (%s, %.10s)",
+                 run->name, run->method, run->computed_at);
+    return 0;
+}
+
+sinspace_status
+sinspace__zone_style_pick_run(render_zone_style *z, sinspace_store *store,
+                              const char *name)
+{
+    picked p = {0, ""};
+    int found = 0;
+    sinspace_status st = sinspace__store_engine(store)->zones->run_find(store, name,
+                                                                        on_run, &p,
+                                                                        &found);
+    if (st)
+        return st;
+    if (!found && name)
+        return sinspace__error(sinspace_store_context(store), SINSPACE_NOT_FOUND,
+                               "map: no zone run named '%s' (see: sinspace zones DB "
+                               "--runs)", name);
+    z->run_id = found ? p.id : 0;
+    snprintf(z->heading, sizeof z->heading, "%s", found ? p.text : "");
+    return SINSPACE_OK;
+}
+
+int
+sinspace__zone_style_draws_run(const render_zone_style *z, long long run_id)
+{
+    return z->run_id < 0 || z->run_id == run_id;
 }
 
 void

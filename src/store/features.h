@@ -32,6 +32,7 @@ typedef struct sinspace__feature_zone {
     const char *sectors;
     const unsigned char *wkb;
     size_t wkb_size;
+    long long run_id;      /* the zone run that made it; 0: none */
 } sinspace__feature_zone;
 
 /* A workplace with the attributes a symbology may test (the mapped layer:

@@ -255,10 +255,6 @@ run_ddl(sinspace_store *store, const char *const *sql)
     return st;
 }
 
-/* Version 2's tables: each domain's own list, run in this order both when a
- * store is created and as the migration 1 -> 2. */
-static const char *const *const v2_parts[] = {network_ddl, tiles_ddl, NULL};
-
 /* Reads an embedded CSV catalogue into a table, every value bound. */
 static sinspace_status
 seed_csv(sinspace_store *store, const char *name, const char *insert_sql,
@@ -303,6 +299,33 @@ seed_csv(sinspace_store *store, const char *name, const char *insert_sql,
     sinspace__csv_close(csv);
     return st;
 }
+
+/* Version 2, hot-spot zones (issue 16): named zone runs (date, method,
+ * parameters) and which zones each run made, with each zone's high-risk
+ * share and mean Gi* z.  The zones table itself is unchanged.  Run when a
+ * store is created and as the migration 1 -> 2. */
+static const char *const hotspot_ddl[] = {
+    "CREATE TABLE zone_runs ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " computed_at TEXT NOT NULL,"
+    " method TEXT NOT NULL,"
+    " params TEXT NOT NULL,"
+    " region TEXT,"
+    " zones INTEGER NOT NULL,"
+    " workplaces INTEGER NOT NULL)",
+    "CREATE TABLE zone_run_zones ("
+    " zone_id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES zone_runs(id) ON DELETE CASCADE,"
+    " high_share REAL,"
+    " mean_z REAL)",
+    "CREATE INDEX zone_run_zones_run ON zone_run_zones(run_id)",
+    NULL};
+
+/* Version 2's tables: each domain's own list, run in this order both when a
+ * store is created and as the migration 1 -> 2. */
+static const char *const *const v2_parts[] = {network_ddl, tiles_ddl, hotspot_ddl,
+                                              NULL};
 
 sinspace_status
 sinspace__schema_create(sinspace_store *store)

@@ -111,6 +111,7 @@ emit_zone(sqlite3_stmt *stmt, const callback *cb)
         .sectors = col_text(stmt, 5),
         .wkb = sqlite3_column_blob(stmt, 6),
         .wkb_size = (size_t)sqlite3_column_bytes(stmt, 6),
+        .run_id = sqlite3_column_int64(stmt, 7),
     };
     return ((sinspace__feature_zone_fn)cb->fn)(cb->user, &row);
 }
@@ -123,7 +124,8 @@ sl_zones_in(sinspace_store *store, const double box[4], double tolerance,
     sinspace_status st = sinspace__prepare(store,
         "SELECT id, workplaces, mean_risk, max_risk, peak_density, sectors,"
         " AsBinary(CASE WHEN ?5 > 0 THEN SimplifyPreserveTopology(geom, ?5)"
-        " ELSE geom END) FROM zones WHERE" IN_BOX("zones", "geom")
+        " ELSE geom END), coalesce((SELECT run_id FROM zone_run_zones"
+        " WHERE zone_id = zones.id), 0) FROM zones WHERE" IN_BOX("zones", "geom")
         " AND ST_Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326))"
         " ORDER BY id", &stmt);
     if (st)

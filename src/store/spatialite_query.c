@@ -141,7 +141,7 @@ static const char select_sql[] =
     "  OR (w.risk_class = 'medium' AND (?2 & 4))"
     "  OR (w.risk_class = 'high' AND (?2 & 8)))"
     " AND (?3 = 0 OR w.sector IN (SELECT code FROM temp.query_sectors))"
-    " AND (?4 IS NULL OR w.status = ?4)"
+    " AND (?4 IS NULL OR w.status = ?4 OR (?4 = 'open' AND w.status <> 'closed'))"
     " AND (?5 IS NULL OR w.last_seen >= ?5)"
     " AND (?6 IS NULL OR (prior IS NOT NULL AND w.risk > prior))"
     " ORDER BY %s"

@@ -161,16 +161,15 @@ fail:
     return st;
 }
 
+#define ZONE_COLUMNS \
+    "SELECT z.id, z.workplaces, z.mean_risk, z.max_risk, z.peak_density, z.sectors," \
+    " ST_X(ST_Centroid(z.geom)), ST_Y(ST_Centroid(z.geom)), ST_Area(z.geom, 1) / 1e6," \
+    " r.high_share, r.mean_z, r.run_id FROM zones z" \
+    " LEFT JOIN zone_run_zones r ON r.zone_id = z.id"
+
 static sinspace_status
-sl_list(sinspace_store *store, sinspace__zone_fn fn, void *user)
+zone_rows(sinspace_store *store, sqlite3_stmt *stmt, sinspace__zone_fn fn, void *user)
 {
-    sqlite3_stmt *stmt;
-    sinspace_status st = sinspace__prepare(store,
-        "SELECT id, workplaces, mean_risk, max_risk, peak_density, sectors,"
-        " ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)), ST_Area(geom, 1) / 1e6"
-        " FROM zones ORDER BY id", &stmt);
-    if (st)
-        return st;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         sinspace_zone zz;
@@ -183,10 +182,205 @@ sl_list(sinspace_store *store, sinspace__zone_fn fn, void *user)
         zz.centroid_lon = sqlite3_column_double(stmt, 6);
         zz.centroid_lat = sqlite3_column_double(stmt, 7);
         zz.area_km2 = sqlite3_column_double(stmt, 8);
-        if (fn(user, &zz))
+        zz.high_share = column_double_or_nan(stmt, 9);
+        zz.mean_z = column_double_or_nan(stmt, 10);
+        zz.run_id = sqlite3_column_int64(stmt, 11);
+        if (fn(user, &zz)) {
+            rc = SQLITE_DONE;
             break;
+        }
     }
     return sinspace__stmt_finish(store, stmt, rc, "listing zones");
+}
+
+static sinspace_status
+sl_list(sinspace_store *store, sinspace__zone_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store, ZONE_COLUMNS " ORDER BY z.id", &stmt);
+    if (st)
+        return st;
+    return zone_rows(store, stmt, fn, user);
+}
+
+static sinspace_status
+sl_run_zones(sinspace_store *store, long long run_id, sinspace__zone_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        ZONE_COLUMNS " WHERE r.run_id = ?1 ORDER BY z.id", &stmt);
+    if (st)
+        return st;
+    sqlite3_bind_int64(stmt, 1, run_id);
+    return zone_rows(store, stmt, fn, user);
+}
+
+static sinspace_status
+run_rows(sinspace_store *store, sqlite3_stmt *stmt, sinspace__zone_run_fn fn,
+         void *user, int *found)
+{
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace_zone_run r = {
+            .id = sqlite3_column_int64(stmt, 0),
+            .name = (const char *)sqlite3_column_text(stmt, 1),
+            .computed_at = (const char *)sqlite3_column_text(stmt, 2),
+            .method = (const char *)sqlite3_column_text(stmt, 3),
+            .params = (const char *)sqlite3_column_text(stmt, 4),
+            .region = (const char *)sqlite3_column_text(stmt, 5),
+            .zones = sqlite3_column_int64(stmt, 6),
+            .workplaces = sqlite3_column_int64(stmt, 7),
+        };
+        if (found)
+            *found = 1;
+        if (fn(user, &r)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    return sinspace__stmt_finish(store, stmt, rc, "reading zone runs");
+}
+
+#define RUN_COLUMNS \
+    "SELECT id, name, computed_at, method, params, region, zones, workplaces" \
+    " FROM zone_runs"
+
+static sinspace_status
+sl_runs(sinspace_store *store, sinspace__zone_run_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store, RUN_COLUMNS " ORDER BY id", &stmt);
+    if (st)
+        return st;
+    return run_rows(store, stmt, fn, user, NULL);
+}
+
+static sinspace_status
+sl_run_find(sinspace_store *store, const char *name, sinspace__zone_run_fn fn,
+            void *user, int *found)
+{
+    sqlite3_stmt *stmt;
+    *found = 0;
+    sinspace_status st = sinspace__prepare(store,
+        RUN_COLUMNS " WHERE (?1 IS NULL OR name = ?1) ORDER BY id DESC LIMIT 1", &stmt);
+    if (st)
+        return st;
+    sinspace__bind_text(stmt, 1, name);
+    return run_rows(store, stmt, fn, user, found);
+}
+
+static sinspace_status
+sl_run_write(sinspace_store *store, const sinspace__zone_run_new *run,
+             sinspace__zone_new *zones, size_t n, const double *high_share,
+             const double *mean_z)
+{
+    sqlite3_stmt *stmt = NULL;
+    long long next = 0, run_id = 0;
+    sinspace_status st = sinspace__begin(store);
+    if (st)
+        return st;
+    static const char *const drop[] = {
+        "DELETE FROM zones WHERE id IN (SELECT zone_id FROM zone_run_zones"
+        " WHERE run_id IN (SELECT id FROM zone_runs WHERE name = ?1))",
+        "DELETE FROM zone_run_zones WHERE run_id IN"
+        " (SELECT id FROM zone_runs WHERE name = ?1)",
+        "DELETE FROM zone_runs WHERE name = ?1",
+    };
+    for (size_t k = 0; k < sizeof drop / sizeof *drop; k++) {
+        if ((st = sinspace__prepare(store, drop[k], &stmt)))
+            goto fail;
+        sinspace__bind_text(stmt, 1, run->name);
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            st = sinspace__db_error(store, "replacing a zone run");
+            goto fail;
+        }
+        sqlite3_finalize(stmt);
+        stmt = NULL;
+    }
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO zone_runs(name, computed_at, method, params, region, zones,"
+            " workplaces) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &stmt)))
+        goto fail;
+    sinspace__bind_text(stmt, 1, run->name);
+    sinspace__bind_text(stmt, 2, run->computed_at);
+    sinspace__bind_text(stmt, 3, run->method);
+    sinspace__bind_text(stmt, 4, run->params);
+    sinspace__bind_text(stmt, 5, run->region);
+    sqlite3_bind_int64(stmt, 6, (long long)n);
+    sqlite3_bind_int64(stmt, 7, run->workplaces);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        st = sinspace__db_error(store, "writing a zone run");
+        goto fail;
+    }
+    run_id = sqlite3_last_insert_rowid(store->db);
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if ((st = sinspace__query_int(store,
+            "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM sinspace_meta"
+            " WHERE key = 'zones_last_id'), 0), coalesce((SELECT max(id) FROM zones), 0))",
+            &next, 0)))
+        goto fail;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO zones(id, computed_at, params, workplaces, mean_risk,"
+            " max_risk, peak_density, sectors, geom) VALUES (?1, ?2, ?3, ?4, ?5,"
+            " ?6, ?7, ?8, CastToMultiPolygon(GeomFromWKB(?9, 4326)))", &stmt)))
+        goto fail;
+    sqlite3_stmt *link = NULL;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO zone_run_zones(zone_id, run_id, high_share, mean_z)"
+            " VALUES (?1, ?2, ?3, ?4)", &link)))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        sinspace__zone_new *zz = &zones[i];
+        sqlite3_reset(stmt);
+        zz->id = ++next;
+        sqlite3_bind_int64(stmt, 1, zz->id);
+        sinspace__bind_text(stmt, 2, run->computed_at);
+        sinspace__bind_text(stmt, 3, run->params);
+        sqlite3_bind_int64(stmt, 4, zz->workplaces);
+        bind_double_or_null(stmt, 5, zz->mean_risk);
+        bind_double_or_null(stmt, 6, zz->max_risk);
+        sqlite3_bind_double(stmt, 7, zz->peak_density);
+        sinspace__bind_text(stmt, 8, zz->sectors);
+        sqlite3_bind_blob(stmt, 9, zz->wkb, (int)zz->wkb_size, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            sqlite3_finalize(link);
+            st = sinspace__db_error(store, "writing a zone");
+            goto fail;
+        }
+        sqlite3_reset(link);
+        sqlite3_bind_int64(link, 1, zz->id);
+        sqlite3_bind_int64(link, 2, run_id);
+        bind_double_or_null(link, 3, high_share[i]);
+        bind_double_or_null(link, 4, mean_z[i]);
+        if (sqlite3_step(link) != SQLITE_DONE) {
+            sqlite3_finalize(link);
+            st = sinspace__db_error(store, "writing a zone");
+            goto fail;
+        }
+    }
+    sqlite3_finalize(link);
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO sinspace_meta(key, value) VALUES ('zones_last_id', ?1)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &stmt)))
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, next);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        st = sinspace__db_error(store, "writing zones");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (run->audit && (st = sinspace__audit_write(store, run->audit)))
+        goto fail;
+    return sinspace__commit(store);
+
+fail:
+    sqlite3_finalize(stmt);
+    sinspace__rollback(store);
+    return st;
 }
 
 static sinspace_status
@@ -248,7 +442,93 @@ sl_ranks(sinspace_store *store, const char *level, sinspace__zone_rank_fn fn,
     return SINSPACE_OK;
 }
 
+/* The R*Tree narrows to bbox; the point itself decides (a point's box is
+ * the point). */
+#define HOTSPOT_WHERE \
+    " w.status <> 'closed' AND w.risk IS NOT NULL AND w.geom IS NOT NULL" \
+    " AND (?1 IS NULL OR w.id IN (SELECT pkid FROM idx_workplaces_geom" \
+    "  WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2))"
+
+static void
+bind_bbox(sqlite3_stmt *stmt, const double *bbox)
+{
+    for (int k = 0; k < 4; k++) {
+        if (bbox)
+            sqlite3_bind_double(stmt, k + 1, bbox[k]);
+        else
+            sqlite3_bind_null(stmt, k + 1);
+    }
+}
+
+static sinspace_status
+sl_hotspot_points(sinspace_store *store, const double *bbox,
+                  sinspace__hotspot_point_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT w.id, w.ext_id, ST_X(w.geom), ST_Y(w.geom), w.risk"
+        " FROM workplaces w WHERE" HOTSPOT_WHERE " ORDER BY w.id", &stmt);
+    if (st)
+        return st;
+    bind_bbox(stmt, bbox);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace__hotspot_point p = {
+            .row_id = sqlite3_column_int64(stmt, 0),
+            .ext_id = (const char *)sqlite3_column_text(stmt, 1),
+            .lon = sqlite3_column_double(stmt, 2),
+            .lat = sqlite3_column_double(stmt, 3),
+            .risk = sqlite3_column_double(stmt, 4),
+            .observed = NULL,
+        };
+        if (fn(user, &p)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    return sinspace__stmt_finish(store, stmt, rc, "reading workplaces");
+}
+
+static sinspace_status
+sl_hotspot_history(sinspace_store *store, const double *bbox, const char *until,
+                   sinspace__hotspot_point_fn fn, void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT w.id, w.ext_id, ST_X(w.geom), ST_Y(w.geom), o.risk, o.observed"
+        " FROM workplaces w JOIN observations o ON o.workplace_id = w.id"
+        " WHERE" HOTSPOT_WHERE
+        " AND (?5 IS NULL OR substr(o.observed, 1, 10) <= ?5)"
+        " ORDER BY w.id, o.observed", &stmt);
+    if (st)
+        return st;
+    bind_bbox(stmt, bbox);
+    sinspace__bind_text(stmt, 5, until);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        sinspace__hotspot_point p = {
+            .row_id = sqlite3_column_int64(stmt, 0),
+            .ext_id = (const char *)sqlite3_column_text(stmt, 1),
+            .lon = sqlite3_column_double(stmt, 2),
+            .lat = sqlite3_column_double(stmt, 3),
+            .risk = sqlite3_column_double(stmt, 4),
+            .observed = (const char *)sqlite3_column_text(stmt, 5),
+        };
+        if (fn(user, &p)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    return sinspace__stmt_finish(store, stmt, rc, "reading observations");
+}
+
 const sinspace__zone_ops sinspace__spatialite_zone_ops = {
+    .run_write = sl_run_write,
+    .runs = sl_runs,
+    .run_find = sl_run_find,
+    .run_zones = sl_run_zones,
+    .hotspot_points = sl_hotspot_points,
+    .hotspot_history = sl_hotspot_history,
     .sectors = sl_sectors,
     .count_workplaces = sl_count_workplaces,
     .workplaces = sl_workplaces,

@@ -55,6 +55,32 @@ typedef int (*sinspace__zone_fn)(void *user, const sinspace_zone *zone);
  * numbers NaN when NULL. */
 typedef int (*sinspace__zone_rank_fn)(void *user, const sinspace_area_rank *a);
 
+/* A workplace a hot-spot run reads (Gi*): current risk, or one observation
+ * of its history.  Strings valid while the callback runs. */
+typedef struct sinspace__hotspot_point {
+    long long row_id;
+    const char *ext_id;
+    double lon, lat;    /* EPSG:4326 */
+    double risk;
+    const char *observed; /* history only: the observation's date */
+} sinspace__hotspot_point;
+typedef int (*sinspace__hotspot_point_fn)(void *user,
+                                          const sinspace__hotspot_point *p);
+
+/* A named run of zones to write (zone runs, schema 2). */
+typedef struct sinspace__zone_run_new {
+    const char *name;        /* replaces the run of that name, if any */
+    const char *computed_at;
+    const char *method;      /* "gistar" */
+    const char *params;
+    const char *region;      /* description, NULL: everywhere */
+    long long workplaces;    /* workplaces the run weighed */
+    const sinspace_audit_entry *audit;
+} sinspace__zone_run_new;
+
+/* A stored run; strings valid while the callback runs. */
+typedef int (*sinspace__zone_run_fn)(void *user, const sinspace_zone_run *run);
+
 struct sinspace__zone_ops {
     /* The sector codes of the catalogue, sorted bytewise (as strcmp). */
     sinspace_status (*sectors)(sinspace_store *store,
@@ -96,6 +122,34 @@ struct sinspace__zone_ops {
      * layer, densest first, those with no density last, then by code. */
     sinspace_status (*ranks)(sinspace_store *store, const char *level,
                              sinspace__zone_rank_fn fn, void *user);
+
+    /* Hot spots: the workplaces not closed, with a point and a risk score,
+     * whose point is in bbox (W, S, E, N; NULL: everywhere; read through
+     * the workplaces' R*Tree), by row id. */
+    sinspace_status (*hotspot_points)(sinspace_store *store, const double *bbox,
+                                      sinspace__hotspot_point_fn fn, void *user);
+    /* Their observations up to until (a date, inclusive; NULL: all), by row
+     * id then date; p->risk is the observation's. */
+    /* In one transaction: deletes the run named run->name and its zones,
+     * writes the run, its n zones (ids as replace gives them, zones[i].id
+     * set) with high_share[i] and mean_z[i], and run->audit. */
+    sinspace_status (*run_write)(sinspace_store *store,
+                                 const sinspace__zone_run_new *run,
+                                 sinspace__zone_new *zones, size_t n,
+                                 const double *high_share, const double *mean_z);
+    /* The runs by id (oldest first). */
+    sinspace_status (*runs)(sinspace_store *store, sinspace__zone_run_fn fn,
+                            void *user);
+    /* The run named name (NULL: the latest), *found 0 when none. */
+    sinspace_status (*run_find)(sinspace_store *store, const char *name,
+                                sinspace__zone_run_fn fn, void *user, int *found);
+    /* The zones of run run_id, by id, as list gives them. */
+    sinspace_status (*run_zones)(sinspace_store *store, long long run_id,
+                                 sinspace__zone_fn fn, void *user);
+
+    sinspace_status (*hotspot_history)(sinspace_store *store, const double *bbox,
+                                       const char *until,
+                                       sinspace__hotspot_point_fn fn, void *user);
 };
 
 extern const sinspace__zone_ops sinspace__spatialite_zone_ops;

@@ -1,0 +1,8 @@
+#!/bin/sh
+# The dev tools that write the hot-spot reference values
+# (tests/data/hotspots/make_reference.R) and the spdep benchmark
+# (bench/hotspots_spdep.R): R and spdep from Debian.  Not needed to build
+# or test sinspace (the reference values are committed).  Run as root.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -qq r-base-core r-cran-spdep
