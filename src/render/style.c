@@ -379,7 +379,10 @@ value_of(parser *p, const xmlNode *n, const char *what, double min, double max,
     if (!t || sinspace__sx_parse_number(t, &d) < 0 || d < min || d > max) {
         char msg[128];
         range_msg(msg, sizeof msg, what, min, max);
-        st = bad(p, n, msg, t ? t : "(null)");
+        /* The value as written (a literal), else as computed. */
+        char *written = sinspace__sx_is_property(e, NULL) ? NULL : text_of(n);
+        st = bad(p, n, msg, written && !strchr(written, '<') ? written : t ? t : "(null)");
+        free(written);
     } else {
         *out = d;
     }
