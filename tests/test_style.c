@@ -1280,3 +1280,89 @@ Test(style, map_draws_external_graphics_and_warns_when_nothing_drawn, .timeout =
     cr_assert(strstr(o, ", 40 workplaces,"), "%s", o);
     free(o);
 }
+
+/* Fraction of pixels whose channels differ by more than 48 of 255. */
+static double
+png_diff(const char *a, const char *b)
+{
+    cairo_surface_t *x = cairo_image_surface_create_from_png(a);
+    cairo_surface_t *y = cairo_image_surface_create_from_png(b);
+    cr_assert_eq(cairo_surface_status(x), CAIRO_STATUS_SUCCESS, "%s", a);
+    cr_assert_eq(cairo_surface_status(y), CAIRO_STATUS_SUCCESS, "%s", b);
+    int w = cairo_image_surface_get_width(x), h = cairo_image_surface_get_height(x);
+    cr_assert_eq(w, cairo_image_surface_get_width(y));
+    cr_assert_eq(h, cairo_image_surface_get_height(y));
+    cairo_surface_flush(x);
+    cairo_surface_flush(y);
+    const unsigned char *p = cairo_image_surface_get_data(x), *q = cairo_image_surface_get_data(y);
+    int sp = cairo_image_surface_get_stride(x), sq = cairo_image_surface_get_stride(y);
+    long bad = 0;
+    for (int j = 0; j < h; j++)
+        for (int i = 0; i < w; i++)
+            for (int c = 0; c < 3; c++)
+                if (abs(p[j * sp + 4 * i + c] - q[j * sq + 4 * i + c]) > 48) {
+                    bad++;
+                    break;
+                }
+    cairo_surface_destroy(x);
+    cairo_surface_destroy(y);
+    return (double)bad / ((double)w * h);
+}
+
+/* Pixels of exactly one colour (RGB24 page). */
+static long
+count_colour(const char *png, unsigned rgb)
+{
+    cairo_surface_t *x = cairo_image_surface_create_from_png(png);
+    cr_assert_eq(cairo_surface_status(x), CAIRO_STATUS_SUCCESS);
+    cairo_surface_flush(x);
+    int w = cairo_image_surface_get_width(x), h = cairo_image_surface_get_height(x);
+    int sp = cairo_image_surface_get_stride(x);
+    const unsigned char *p = cairo_image_surface_get_data(x);
+    long n = 0;
+    for (int j = 0; j < h; j++)
+        for (int i = 0; i < w; i++) {
+            const unsigned char *px = p + j * sp + 4 * i; /* B G R X */
+            if (((unsigned)px[2] << 16 | (unsigned)px[1] << 8 | px[0]) == rgb)
+                n++;
+        }
+    cairo_surface_destroy(x);
+    return n;
+}
+
+Test(style, geoserver_cookbook_styles_match_golden_images, .timeout = 300)
+{
+    char db[4300], args[16384], out[4400], sld[4400], golden[4400];
+    make_store(db, sizeof db);
+    const char *names[] = {"point_simplepointwithstroke", "point_rotatedsquare",
+                           "point_transparenttriangle"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sld, sizeof sld, "%s", data_path("cookbook/x.sld"));
+        snprintf(strrchr(sld, '/') + 1, 200, "%s.sld", names[i]);
+        snprintf(golden, sizeof golden, "%s", data_path("cookbook/golden/x.png"));
+        snprintf(strrchr(golden, '/') + 1, 200, "%s.png", names[i]);
+        snprintf(out, sizeof out, "%s/%s.png", tmpdir, names[i]);
+        snprintf(args, sizeof args, "-q map '%s' -o '%s' --style '%s' "
+                 "--bbox 100.54,13.69,100.6,13.74 --dpi 60 --no-basemap --no-labels "
+                 "--generated-at 2026-01-01T00:00:00Z --marking ''", db, out, sld);
+        cr_assert_eq(run(args), 0, "%s", names[i]);
+        double d = png_diff(out, golden);
+        cr_assert_lt(d, 0.01, "%s differs from its golden image in %.2f%% of pixels",
+                     names[i], 100 * d);
+    }
+    /* Independently of the goldens: the rotated square's own green. */
+    snprintf(out, sizeof out, "%s/point_rotatedsquare.png", tmpdir);
+    cr_assert_gt(count_colour(out, 0x009900), 40 * 20);
+    /* The attribute-based point filters on pop, which workplaces lack. */
+    snprintf(out, sizeof out, "%s/attr.png", tmpdir);
+    snprintf(args, sizeof args, "map '%s' -o '%s' --style '%s' "
+             "--bbox 100.54,13.69,100.6,13.74 --dpi 60 --no-basemap", db, out,
+             data_path("cookbook/point_attribute.sld"));
+    cr_assert_eq(run(args), 0);
+    char log[4400];
+    snprintf(log, sizeof log, "%s/out", tmpdir);
+    char *o = slurp(log, NULL);
+    cr_assert(strstr(o, "pop") && strstr(o, ", 0 workplaces,"), "%s", o);
+    free(o);
+    cr_assert_eq(count_colour(out, 0x0033cc), 0);
+}
