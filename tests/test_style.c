@@ -1347,7 +1347,9 @@ Test(style, geoserver_cookbook_styles_match_golden_images, .timeout = 300)
                  "--generated-at 2026-01-01T00:00:00Z --marking ''", db, out, sld);
         cr_assert_eq(run(args), 0, "%s", names[i]);
         double d = png_diff(out, golden);
-        cr_assert_lt(d, 0.01, "%s differs from its golden image in %.2f%% of pixels",
+        /* Two different cookbook styles differ in 0.7% of the page: the
+         * tolerance leaves room for anti-aliasing, not for another look. */
+        cr_assert_lt(d, 0.002, "%s differs from its golden image in %.2f%% of pixels",
                      names[i], 100 * d);
     }
     /* Independently of the goldens: the rotated square's own green. */
