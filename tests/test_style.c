@@ -1368,3 +1368,63 @@ Test(style, geoserver_cookbook_styles_match_golden_images, .timeout = 300)
     free(o);
     cr_assert_eq(count_colour(out, 0x0033cc), 0);
 }
+
+/* The rule index (many "k = literal" rules) gives exactly what testing
+ * every rule in order with sinspace_style_rule_matches gives. */
+Test(style, indexed_equality_rules_match_as_every_rule_would)
+{
+    char *xml = malloc(200000);
+    size_t at = (size_t)snprintf(xml, 200000, "%s", SLD10_HEAD);
+    for (int i = 0; i < 40; i++) {
+        /* Strings, numbers written two ways, and a few rules the index
+         * cannot take (Like, another property) in between. */
+        if (i % 10 == 5)
+            at += (size_t)snprintf(xml + at, 200000 - at,
+                                   RULE("like%d", "<ogc:PropertyIsLike wildCard=\"*\" "
+                                        "singleChar=\".\" escape=\"!\">" PROP("k") LIT("v1*")
+                                        "</ogc:PropertyIsLike>"), i);
+        else if (i % 10 == 7)
+            at += (size_t)snprintf(xml + at, 200000 - at,
+                                   RULE("other%d", CMP("EqualTo", "j", "x")), i);
+        else if (i % 3 == 0)
+            at += (size_t)snprintf(xml + at, 200000 - at,
+                                   RULE("num%d", CMP("EqualTo", "k", "%d.0")), i, i);
+        else
+            at += (size_t)snprintf(xml + at, 200000 - at,
+                                   RULE("str%d", CMP("EqualTo", "k", "v%d")), i, i);
+    }
+    at += (size_t)snprintf(xml + at, 200000 - at, "%s",
+                           RULE("dup", CMP("EqualTo", "k", "v1"))
+                           "<Rule><Name>else</Name><ElseFilter/><PointSymbolizer/></Rule>"
+                           SLD10_TAIL);
+    sinspace_style *s = load_ok(xml);
+    free(xml);
+    const char *values[] = {"v1", "3", "3.00", " 3", "v10", "v13", "nope", "6", "1e0", NULL};
+    for (size_t vi = 0; vi < sizeof values / sizeof values[0]; vi++) {
+        for (int with_j = 0; with_j < 2; with_j++) {
+            sinspace_style_attr a[2] = {{"k", values[vi]}, {"j", with_j ? "x" : "y"}};
+            hits got;
+            memset(&got, 0, sizeof got);
+            sinspace_style_match(s, a, 2, 1000, record, &got);
+            /* The reference: every rule in order, then the else. */
+            hits want;
+            memset(&want, 0, sizeof want);
+            int any = 0;
+            size_t n = sinspace_style_rule_count(s);
+            for (size_t i = 0; i < n; i++) {
+                const sinspace_style_rule *r = sinspace_style_rule_at(s, i);
+                if (!r->is_else && sinspace_style_rule_matches(s, r, a, 2, 1000)) {
+                    record(&want, r);
+                    any = 1;
+                }
+            }
+            if (!any)
+                record(&want, sinspace_style_rule_at(s, n - 1));
+            cr_assert_eq(got.n, want.n, "k=%s", values[vi] ? values[vi] : "(null)");
+            for (int i = 0; i < got.n; i++)
+                cr_assert_str_eq(got.names[i], want.names[i], "k=%s",
+                                 values[vi] ? values[vi] : "(null)");
+        }
+    }
+    sinspace_style_destroy(s);
+}

@@ -99,9 +99,13 @@ struct sinspace_style {
     size_t n_graphics, cap_graphics;
     /* Symbolizers resolved for features (sinspace__style_resolve). */
     struct resolved *resolved;
+    /* FeatureTypeStyles and their index of equality rules (match). */
+    struct fts_group *groups;
+    size_t n_groups;
 };
 
 static void resolved_free(struct resolved *r);
+static void groups_free(sinspace_style *style);
 
 void
 sinspace_style_destroy(sinspace_style *style)
@@ -124,6 +128,7 @@ sinspace_style_destroy(sinspace_style *style)
         sinspace__graphic_free(style->graphics[i]);
     free(style->graphics);
     resolved_free(style->resolved);
+    groups_free(style);
     free(style->name);
     free(style->title);
     free(style);
@@ -182,6 +187,15 @@ keep_graphic(sinspace_style *style, sinspace_style_graphic *g)
     }
     style->graphics[style->n_graphics++] = g;
     return 0;
+}
+
+static size_t
+hash_text(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
 }
 
 /* ---------------------------------------------------------------------
@@ -1919,6 +1933,186 @@ check_doctype(parser *p, xmlDocPtr doc)
     return SINSPACE_OK;
 }
 
+/* ---------------------------------------------------------------------
+ * The rule index: many rules of one FeatureTypeStyle that each test
+ * "property = literal" on the same property (a category per rule, as QGIS
+ * writes a categorised style) are found by a hash of the feature's value
+ * instead of testing every one, so a map costs what the rules that can
+ * apply cost, not all of them.
+ * --------------------------------------------------------------------- */
+
+#define INDEX_MIN_RULES 16
+
+typedef struct idx_entry {
+    char *key;
+    size_t *rules; /* ascending */
+    size_t n, cap;
+} idx_entry;
+
+struct fts_group {
+    size_t start, end;  /* rules [start, end) */
+    const char *prop;   /* indexed property; NULL: none */
+    idx_entry *table;   /* open addressing, n_slots a power of two */
+    size_t n_slots;
+    size_t *others;     /* the rules not in the index, ascending */
+    size_t n_others;
+};
+
+static void
+groups_free(sinspace_style *style)
+{
+    for (size_t g = 0; g < style->n_groups; g++) {
+        struct fts_group *gr = &style->groups[g];
+        for (size_t i = 0; i < gr->n_slots; i++) {
+            free(gr->table[i].key);
+            free(gr->table[i].rules);
+        }
+        free(gr->table);
+        free(gr->others);
+    }
+    free(style->groups);
+}
+
+/* The key two equal values share: a canonical number when the value is
+ * one (as the comparison would see it), else the text. */
+static const char *
+value_key(const char *v, char buf[40])
+{
+    double d;
+    sx_value x = {SXV_STR, 0, v};
+    if (sinspace__sx_number(x, &d) == 0) {
+        snprintf(buf, 40, "\x01%.17g", d == 0 ? 0.0 : d);
+        return buf;
+    }
+    return v;
+}
+
+/* The property and literal of a "property = literal" (case-sensitive)
+ * filter, or 0. */
+static int
+eq_parts(const filter *f, const char **prop, const char **lit)
+{
+    const char *nm;
+    if (!f || f->op != OP_EQ || !f->match_case || !f->b ||
+        !sinspace__sx_is_property(f->a, &nm) || !sinspace__sx_is_const(f->b))
+        return 0;
+    sx_env env;
+    memset(&env, 0, sizeof env);
+    env.scale = NAN;
+    sx_value v = sinspace__sx_eval(f->b, &env);
+    if (v.kind != SXV_STR && v.kind != SXV_NUM)
+        return 0;
+    /* The literal as text; a number literal keeps its own text. */
+    *lit = v.kind == SXV_STR ? v.str : NULL;
+    *prop = nm;
+    return 1;
+}
+
+static idx_entry *
+idx_find(struct fts_group *gr, const char *key, int insert)
+{
+    size_t h = hash_text(key) & (gr->n_slots - 1);
+    while (gr->table[h].key) {
+        if (!strcmp(gr->table[h].key, key))
+            return &gr->table[h];
+        h = (h + 1) & (gr->n_slots - 1);
+    }
+    if (!insert)
+        return NULL;
+    if (!(gr->table[h].key = sinspace__strdup(key)))
+        return NULL;
+    return &gr->table[h];
+}
+
+static sinspace_status
+build_group(parser *p, struct fts_group *gr)
+{
+    sinspace_style *style = p->style;
+    /* The property most equality rules test. */
+    const char *best = NULL;
+    size_t best_n = 0;
+    for (size_t i = gr->start; i < gr->end && best_n < INDEX_MIN_RULES; i++) {
+        const char *prop, *lit;
+        if (!eq_parts(style->extra[i].filter, &prop, &lit))
+            continue;
+        size_t n = 0;
+        for (size_t j = gr->start; j < gr->end; j++) {
+            const char *q, *l;
+            n += eq_parts(style->extra[j].filter, &q, &l) && !strcmp(q, prop);
+        }
+        if (n > best_n) {
+            best = prop;
+            best_n = n;
+        }
+    }
+    size_t n = gr->end - gr->start;
+    if (!(gr->others = malloc((n ? n : 1) * sizeof *gr->others)))
+        return no_memory(p);
+    if (best_n < INDEX_MIN_RULES) {
+        for (size_t i = gr->start; i < gr->end; i++)
+            gr->others[gr->n_others++] = i;
+        return SINSPACE_OK;
+    }
+    gr->prop = best;
+    gr->n_slots = 16;
+    while (gr->n_slots < 2 * best_n)
+        gr->n_slots *= 2;
+    if (!(gr->table = calloc(gr->n_slots, sizeof *gr->table)))
+        return no_memory(p);
+    for (size_t i = gr->start; i < gr->end; i++) {
+        const char *prop, *lit;
+        char buf[40];
+        if (!eq_parts(style->extra[i].filter, &prop, &lit) || strcmp(prop, best)) {
+            gr->others[gr->n_others++] = i;
+            continue;
+        }
+        sx_env env;
+        memset(&env, 0, sizeof env);
+        env.scale = NAN;
+        const char *text = sinspace__sx_text(sinspace__sx_eval(style->extra[i].filter->b, &env), &env);
+        const char *key = value_key(lit ? lit : text, buf);
+        idx_entry *e = idx_find(gr, key, 1);
+        if (!e)
+            return no_memory(p);
+        if (e->n == e->cap) {
+            size_t cap = e->cap ? 2 * e->cap : 2;
+            size_t *r = realloc(e->rules, cap * sizeof *r);
+            if (!r)
+                return no_memory(p);
+            e->rules = r;
+            e->cap = cap;
+        }
+        e->rules[e->n++] = i;
+    }
+    return SINSPACE_OK;
+}
+
+static sinspace_status
+build_groups(parser *p)
+{
+    sinspace_style *style = p->style;
+    size_t n = 0;
+    for (size_t i = 0; i < style->n_rules; i++)
+        n += i == 0 || style->extra[i].fts != style->extra[i - 1].fts;
+    if (!n)
+        return SINSPACE_OK;
+    if (!(style->groups = calloc(n, sizeof *style->groups)))
+        return no_memory(p);
+    for (size_t i = 0; i < style->n_rules; i++) {
+        if (i == 0 || style->extra[i].fts != style->extra[i - 1].fts) {
+            style->groups[style->n_groups].start = i;
+            style->n_groups++;
+        }
+        style->groups[style->n_groups - 1].end = i + 1;
+    }
+    for (size_t g = 0; g < style->n_groups; g++) {
+        sinspace_status st = build_group(p, &style->groups[g]);
+        if (st)
+            return st;
+    }
+    return SINSPACE_OK;
+}
+
 static void
 xml_quiet(void *user, xmlErrorPtr error)
 {
@@ -2009,6 +2203,8 @@ load(sinspace_context *ctx, const char *xml, size_t size, const char *name,
                 warn_unknown(&p, c, "StyledLayerDescriptor");
         }
     }
+    if (!st)
+        st = build_groups(&p);
     if (!st && p.style->n_rules == 0)
         sinspace__log(ctx, SINSPACE_LOG_WARNING, "%s: the style has no rules", name);
     xmlFreeDoc(doc);
@@ -2310,6 +2506,48 @@ sinspace_style_rule_matches(const sinspace_style *style,
     return filter_eval(f, &env);
 }
 
+/* The candidates of a group for a feature, ascending: the rules outside
+ * the index, merged with those the feature's value selects. */
+typedef struct cand_iter {
+    const size_t *a, *b;
+    size_t na, nb, ia, ib;
+} cand_iter;
+
+static int
+cand_next(cand_iter *it, size_t *out)
+{
+    if (it->ia < it->na && (it->ib >= it->nb || it->a[it->ia] < it->b[it->ib])) {
+        *out = it->a[it->ia++];
+        return 1;
+    }
+    if (it->ib < it->nb) {
+        *out = it->b[it->ib++];
+        return 1;
+    }
+    return 0;
+}
+
+static void
+cand_start(const sinspace_style *style, struct fts_group *gr,
+           const sinspace_style_attr *attrs, size_t n_attrs, cand_iter *it)
+{
+    memset(it, 0, sizeof *it);
+    it->a = gr->others;
+    it->na = gr->n_others;
+    if (!gr->prop)
+        return;
+    const char *v = attr_value(attrs, n_attrs, gr->prop);
+    if (!v)
+        return; /* null equals nothing */
+    char buf[40];
+    idx_entry *e = idx_find(gr, value_key(v, buf), 0);
+    (void)style;
+    if (e) {
+        it->b = e->rules;
+        it->nb = e->n;
+    }
+}
+
 size_t
 sinspace_style_match(const sinspace_style *style,
                      const sinspace_style_attr *attrs, size_t n_attrs,
@@ -2320,18 +2558,19 @@ sinspace_style_match(const sinspace_style *style,
     if (!style)
         return 0;
     size_t applied = 0;
-    for (size_t start = 0; start < style->n_rules;) {
-        int fts = style->extra[start].fts;
-        size_t end = start;
-        while (end < style->n_rules && style->extra[end].fts == fts)
-            end++;
+    for (size_t g = 0; g < style->n_groups; g++) {
+        struct fts_group *gr = &style->groups[g];
+        cand_iter it;
+        size_t i;
         /* Does any ordinary rule of this FeatureTypeStyle apply? */
         int any = 0;
-        for (size_t i = start; i < end && !any; i++)
+        cand_start(style, gr, attrs, n_attrs, &it);
+        while (!any && cand_next(&it, &i))
             any = !style->rules[i].is_else &&
                   sinspace_style_rule_matches(style, &style->rules[i], attrs,
                                               n_attrs, scale_denominator);
-        for (size_t i = start; i < end; i++) {
+        cand_start(style, gr, attrs, n_attrs, &it);
+        while (cand_next(&it, &i)) {
             const sinspace_style_rule *r = &style->rules[i];
             int ok = r->is_else
                          ? !any && in_scale(r, scale_denominator)
@@ -2343,7 +2582,6 @@ sinspace_style_match(const sinspace_style *style,
                     fn(user_data, r);
             }
         }
-        start = end;
     }
     return applied;
 }
