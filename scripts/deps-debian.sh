@@ -9,6 +9,7 @@ build-essential pkg-config meson ninja-build python3
 libgdal-dev gdal-bin libproj-dev proj-bin proj-data libgeos-dev
 libspatialite-dev libsqlite3-mod-spatialite spatialite-bin sqlite3 libsqlite3-dev
 libcairo2-dev libpng-dev libpango1.0-dev libxml2-dev libmicrohttpd-dev
+librsvg2-dev
 libcriterion-dev clang libclang-rt-14-dev time
 nettle-dev
 postgresql-15 postgresql-15-postgis-3

@@ -6,6 +6,8 @@
 
 #include <sinspace/sinspace.h>
 
+#include "render/style_int.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,7 +176,7 @@ Test(style, between_is_inclusive)
     cr_assert(!matches1(s, "risk", "1.6"));
     cr_assert(!matches1(s, "risk", NULL));
     char *d = sinspace_style_rule_describe_filter(s, sinspace_style_rule_at(s, 0));
-    cr_assert_str_eq(d, "risk BETWEEN '1.667' AND '2.333'");
+    cr_assert_str_eq(d, "risk BETWEEN 1.667 AND 2.333");
     free(d);
     sinspace_style_destroy(s);
 }
@@ -463,7 +465,8 @@ Test(style, bad_values_name_file_line_and_value)
     /* An operator we cannot evaluate is refused, not ignored. */
     cr_assert_eq(load_fail(SLD10_HEAD RULE("bbox", "<ogc:BBOX>" PROP("geom") "</ogc:BBOX>")
                            SLD10_TAIL), SINSPACE_INVALID_INPUT);
-    cr_assert(strstr(sinspace_context_message(ctx), "<ogc:BBOX> not supported"));
+    cr_assert(strstr(sinspace_context_message(ctx), "BBOX needs a gml:Box"),
+              "%s", sinspace_context_message(ctx));
     cr_assert_eq(load_fail(SLD10_HEAD RULE("fn", "<ogc:PropertyIsEqualTo>"
                            "<ogc:Function name=\"strToLower\">" PROP("a") "</ogc:Function>"
                            LIT("x") "</ogc:PropertyIsEqualTo>") SLD10_TAIL),
@@ -777,9 +780,12 @@ Test(style, qgis_export_loads_with_vendor_option_warnings)
     cr_assert_str_eq(sinspace_style_name(s), "workplaces_risk");
     cr_assert_eq(sinspace_style_rule_count(s), 9);
     cr_assert_str_eq(sinspace_style_rule_at(s, 0)->title, "High (2.333 - 3.000)");
-    cr_assert_eq(n_warnings, 2, "%s", logbuf);
-    cr_assert(strstr(logbuf, "<se:VendorOption name=\"maxDisplacement\"> not supported"),
+    /* maxDisplacement is used for label placement now; autoWrap is not. */
+    cr_assert_eq(n_warnings, 1, "%s", logbuf);
+    cr_assert(strstr(logbuf, "<se:VendorOption name=\"autoWrap\"> not used"),
               "%s", logbuf);
+    const sinspace_style_rule *last = sinspace_style_rule_at(s, 8);
+    cr_assert_float_eq(last->symbolizers[0].max_displacement, 1, 1e-12);
     sinspace_style_attr a[3] = {{"risk", "2.5"}, {"sector", "brothel"}, {"status", "active"}};
     hits h = match_attrs(s, a, 3, 10000);
     cr_assert_eq(h.n, 3);
@@ -985,4 +991,440 @@ Test(style, mutated_documents_fail_cleanly)
     }
     cr_assert(ok > 0 && invalid > 0, "ok %d invalid %d", ok, invalid);
     free(buf);
+}
+
+/* ---- issue 18: expressions, graphics, what a style will draw ---------- */
+
+static char *
+data_path(const char *name)
+{
+    static char buf[4][4200];
+    static int i;
+    i = (i + 1) % 4;
+    const char *root = getenv("SINSPACE_SOURCE_ROOT");
+    cr_assert_not_null(root);
+    snprintf(buf[i], sizeof buf[i], "%s/tests/data/styles/%s", root, name);
+    return buf[i];
+}
+
+#define POINT_RULE(graphic) \
+    "<Rule><Name>p</Name><PointSymbolizer><Graphic><Mark><WellKnownName>circle" \
+    "</WellKnownName><Fill><CssParameter name=\"fill\">#000000</CssParameter></Fill>" \
+    "</Mark>" graphic "</Graphic></PointSymbolizer></Rule>\n"
+
+/* The first symbolizer of the first rule resolved for one feature. */
+static const sinspace_symbolizer *
+resolve1(sinspace_style *s, const sinspace_style_attr *a, size_t n, double scale)
+{
+    const sinspace_symbolizer *y = sinspace_style_rule_at(s, 0)->symbolizers;
+    return sinspace__style_resolve(s, y, a, n, scale);
+}
+
+Test(style, size_and_rotation_from_properties_and_arithmetic)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD POINT_RULE(
+        "<Size><ogc:Add>" LIT("6") "<ogc:Mul>" PROP("risk") LIT("2") "</ogc:Mul></ogc:Add></Size>"
+        "<Rotation>" PROP("rot") "</Rotation>"
+        "<Opacity><ogc:Div>" PROP("risk") LIT("4") "</ogc:Div></Opacity>") SLD10_TAIL);
+    sinspace_style_attr a[2] = {{"risk", "2.5"}, {"rot", "37.5"}};
+    const sinspace_symbolizer *r = resolve1(s, a, 2, 10000);
+    cr_assert_float_eq(r->size, 6 + 2.5 * 2, 1e-12);
+    cr_assert_float_eq(r->rotation, 37.5, 1e-12);
+    cr_assert_float_eq(r->graphic_opacity, 2.5 / 4, 1e-12);
+    cr_assert_float_eq(r->fill.a, 2.5 / 4, 1e-12);
+    /* The same values: the same address (stamps are cached by it). */
+    cr_assert_eq(resolve1(s, a, 2, 10000), r);
+    /* A null property keeps the style's fixed value; out of range is
+     * clamped, never drawn at 1e300. */
+    sinspace_style_attr b[2] = {{"risk", "1e300"}, {"rot", NULL}};
+    r = resolve1(s, b, 2, 10000);
+    cr_assert_float_eq(r->size, 1000, 1e-9);
+    cr_assert_float_eq(r->rotation, 0, 1e-12);
+    cr_assert_float_eq(r->graphic_opacity, 1, 1e-12);
+    sinspace_style_destroy(s);
+}
+
+Test(style, categorize_interpolate_recode_and_strings)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD
+        "<Rule><Name>p</Name><PointSymbolizer><Graphic><Mark><WellKnownName>circle</WellKnownName>"
+        "<Fill><CssParameter name=\"fill\"><ogc:Function name=\"Interpolate\">" PROP("risk")
+        LIT("1") LIT("#ffffb2") LIT("3") LIT("#bd0026") LIT("color") "</ogc:Function>"
+        "</CssParameter></Fill><Stroke><CssParameter name=\"stroke\">"
+        "<ogc:Function name=\"Recode\">" PROP("sector") LIT("brothel") LIT("#ff0000")
+        LIT("fishing") LIT("#0000ff") "</ogc:Function></CssParameter></Stroke></Mark>"
+        "<Size><ogc:Function name=\"Categorize\">" PROP("risk") LIT("4") LIT("1.667") LIT("6")
+        LIT("2.333") LIT("9") "</ogc:Function></Size></Graphic></PointSymbolizer>"
+        "<TextSymbolizer><Label><ogc:Function name=\"strConcat\">" PROP("name")
+        "<ogc:Function name=\"strConcat\">" LIT(" - ") "<ogc:Function name=\"strToUpperCase\">"
+        PROP("risk_class") "</ogc:Function></ogc:Function></ogc:Function></Label>"
+        "</TextSymbolizer></Rule>" SLD10_TAIL);
+    sinspace_style_attr a[4] = {{"risk", "2"}, {"sector", "fishing"}, {"name", "Pier 4"},
+                                {"risk_class", "medium"}};
+    const sinspace_symbolizer *r = resolve1(s, a, 4, 10000);
+    /* Halfway from #ffffb2 to #bd0026: (255+189)/2, (255+0)/2, (178+38)/2. */
+    cr_assert_float_eq(r->fill.r * 255, 222, 0.51);
+    cr_assert_float_eq(r->fill.g * 255, 127.5, 0.51);
+    cr_assert_float_eq(r->fill.b * 255, 108, 0.51);
+    cr_assert_float_eq(r->stroke.color.b, 1, 1e-12);
+    cr_assert_float_eq(r->size, 6, 1e-12);      /* 1.667 <= 2 < 2.333 */
+    sinspace_style_attr hi[1] = {{"risk", "2.333"}};
+    cr_assert_float_eq(resolve1(s, hi, 1, 10000)->size, 9, 1e-12); /* succeeding */
+    sinspace_style_attr lo[1] = {{"risk", "1"}};
+    cr_assert_float_eq(resolve1(s, lo, 1, 10000)->size, 4, 1e-12);
+    const sinspace_symbolizer *t = &sinspace_style_rule_at(s, 0)->symbolizers[1];
+    char buf[128];
+    cr_assert_str_eq(sinspace__style_label(t, a, 4, buf, sizeof buf), "Pier 4 - MEDIUM");
+    sinspace_style_destroy(s);
+}
+
+Test(style, functions_featureid_and_bbox_in_filters)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD
+        RULE("in", "<ogc:PropertyIsEqualTo><ogc:Function name=\"in\">" PROP("sector")
+             LIT("brothel") LIT("karaoke_bar") "</ogc:Function>" LIT("true")
+             "</ogc:PropertyIsEqualTo>")
+        RULE("fn", "<ogc:Function name=\"greaterThan\">" PROP("risk") LIT("2") "</ogc:Function>")
+        RULE("fid", "<ogc:FeatureId fid=\"workplaces.12\"/>")
+        "<Rule><Name>fids</Name><ogc:Filter><ogc:FeatureId fid=\"3\"/><ogc:FeatureId fid=\"4\"/>"
+        "</ogc:Filter><PointSymbolizer/></Rule>"
+        RULE("bbox", "<ogc:BBOX>" PROP("geom") "<gml:Box xmlns:gml=\"http://www.opengis.net/gml\""
+             " srsName=\"EPSG:4326\"><gml:coordinates>100.5,13.6 100.7,13.8</gml:coordinates>"
+             "</gml:Box></ogc:BBOX>")
+        RULE("upper", "<ogc:PropertyIsEqualTo><ogc:Function name=\"strToUpperCase\">"
+             PROP("risk_class") "</ogc:Function>" LIT("HIGH") "</ogc:PropertyIsEqualTo>")
+        SLD10_TAIL);
+    const sinspace_style_rule *in = sinspace_style_rule_at(s, 0), *fn = sinspace_style_rule_at(s, 1),
+                              *fid = sinspace_style_rule_at(s, 2), *fids = sinspace_style_rule_at(s, 3),
+                              *bbox = sinspace_style_rule_at(s, 4), *up = sinspace_style_rule_at(s, 5);
+    sinspace_style_attr a[5] = {{"sector", "brothel"}, {"risk", "2.5"}, {"id", "12"},
+                                {"lon", "100.6"}, {"lat", "13.7"}};
+    sinspace_style_attr b[5] = {{"sector", "fishing"}, {"risk", "1.5"}, {"id", "3"},
+                                {"lon", "100.9"}, {"lat", "13.7"}};
+    cr_assert(sinspace_style_rule_matches(s, in, a, 5, 1000));
+    cr_assert(!sinspace_style_rule_matches(s, in, b, 5, 1000));
+    cr_assert(sinspace_style_rule_matches(s, fn, a, 5, 1000));
+    cr_assert(!sinspace_style_rule_matches(s, fn, b, 5, 1000));
+    cr_assert(sinspace_style_rule_matches(s, fid, a, 5, 1000));
+    cr_assert(!sinspace_style_rule_matches(s, fid, b, 5, 1000));
+    cr_assert(!sinspace_style_rule_matches(s, fids, a, 5, 1000));
+    cr_assert(sinspace_style_rule_matches(s, fids, b, 5, 1000));
+    cr_assert(sinspace_style_rule_matches(s, bbox, a, 5, 1000));
+    cr_assert(!sinspace_style_rule_matches(s, bbox, b, 5, 1000));
+    sinspace_style_attr c[1] = {{"risk_class", "high"}};
+    cr_assert(sinspace_style_rule_matches(s, up, c, 1, 1000));
+    char *d = sinspace_style_rule_describe_filter(s, fids);
+    cr_assert_str_eq(d, "FID IN ('3', '4')");
+    free(d);
+    sinspace_style_destroy(s);
+    /* Unknown functions and wrong argument counts: refused, named. */
+    cr_assert_eq(load_fail(SLD10_HEAD POINT_RULE("<Size><ogc:Function name=\"nosuch\">"
+                           PROP("a") "</ogc:Function></Size>") SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+    cr_assert(strstr(sinspace_context_message(ctx), "mem.sld:4: function 'nosuch'"),
+              "%s", sinspace_context_message(ctx));
+    cr_assert_eq(load_fail(SLD10_HEAD POINT_RULE("<Size><ogc:Function name=\"if_then_else\">"
+                           PROP("a") "</ogc:Function></Size>") SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+}
+
+Test(style, values_out_of_range_refused_with_line)
+{
+    const char *bad[] = {
+        "<Size>1e300</Size>", "<Size>-1</Size>", "<Opacity>1.5</Opacity>",
+        "<Size><ogc:Mul>" LIT("1e200") LIT("1e200") "</ogc:Mul></Size>",
+        "<Rotation>1e300</Rotation>"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char xml[2048];
+        snprintf(xml, sizeof xml, SLD10_HEAD POINT_RULE("%s") SLD10_TAIL, bad[i]);
+        cr_assert_eq(load_fail(xml), SINSPACE_INVALID_INPUT, "%s", bad[i]);
+        cr_assert(strstr(sinspace_context_message(ctx), "mem.sld:4: bad "), "%s: %s", bad[i],
+                  sinspace_context_message(ctx));
+    }
+    cr_assert_eq(load_fail(SLD10_HEAD LINE_RULE(CSS("stroke-width", "1e9")) SLD10_TAIL),
+                 SINSPACE_INVALID_INPUT);
+}
+
+Test(style, uom_metres_are_ground_units_at_the_scale)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD
+        "<Rule><PointSymbolizer uom=\"http://www.opengeospatial.org/se/units/metre\">"
+        "<Graphic><Mark><WellKnownName>circle</WellKnownName></Mark><Size>10</Size>"
+        "</Graphic></PointSymbolizer></Rule>" SLD10_TAIL);
+    cr_assert_eq(n_warnings, 0, "%s", logbuf);
+    /* 10 m at 1:10,000 is 1 mm of paper: 1 / 0.28 SLD pixels. */
+    const sinspace_symbolizer *r = resolve1(s, NULL, 0, 10000);
+    cr_assert_float_eq(r->size, 1.0 / 0.28, 1e-9);
+    sinspace_style_destroy(s);
+}
+
+Test(style, qgis_fixtures_with_property_rotation)
+{
+    sinspace_style *s = NULL;
+    cr_assert_eq(sinspace_style_load(ctx, data_path("qgis_rotation.sld"), NULL, &s), SINSPACE_OK,
+                 "%s", sinspace_context_message(ctx));
+    cr_assert_eq(sinspace_style_check_workplaces(ctx, s, "q"), 0, "%s", logbuf);
+    const sinspace_symbolizer *p = sinspace_style_rule_at(s, 0)->symbolizers;
+    cr_assert_not_null(p->expr[SINSPACE_SLOT_ROTATION]);
+    sinspace_style_attr a[1] = {{"risk", "2"}};
+    cr_assert_float_eq(sinspace__style_resolve(s, p, a, 1, 5000)->rotation, 60, 1e-12);
+    char *props = sinspace_style_rule_properties(s, sinspace_style_rule_at(s, 0));
+    cr_assert(strstr(props, "risk") && strstr(props, "name") && strstr(props, "risk_class"),
+              "%s", props);
+    free(props);
+    sinspace_style_destroy(s);
+    /* A rotation by a field workplaces lack: loads, and says so. */
+    logbuf[0] = '\0';
+    cr_assert_eq(sinspace_style_load(ctx, data_path("qgis_rotation_lacking.sld"), NULL, &s),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    sinspace_style_check_workplaces(ctx, s, "q");
+    cr_assert(strstr(logbuf, "bearing_deg"), "%s", logbuf);
+    sinspace_style_destroy(s);
+    /* A filter on a property workplaces lack: a warning naming it. */
+    logbuf[0] = '\0';
+    cr_assert_eq(sinspace_style_load(ctx, data_path("filter_lacking.sld"), NULL, &s), SINSPACE_OK);
+    cr_assert_eq(sinspace_style_check_workplaces(ctx, s, "f"), 1);
+    cr_assert(strstr(logbuf, "pop") && strstr(logbuf, "draws no workplace"), "%s", logbuf);
+    sinspace_style_destroy(s);
+    /* A style with no point symbolizer. */
+    logbuf[0] = '\0';
+    s = load_ok(SLD10_HEAD LINE_RULE(CSS("stroke", "#000000")) SLD10_TAIL);
+    cr_assert_eq(sinspace_style_check_workplaces(ctx, s, "l"), 1);
+    cr_assert(strstr(logbuf, "no rule has a PointSymbolizer"), "%s", logbuf);
+    sinspace_style_destroy(s);
+}
+
+Test(style, shapes_and_glyph_marks)
+{
+    sinspace_style *s = load_ok(SLD10_HEAD
+        "<Rule><PointSymbolizer><Graphic><Mark><WellKnownName>shape://vertline</WellKnownName>"
+        "</Mark></Graphic></PointSymbolizer></Rule>"
+        "<Rule><PointSymbolizer><Graphic><Mark><WellKnownName>ttf://DejaVu Sans#0x2605"
+        "</WellKnownName></Mark></Graphic></PointSymbolizer></Rule>" SLD10_TAIL);
+    cr_assert_eq(n_warnings, 0, "%s", logbuf);
+    for (size_t i = 0; i < 2; i++) {
+        const sinspace_symbolizer *y = sinspace_style_rule_at(s, i)->symbolizers;
+        cr_assert_eq(y->mark, SINSPACE_MARK_GRAPHIC);
+        cr_assert_not_null(y->graphic);
+    }
+    cr_assert_str_eq(sinspace__graphic_describe(sinspace_style_rule_at(s, 1)->symbolizers->graphic),
+                     "ttf://DejaVu Sans#U+2605");
+    sinspace_style_destroy(s);
+}
+
+/* A map with the test sample store, through the command. */
+static void
+make_store(char *db, size_t size)
+{
+    const char *root = getenv("SINSPACE_SOURCE_ROOT");
+    const char *bin = getenv("SINSPACE_BIN");
+    snprintf(db, size, "%s/kt.db", tmpdir);
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "sh '%s/tests/data/render/make-khlong-toei-db.sh' '%s' '%s' "
+             ">/dev/null 2>&1", root, bin, db);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return b;
+}
+
+Test(style, map_draws_external_graphics_and_warns_when_nothing_drawn, .timeout = 300)
+{
+    char db[4300], args[16384], out[4400];
+    make_store(db, sizeof db);
+    /* An ExternalGraphic PNG: an <image> in the SVG page. */
+    snprintf(out, sizeof out, "%s/g.svg", tmpdir);
+    snprintf(args, sizeof args, "map '%s' -o '%s' --style '%s' --no-basemap "
+             "--bbox 100.54,13.69,100.6,13.74", db, out, data_path("external_png.sld"));
+    cr_assert_eq(run(args), 0);
+    char *svg = slurp(out, NULL);
+    cr_assert(strstr(svg, "<image"), "no <image> in the SVG");
+    free(svg);
+    /* The 40 workplaces in that box, counted independently in the CSV the
+     * store was made from, are what it says it drew. */
+    char log[4400];
+    snprintf(log, sizeof log, "%s/out", tmpdir);
+    char *o = slurp(log, NULL);
+    cr_assert(strstr(o, ", 40 workplaces,"), "%s", o);
+    free(o);
+    /* A filter on a property workplaces lack: a warning, and 0 drawn. */
+    snprintf(out, sizeof out, "%s/f.svg", tmpdir);
+    snprintf(args, sizeof args, "map '%s' -o '%s' --style '%s' --no-basemap "
+             "--bbox 100.54,13.69,100.6,13.74", db, out, data_path("filter_lacking.sld"));
+    cr_assert_eq(run(args), 0);
+    o = slurp(log, NULL);
+    cr_assert(strstr(o, "warning") && strstr(o, "pop"), "%s", o);
+    cr_assert(strstr(o, "drew none of the 40 workplaces"), "%s", o);
+    cr_assert(strstr(o, ", 0 workplaces,"), "%s", o);
+    free(o);
+    /* The QGIS-shaped style with property rotation draws all of them. */
+    snprintf(out, sizeof out, "%s/q.png", tmpdir);
+    snprintf(args, sizeof args, "map '%s' -o '%s' --style '%s' --no-basemap --dpi 60 "
+             "--bbox 100.54,13.69,100.6,13.74", db, out, data_path("qgis_rotation.sld"));
+    cr_assert_eq(run(args), 0);
+    o = slurp(log, NULL);
+    cr_assert(strstr(o, ", 40 workplaces,"), "%s", o);
+    free(o);
+}
+
+/* Fraction of pixels whose channels differ by more than 48 of 255. */
+static double
+png_diff(const char *a, const char *b)
+{
+    cairo_surface_t *x = cairo_image_surface_create_from_png(a);
+    cairo_surface_t *y = cairo_image_surface_create_from_png(b);
+    cr_assert_eq(cairo_surface_status(x), CAIRO_STATUS_SUCCESS, "%s", a);
+    cr_assert_eq(cairo_surface_status(y), CAIRO_STATUS_SUCCESS, "%s", b);
+    int w = cairo_image_surface_get_width(x), h = cairo_image_surface_get_height(x);
+    cr_assert_eq(w, cairo_image_surface_get_width(y));
+    cr_assert_eq(h, cairo_image_surface_get_height(y));
+    cairo_surface_flush(x);
+    cairo_surface_flush(y);
+    const unsigned char *p = cairo_image_surface_get_data(x), *q = cairo_image_surface_get_data(y);
+    int sp = cairo_image_surface_get_stride(x), sq = cairo_image_surface_get_stride(y);
+    long bad = 0;
+    for (int j = 0; j < h; j++)
+        for (int i = 0; i < w; i++)
+            for (int c = 0; c < 3; c++)
+                if (abs(p[j * sp + 4 * i + c] - q[j * sq + 4 * i + c]) > 48) {
+                    bad++;
+                    break;
+                }
+    cairo_surface_destroy(x);
+    cairo_surface_destroy(y);
+    return (double)bad / ((double)w * h);
+}
+
+/* Pixels of exactly one colour (RGB24 page). */
+static long
+count_colour(const char *png, unsigned rgb)
+{
+    cairo_surface_t *x = cairo_image_surface_create_from_png(png);
+    cr_assert_eq(cairo_surface_status(x), CAIRO_STATUS_SUCCESS);
+    cairo_surface_flush(x);
+    int w = cairo_image_surface_get_width(x), h = cairo_image_surface_get_height(x);
+    int sp = cairo_image_surface_get_stride(x);
+    const unsigned char *p = cairo_image_surface_get_data(x);
+    long n = 0;
+    for (int j = 0; j < h; j++)
+        for (int i = 0; i < w; i++) {
+            const unsigned char *px = p + j * sp + 4 * i; /* B G R X */
+            if (((unsigned)px[2] << 16 | (unsigned)px[1] << 8 | px[0]) == rgb)
+                n++;
+        }
+    cairo_surface_destroy(x);
+    return n;
+}
+
+Test(style, geoserver_cookbook_styles_match_golden_images, .timeout = 300)
+{
+    char db[4300], args[16384], out[4400], sld[4400], golden[4400];
+    make_store(db, sizeof db);
+    const char *names[] = {"point_simplepointwithstroke", "point_rotatedsquare",
+                           "point_transparenttriangle"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(sld, sizeof sld, "%s", data_path("cookbook/x.sld"));
+        snprintf(strrchr(sld, '/') + 1, 200, "%s.sld", names[i]);
+        snprintf(golden, sizeof golden, "%s", data_path("cookbook/golden/x.png"));
+        snprintf(strrchr(golden, '/') + 1, 200, "%s.png", names[i]);
+        snprintf(out, sizeof out, "%s/%s.png", tmpdir, names[i]);
+        snprintf(args, sizeof args, "-q map '%s' -o '%s' --style '%s' "
+                 "--bbox 100.54,13.69,100.6,13.74 --dpi 60 --no-basemap --no-labels "
+                 "--generated-at 2026-01-01T00:00:00Z --marking ''", db, out, sld);
+        cr_assert_eq(run(args), 0, "%s", names[i]);
+        double d = png_diff(out, golden);
+        /* Two different cookbook styles differ in 0.7% of the page: the
+         * tolerance leaves room for anti-aliasing, not for another look. */
+        cr_assert_lt(d, 0.002, "%s differs from its golden image in %.2f%% of pixels",
+                     names[i], 100 * d);
+    }
+    /* Independently of the goldens: the rotated square's own green. */
+    snprintf(out, sizeof out, "%s/point_rotatedsquare.png", tmpdir);
+    cr_assert_gt(count_colour(out, 0x009900), 40 * 20);
+    /* The attribute-based point filters on pop, which workplaces lack. */
+    snprintf(out, sizeof out, "%s/attr.png", tmpdir);
+    snprintf(args, sizeof args, "map '%s' -o '%s' --style '%s' "
+             "--bbox 100.54,13.69,100.6,13.74 --dpi 60 --no-basemap", db, out,
+             data_path("cookbook/point_attribute.sld"));
+    cr_assert_eq(run(args), 0);
+    char log[4400];
+    snprintf(log, sizeof log, "%s/out", tmpdir);
+    char *o = slurp(log, NULL);
+    cr_assert(strstr(o, "pop") && strstr(o, ", 0 workplaces,"), "%s", o);
+    free(o);
+    cr_assert_eq(count_colour(out, 0x0033cc), 0);
+}
+
+/* The rule index (many "k = literal" rules) gives exactly what testing
+ * every rule in order with sinspace_style_rule_matches gives. */
+Test(style, indexed_equality_rules_match_as_every_rule_would)
+{
+    char *xml = malloc(200000);
+    size_t at = (size_t)snprintf(xml, 200000, "%s", SLD10_HEAD);
+    for (int i = 0; i < 40; i++) {
+        /* Strings, numbers written two ways, and a few rules the index
+         * cannot take (Like, another property) in between. */
+        if (i % 10 == 5)
+            at += (size_t)snprintf(xml + at, 200000 - at,
+                                   RULE("like%d", "<ogc:PropertyIsLike wildCard=\"*\" "
+                                        "singleChar=\".\" escape=\"!\">" PROP("k") LIT("v1*")
+                                        "</ogc:PropertyIsLike>"), i);
+        else if (i % 10 == 7)
+            at += (size_t)snprintf(xml + at, 200000 - at,
+                                   RULE("other%d", CMP("EqualTo", "j", "x")), i);
+        else if (i % 3 == 0)
+            at += (size_t)snprintf(xml + at, 200000 - at,
+                                   RULE("num%d", CMP("EqualTo", "k", "%d.0")), i, i);
+        else
+            at += (size_t)snprintf(xml + at, 200000 - at,
+                                   RULE("str%d", CMP("EqualTo", "k", "v%d")), i, i);
+    }
+    at += (size_t)snprintf(xml + at, 200000 - at, "%s",
+                           RULE("dup", CMP("EqualTo", "k", "v1"))
+                           "<Rule><Name>else</Name><ElseFilter/><PointSymbolizer/></Rule>"
+                           SLD10_TAIL);
+    sinspace_style *s = load_ok(xml);
+    free(xml);
+    const char *values[] = {"v1", "3", "3.00", " 3", "v10", "v13", "nope", "6", "1e0", NULL};
+    for (size_t vi = 0; vi < sizeof values / sizeof values[0]; vi++) {
+        for (int with_j = 0; with_j < 2; with_j++) {
+            sinspace_style_attr a[2] = {{"k", values[vi]}, {"j", with_j ? "x" : "y"}};
+            hits got;
+            memset(&got, 0, sizeof got);
+            sinspace_style_match(s, a, 2, 1000, record, &got);
+            /* The reference: every rule in order, then the else. */
+            hits want;
+            memset(&want, 0, sizeof want);
+            int any = 0;
+            size_t n = sinspace_style_rule_count(s);
+            for (size_t i = 0; i < n; i++) {
+                const sinspace_style_rule *r = sinspace_style_rule_at(s, i);
+                if (!r->is_else && sinspace_style_rule_matches(s, r, a, 2, 1000)) {
+                    record(&want, r);
+                    any = 1;
+                }
+            }
+            if (!any)
+                record(&want, sinspace_style_rule_at(s, n - 1));
+            cr_assert_eq(got.n, want.n, "k=%s", values[vi] ? values[vi] : "(null)");
+            for (int i = 0; i < got.n; i++)
+                cr_assert_str_eq(got.names[i], want.names[i], "k=%s",
+                                 values[vi] ? values[vi] : "(null)");
+        }
+    }
+    sinspace_style_destroy(s);
 }

@@ -55,6 +55,29 @@ typedef struct sinspace_stroke {
     int n_dash;
 } sinspace_stroke;
 
+/* Values a symbolizer may compute per feature from an SE expression
+ * (ogc:PropertyName, arithmetic, ogc:Function...).  The field of the same
+ * meaning holds the value used where no feature is at hand (legends). */
+typedef enum sinspace_style_slot {
+    SINSPACE_SLOT_SIZE = 0,
+    SINSPACE_SLOT_ROTATION,
+    SINSPACE_SLOT_OPACITY,
+    SINSPACE_SLOT_FILL,
+    SINSPACE_SLOT_FILL_OPACITY,
+    SINSPACE_SLOT_STROKE,
+    SINSPACE_SLOT_STROKE_WIDTH,
+    SINSPACE_SLOT_STROKE_OPACITY,
+    SINSPACE_SLOT_LABEL,
+    SINSPACE_SLOT_FONT_SIZE,
+    SINSPACE_SLOT_LABEL_ROTATION,
+    SINSPACE_SLOT_COUNT
+} sinspace_style_slot;
+
+/* A compiled SE expression, owned by its style. */
+typedef struct sinspace_style_expr sinspace_style_expr;
+/* A loaded graphic (ExternalGraphic, shape://, ttf://), owned by its style. */
+typedef struct sinspace_style_graphic sinspace_style_graphic;
+
 typedef struct sinspace_symbolizer {
     sinspace_symbolizer_kind kind;
     /* Point */
@@ -78,6 +101,24 @@ typedef struct sinspace_symbolizer {
     sinspace_rgba halo_fill;
     double anchor_x, anchor_y;             /* 0..1, default 0.5 0.5 */
     double displacement_x, displacement_y; /* SLD pixels */
+    /* SE 1.1 and GeoServer additions. */
+    const sinspace_style_expr *expr[SINSPACE_SLOT_COUNT]; /* NULL: fixed */
+    sinspace_style_graphic *graphic; /* ExternalGraphic, shape://, ttf://;
+                                        NULL for the built-in marks */
+    double graphic_opacity;   /* Graphic Opacity of a graphic, 0..1 */
+    double uom_metres;        /* 0: SLD pixels; else metres per unit of
+                                 size (uom metre 1, foot 0.3048) */
+    double perpendicular_offset; /* lines, and line-placed labels */
+    double label_rotation;    /* degrees clockwise */
+    int line_placement;       /* LinePlacement (placed at the point for
+                                 workplaces) */
+    double max_displacement, space_around; /* VendorOptions, SLD pixels */
+    int group, conflict_resolution;        /* VendorOptions; default 0, 1 */
+    /* GraphicFill of a fill, GraphicStroke of a line (a point symbolizer
+       holding the graphic), or NULL. */
+    const struct sinspace_symbolizer *fill_pattern, *stroke_pattern;
+    int dynamic;              /* computed for one feature: not to be kept
+                                 or cached by its address */
 } sinspace_symbolizer;
 
 typedef struct sinspace_style_rule {
@@ -144,6 +185,28 @@ SINSPACE_API size_t sinspace_style_match(const sinspace_style *style,
  * caller frees it with free(); NULL if rule is not the style's. */
 SINSPACE_API char *sinspace_style_rule_describe_filter(const sinspace_style *style,
                                           const sinspace_style_rule *rule);
+
+/* The properties the rule reads (its filter and its symbolizers'
+ * expressions), comma-separated, or "" when none; the caller frees it. */
+SINSPACE_API char *sinspace_style_rule_properties(const sinspace_style *style,
+                                                  const sinspace_style_rule *rule);
+/* An expression as text, e.g. "strConcat(name, ' ')"; the caller frees
+ * it. */
+SINSPACE_API char *sinspace_style_expr_describe(const sinspace_style_expr *e);
+
+/* Logs warnings when the style will draw nothing for workplaces (no
+ * PointSymbolizer, or filters on properties workplaces lack, named), and
+ * when symbolizers read properties workplaces lack.  Returns 1 when the
+ * style draws no workplace. */
+SINSPACE_API int sinspace_style_check_workplaces(sinspace_context *ctx,
+                                                 const sinspace_style *style,
+                                                 const char *name);
+/* The properties a workplace offers a style, NULL-terminated; static. */
+SINSPACE_API const char *const *sinspace_style_workplace_properties(void);
+/* Graphics may be read from any local path, not only the SLD's folder
+ * (`--allow-remote-graphics`); URLs are never fetched.  Process-wide;
+ * off by default. */
+SINSPACE_API void sinspace_style_allow_outside_graphics(int allow);
 
 /* "circle", "square", "triangle", "star", "cross", "x", "graphic"; static. */
 SINSPACE_API const char *sinspace_mark_name(sinspace_mark mark);

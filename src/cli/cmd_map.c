@@ -10,7 +10,8 @@ run(cli *c, int argc, char **argv)
     enum { O_AREA = 256, O_BBOX, O_WITHIN, O_MARGIN, O_PAPER, O_LANDSCAPE,
            O_DPI, O_CRS, O_STYLE, O_TITLE, O_SUBTITLE, O_MARKING, O_GENERATED,
            O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE,
-           O_DESATURATE, O_NO_ZONES, O_ZONES_RUN, O_OVERWRITE, O_GAPS };
+           O_DESATURATE, O_NO_ZONES, O_ZONES_RUN, O_OVERWRITE, O_GAPS,
+           O_REMOTE_GRAPHICS };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"overwrite", no_argument, NULL, O_OVERWRITE},
@@ -37,6 +38,7 @@ run(cli *c, int argc, char **argv)
         {"zones", required_argument, NULL, O_ZONES_RUN},
         {"fade", required_argument, NULL, O_FADE},
         {"desaturate", required_argument, NULL, O_DESATURATE},
+        {"allow-remote-graphics", no_argument, NULL, O_REMOTE_GRAPHICS},
         {NULL, 0, NULL, 0}};
     sinspace_map_options o;
     sinspace_map_options_init(&o);
@@ -95,6 +97,7 @@ run(cli *c, int argc, char **argv)
                 o.basemap_desaturate < 0 || o.basemap_desaturate > 1)
                 return cli_usage_error(&cmd_map, "--desaturate needs a number in 0..1");
             break;
+        case O_REMOTE_GRAPHICS: sinspace_style_allow_outside_graphics(1); break;
         default:
             return cli_usage_error(&cmd_map, "bad option");
         }
@@ -142,6 +145,8 @@ const cli_command cmd_map = {
     "Content:\n"
     "  --style FILE.sld     workplace symbology (default: colour by risk class,\n"
     "                       shape by sector)\n"
+    "  --allow-remote-graphics  the style's graphics may be files outside its\n"
+    "                       folder (URLs are never fetched)\n"
     "  --label name|name_local|id   workplace label text (default name)\n"
     "  --title T --subtitle S        override the titles\n"
     "  --marking TEXT       confidentiality marking (default \"CONFIDENTIAL \xe2\x80\x94\n"

@@ -578,7 +578,8 @@ draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
             if (block_markers && labels)
                 sinspace__labels_block(labels, w->x - size / 2, w->y - size / 2,
                                        w->x + size / 2, w->y + size / 2);
-            if (!m->is_raster && !m->is_pdf) {
+            /* Computed per feature, or a graphic: drawn as it is. */
+            if ((!m->is_raster && !m->is_pdf) || s->dynamic || s->graphic) {
                 sinspace__symbolizer_draw(cr, s, w->x, w->y, m->px_sld);
                 continue;
             }
@@ -648,7 +649,22 @@ draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
             }
             char buf[32];
             const char *field = label_field ? label_field : t->label_property;
-            const char *text = label_text(&m->wp[i], field, buf);
+            const char *text = NULL;
+            char lbuf[512];
+            if (!label_field && t->expr[SINSPACE_SLOT_LABEL]) {
+                /* A label computed by the style's expression (style.c). */
+                const workplace *w = &m->wp[i];
+                char idbuf[32], riskbuf[32];
+                snprintf(idbuf, sizeof idbuf, "%lld", w->id);
+                if (!isnan(w->risk))
+                    snprintf(riskbuf, sizeof riskbuf, "%.3f", w->risk);
+                render_feature f = {idbuf, w->ext_id, w->name, w->name_local,
+                                    w->sector, w->status,
+                                    isnan(w->risk) ? NULL : riskbuf, w->risk_class};
+                text = sinspace__symbology_label(sym, t, &f, lbuf, sizeof lbuf);
+            } else {
+                text = label_text(&m->wp[i], field, buf);
+            }
             tries++;
             m->labels += sinspace__label_place(labels, cr, layout, text,
                                                m->wp[i].x, m->wp[i].y,

@@ -623,7 +623,12 @@ cleanup:
     }
     if (!st && result) {
         memset(result, 0, sizeof *result);
-        result->workplaces = (long long)m.n_wp;
+        /* What was drawn, not what was read (style.c warns why). */
+        result->workplaces = sinspace__symbology_drawn(sym);
+        if (m.n_wp > 0 && result->workplaces == 0 && !opts->no_workplaces)
+            sinspace__log(ctx, SINSPACE_LOG_WARNING,
+                          "the style drew none of the %zu workplaces on the map",
+                          m.n_wp);
         result->zones = (long long)m.n_zones;
         result->labels = m.labels;
         result->tiles = m.tiles;

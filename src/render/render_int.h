@@ -132,6 +132,15 @@ void sinspace__symbology_legend_at(const render_symbology *sym, size_t i,
                                    long long *count, int *hide_unused);
 /* Forgets the counts (a new page of an atlas). */
 void sinspace__symbology_reset(render_symbology *sym);
+/* Features given at least one point symbolizer since the symbology was
+ * made (what a map drew, not what it read). */
+long long sinspace__symbology_drawn(const render_symbology *sym);
+/* The text of a label computed by an SLD expression for f, or NULL when
+ * t's label is a plain property (frame.c reads it itself). */
+const char *sinspace__symbology_label(const render_symbology *sym,
+                                      const sinspace_symbolizer *t,
+                                      const render_feature *f, char *buf,
+                                      size_t size);
 
 /* Draws a mark's path centred on (0, 0), size px across. */
 void sinspace__mark_path(cairo_t *cr, sinspace_mark mark, double size);

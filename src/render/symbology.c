@@ -7,6 +7,7 @@
  * drawn.  Both hand out sinspace_symbolizer values, so the renderer draws
  * one kind of thing whatever the source. */
 #include "render/render_int.h"
+#include "render/style_int.h"
 #include "core/embedded.h"
 
 #include <math.h>
@@ -35,6 +36,8 @@ struct render_symbology {
     size_t n_matched, cap_matched;
     legend_entry *legend;
     size_t n_legend;
+    size_t *legend_of_rule; /* SLD: rule index -> legend entry, or -1 */
+    long long drawn;        /* features given a point symbolizer */
 };
 
 /* Class colours: ColorBrewer RdYlGn-like, readable over imagery. */
@@ -177,6 +180,19 @@ from_style(sinspace_context *ctx, sinspace_style *style, render_symbology **out)
     }
     s->ctx = ctx;
     s->style = style;
+    /* Says when the style will draw nothing for workplaces (style.c). */
+    sinspace__style_warn_workplaces(ctx, style, sinspace_style_name(style)
+                                                    ? sinspace_style_name(style)
+                                                    : "style");
+    s->legend_of_rule = malloc((n ? n : 1) * sizeof *s->legend_of_rule);
+    if (!s->legend_of_rule) {
+        free(s->legend);
+        free(s);
+        sinspace_style_destroy(style);
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        s->legend_of_rule[i] = (size_t)-1;
     for (size_t i = 0; i < n; i++) {
         const sinspace_style_rule *r = sinspace_style_rule_at(style, i);
         legend_entry *e = &s->legend[s->n_legend];
@@ -192,6 +208,7 @@ from_style(sinspace_context *ctx, sinspace_style *style, render_symbology **out)
         e->sample = *sample;
         e->sample_ref = (const sinspace_symbolizer *)r; /* rule identity */
         e->hide_unused = 1;
+        s->legend_of_rule[i] = s->n_legend;
         s->n_legend++;
     }
     *out = s;
@@ -220,6 +237,7 @@ sinspace__symbology_destroy(render_symbology *s)
     sinspace_style_destroy(s->style);
     free(s->matched);
     free(s->legend);
+    free(s->legend_of_rule);
     free(s);
 }
 
@@ -231,6 +249,7 @@ sinspace__symbology_apply(render_symbology *s, const render_feature *f,
     if (!s->style) {
         int c = class_index(f->risk_class), g = sector_group(f->sector);
         size_t n = 0;
+        s->drawn++;
         if (max > n)
             out[n++] = &s->composed[c][g];
         if (max > n)
@@ -247,21 +266,31 @@ sinspace__symbology_apply(render_symbology *s, const render_feature *f,
     s->n_matched = 0;
     sinspace_style_match(s->style, attrs, sizeof attrs / sizeof attrs[0],
                          scale, collect_rule, s);
-    size_t n = 0;
+    size_t n = 0, points = 0;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < s->n_matched; i++) {
             const sinspace_style_rule *r = s->matched[i];
-            if (pass == 0)
-                for (size_t e = 0; e < s->n_legend; e++)
-                    if (s->legend[e].sample_ref == (const void *)r)
-                        s->legend[e].count++;
+            if (pass == 0) {
+                /* The rule's legend entry by index: scanning the legend
+                 * for every matched rule was quadratic in rules. */
+                size_t ri = sinspace__style_rule_index(s->style, r);
+                if (ri != (size_t)-1 && s->legend_of_rule[ri] != (size_t)-1)
+                    s->legend[s->legend_of_rule[ri]].count++;
+            }
             for (size_t k = 0; k < r->n_symbolizers; k++) {
                 int is_text = r->symbolizers[k].kind == SINSPACE_SYMBOLIZER_TEXT;
                 int is_point = r->symbolizers[k].kind == SINSPACE_SYMBOLIZER_POINT;
-                if (((pass == 0 && is_point) || (pass == 1 && is_text)) && n < max)
-                    out[n++] = &r->symbolizers[k];
+                if (((pass == 0 && is_point) || (pass == 1 && is_text)) && n < max) {
+                    /* Expressions evaluated for this feature (style.c). */
+                    out[n++] = sinspace__style_resolve(
+                        s->style, &r->symbolizers[k], attrs,
+                        sizeof attrs / sizeof attrs[0], scale);
+                    points += (size_t)is_point;
+                }
             }
         }
+    if (points)
+        s->drawn++;
     return n;
 }
 
@@ -282,6 +311,25 @@ sinspace__symbology_legend_at(const render_symbology *s, size_t i,
     *title = s->legend[i].title;
     *sample = &s->legend[i].sample;
     *count = s->legend[i].count;
+}
+
+long long
+sinspace__symbology_drawn(const render_symbology *s)
+{
+    return s->drawn;
+}
+
+const char *
+sinspace__symbology_label(const render_symbology *s, const sinspace_symbolizer *t,
+                          const render_feature *f, char *buf, size_t size)
+{
+    sinspace_style_attr attrs[] = {
+        {"id", f->id}, {"ext_id", f->ext_id}, {"name", f->name},
+        {"name_local", f->name_local}, {"sector", f->sector},
+        {"status", f->status}, {"risk", f->risk},
+        {"risk_class", f->risk_class}};
+    (void)s;
+    return sinspace__style_label(t, attrs, sizeof attrs / sizeof attrs[0], buf, size);
 }
 
 void
@@ -348,6 +396,10 @@ void
 sinspace__symbolizer_draw(cairo_t *cr, const sinspace_symbolizer *s, double x,
                           double y, double k)
 {
+    if (s->graphic) { /* ExternalGraphic, shape://, ttf:// (graphic.c) */
+        sinspace__graphic_draw(cr, s, x, y, k);
+        return;
+    }
     cairo_save(cr);
     cairo_translate(cr, x, y);
     if (s->rotation != 0)
