@@ -147,6 +147,12 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
         }
         st = sinspace__fit_extent(&m, all, NULL, NULL, 0.03);
     }
+    if (!st) {
+        /* The areas' own records, for the boundaries' credit. */
+        render_frame_opts fo = {.layers = RENDER_LAYER_AREAS, .simplify = 0.01};
+        m.level = o->level;
+        st = sinspace__frame_load(&m, &fo);
+    }
     PangoLayout *layout = NULL;
     render_labels *labels = NULL;
     if (!st) {
@@ -183,6 +189,12 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
             set_rgba(cr, MUTED);
             cairo_set_line_width(cr, 0.25 * m.px_mm);
             cairo_stroke(cr);
+            OGR_G_DestroyGeometry(g);
+        }
+        /* The names over every fill, so no later area covers one. */
+        for (size_t i = 0; i < n; i++) {
+            OGRGeometryH g = OGR_G_Clone(areas[i].geom);
+            OGR_G_Transform(g, m.to_map);
             OGRGeometryH pt = OGR_G_PointOnSurface(g);
             if (pt && !OGR_G_IsEmpty(pt)) {
                 render_label_style ls = {0};
@@ -458,13 +470,16 @@ atlas_chart(cairo_t *cr, render_map *m, PangoLayout *layout, const char *code,
         sinspace__lay_text_fit(m, cr, layout, "chart_label", lab, x,
                                above ? y - 4 * mm : y + 1.2 * mm, 6 * m->px_pt, 1, 1,
                                INK, 0, &fit);
-        sinspace__lay_text_fit(m, cr, layout, "chart_label", years[i], x, py1 + 0.6 * mm,
-                               6.5 * m->px_pt, 0, 1, INK, 0, &fit);
+        double yh = sinspace__lay_text_fit(m, cr, layout, "chart_label", years[i], x,
+                                           py1 + 0.6 * mm, 6.5 * m->px_pt, 0, 1, INK,
+                                           0, &fit);
+        if (yh < 0)
+            yh = 3 * mm;
         snprintf(lab, sizeof lab, "n=%lld\nhigh %lld", count[i], high[i]);
         double lw = text_width_px(layout, lab, 5.5 * m->px_pt);
         double fsz = lw > slot ? fmax(4 * m->px_pt, 5.5 * m->px_pt * slot / lw) : 5.5 * m->px_pt;
-        sinspace__lay_text_fit(m, cr, layout, "chart_label", lab, x, py1 + 3.4 * mm,
-                               fsz, 0, 1, MUTED, 0, &fit);
+        sinspace__lay_text_fit(m, cr, layout, "chart_label", lab, x,
+                               py1 + 0.8 * mm + yh, fsz, 0, 1, MUTED, 0, &fit);
     }
 #undef CY
 }

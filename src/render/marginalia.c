@@ -610,8 +610,8 @@ sinspace__draw_marginalia(cairo_t *cr, render_map *m, PangoLayout *layout, rende
     size_t len = 0;
     if (m->choro)
         len = (size_t)snprintf(line, sizeof line,
-                               "Overview: area boundaries and workplace counts "
-                               "from the database; no imagery.");
+                               "Overview: workplace counts from the database; "
+                               "no imagery.");
     else if (m->n_attr == 0)
         len = (size_t)snprintf(line, sizeof line,
                                "Imagery: none catalogued for this extent (plain background).");
