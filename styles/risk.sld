@@ -1,10 +1,13 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <!-- risk.sld: the default workplace style of sinspace.
 
-     Colour says the risk class (workplaces.risk_class: low, medium, high,
-     or none when not scored), the mark says the sector group, the size
-     grows with risk.  Names are labelled, with a halo, only at large
-     scales (1:25,000 and larger), where the map is for a field team.
+     Colour, size and outline weight say the risk class
+     (workplaces.risk_class: high 12, medium 9, low 6.5, unscored 5.5 SLD
+     pixels, a point more for the thin star, x and cross), the mark says
+     the sector group; closed workplaces (status closed) are hollow grey
+     circles of their own rule, whatever their class.  Names are labelled
+     at every scale, with a halo; the renderer labels high risk first and
+     leaves out what finds no room.
      Each rule's Title is its legend entry.  Sizes are SLD pixels
      (0.28 mm). -->
 <StyledLayerDescriptor version="1.0.0"
@@ -24,235 +27,15 @@
           <Title>High risk: venues (karaoke, entertainment, hotel, restaurant)</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>high</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>karaoke_bar</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>high</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>entertainment_venue</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>hotel_guesthouse</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>restaurant</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
-            </ogc:And>
-          </ogc:Filter>
-          <PointSymbolizer>
-            <Graphic>
-              <Mark>
-                <WellKnownName>circle</WellKnownName>
-                <Fill>
-                  <CssParameter name="fill">#d7191c</CssParameter>
-                </Fill>
-                <Stroke>
-                  <CssParameter name="stroke">#ffffff</CssParameter>
-                  <CssParameter name="stroke-width">1</CssParameter>
-                </Stroke>
-              </Mark>
-              <Size>10</Size>
-            </Graphic>
-          </PointSymbolizer>
-        </Rule>
-        <Rule>
-          <Name>high-factory</Name>
-          <Title>High risk: factories</Title>
-          <ogc:Filter>
-            <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>high</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>garment_factory</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>other_manufacturing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
-            </ogc:And>
-          </ogc:Filter>
-          <PointSymbolizer>
-            <Graphic>
-              <Mark>
-                <WellKnownName>square</WellKnownName>
-                <Fill>
-                  <CssParameter name="fill">#d7191c</CssParameter>
-                </Fill>
-                <Stroke>
-                  <CssParameter name="stroke">#ffffff</CssParameter>
-                  <CssParameter name="stroke-width">1</CssParameter>
-                </Stroke>
-              </Mark>
-              <Size>10</Size>
-            </Graphic>
-          </PointSymbolizer>
-        </Rule>
-        <Rule>
-          <Name>high-fishing</Name>
-          <Title>High risk: fishing and seafood processing</Title>
-          <ogc:Filter>
-            <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>high</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>fishing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>seafood_processing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
-            </ogc:And>
-          </ogc:Filter>
-          <PointSymbolizer>
-            <Graphic>
-              <Mark>
-                <WellKnownName>triangle</WellKnownName>
-                <Fill>
-                  <CssParameter name="fill">#d7191c</CssParameter>
-                </Fill>
-                <Stroke>
-                  <CssParameter name="stroke">#ffffff</CssParameter>
-                  <CssParameter name="stroke-width">1</CssParameter>
-                </Stroke>
-              </Mark>
-              <Size>10</Size>
-            </Graphic>
-          </PointSymbolizer>
-        </Rule>
-        <Rule>
-          <Name>high-sex</Name>
-          <Title>High risk: brothels and massage parlours</Title>
-          <ogc:Filter>
-            <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>high</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>brothel</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>massage_parlour</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
-            </ogc:And>
-          </ogc:Filter>
-          <PointSymbolizer>
-            <Graphic>
-              <Mark>
-                <WellKnownName>star</WellKnownName>
-                <Fill>
-                  <CssParameter name="fill">#d7191c</CssParameter>
-                </Fill>
-                <Stroke>
-                  <CssParameter name="stroke">#ffffff</CssParameter>
-                  <CssParameter name="stroke-width">1</CssParameter>
-                </Stroke>
-              </Mark>
-              <Size>12</Size>
-            </Graphic>
-          </PointSymbolizer>
-        </Rule>
-        <Rule>
-          <Name>high-building</Name>
-          <Title>High risk: construction and agriculture</Title>
-          <ogc:Filter>
-            <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>high</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>construction</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>agriculture</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
-            </ogc:And>
-          </ogc:Filter>
-          <PointSymbolizer>
-            <Graphic>
-              <Mark>
-                <WellKnownName>cross</WellKnownName>
-                <Fill>
-                  <CssParameter name="fill">#d7191c</CssParameter>
-                </Fill>
-                <Stroke>
-                  <CssParameter name="stroke">#d7191c</CssParameter>
-                  <CssParameter name="stroke-width">2</CssParameter>
-                </Stroke>
-              </Mark>
-              <Size>12</Size>
-            </Graphic>
-          </PointSymbolizer>
-        </Rule>
-        <Rule>
-          <Name>high-agency</Name>
-          <Title>High risk: domestic work agencies</Title>
-          <ogc:Filter>
-            <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>high</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>sector</ogc:PropertyName>
-                <ogc:Literal>domestic_work_agency</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-            </ogc:And>
-          </ogc:Filter>
-          <PointSymbolizer>
-            <Graphic>
-              <Mark>
-                <WellKnownName>x</WellKnownName>
-                <Fill>
-                  <CssParameter name="fill">#d7191c</CssParameter>
-                </Fill>
-                <Stroke>
-                  <CssParameter name="stroke">#d7191c</CssParameter>
-                  <CssParameter name="stroke-width">2</CssParameter>
-                </Stroke>
-              </Mark>
-              <Size>12</Size>
-            </Graphic>
-          </PointSymbolizer>
-        </Rule>
-        <Rule>
-          <Name>high-other</Name>
-          <Title>High risk: other sectors</Title>
-          <ogc:Filter>
-            <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>high</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Not>
                 <ogc:Or>
                   <ogc:PropertyIsEqualTo>
                     <ogc:PropertyName>sector</ogc:PropertyName>
@@ -270,44 +53,8 @@
                     <ogc:PropertyName>sector</ogc:PropertyName>
                     <ogc:Literal>restaurant</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>garment_factory</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>other_manufacturing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>fishing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>seafood_processing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>brothel</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>massage_parlour</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>construction</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>agriculture</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>domestic_work_agency</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
                 </ogc:Or>
-              </ogc:Not>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -319,10 +66,308 @@
                 </Fill>
                 <Stroke>
                   <CssParameter name="stroke">#ffffff</CssParameter>
-                  <CssParameter name="stroke-width">1</CssParameter>
+                  <CssParameter name="stroke-width">1.5</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>10</Size>
+              <Size>12</Size>
+            </Graphic>
+          </PointSymbolizer>
+        </Rule>
+        <Rule>
+          <Name>high-factory</Name>
+          <Title>High risk: factories</Title>
+          <ogc:Filter>
+            <ogc:And>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>high</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>garment_factory</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>other_manufacturing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
+            </ogc:And>
+          </ogc:Filter>
+          <PointSymbolizer>
+            <Graphic>
+              <Mark>
+                <WellKnownName>square</WellKnownName>
+                <Fill>
+                  <CssParameter name="fill">#d7191c</CssParameter>
+                </Fill>
+                <Stroke>
+                  <CssParameter name="stroke">#ffffff</CssParameter>
+                  <CssParameter name="stroke-width">1.5</CssParameter>
+                </Stroke>
+              </Mark>
+              <Size>12</Size>
+            </Graphic>
+          </PointSymbolizer>
+        </Rule>
+        <Rule>
+          <Name>high-fishing</Name>
+          <Title>High risk: fishing and seafood processing</Title>
+          <ogc:Filter>
+            <ogc:And>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>high</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>fishing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>seafood_processing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
+            </ogc:And>
+          </ogc:Filter>
+          <PointSymbolizer>
+            <Graphic>
+              <Mark>
+                <WellKnownName>triangle</WellKnownName>
+                <Fill>
+                  <CssParameter name="fill">#d7191c</CssParameter>
+                </Fill>
+                <Stroke>
+                  <CssParameter name="stroke">#ffffff</CssParameter>
+                  <CssParameter name="stroke-width">1.5</CssParameter>
+                </Stroke>
+              </Mark>
+              <Size>12</Size>
+            </Graphic>
+          </PointSymbolizer>
+        </Rule>
+        <Rule>
+          <Name>high-sex</Name>
+          <Title>High risk: brothels and massage parlours</Title>
+          <ogc:Filter>
+            <ogc:And>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>high</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>brothel</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>massage_parlour</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
+            </ogc:And>
+          </ogc:Filter>
+          <PointSymbolizer>
+            <Graphic>
+              <Mark>
+                <WellKnownName>star</WellKnownName>
+                <Fill>
+                  <CssParameter name="fill">#d7191c</CssParameter>
+                </Fill>
+                <Stroke>
+                  <CssParameter name="stroke">#ffffff</CssParameter>
+                  <CssParameter name="stroke-width">1.5</CssParameter>
+                </Stroke>
+              </Mark>
+              <Size>13</Size>
+            </Graphic>
+          </PointSymbolizer>
+        </Rule>
+        <Rule>
+          <Name>high-building</Name>
+          <Title>High risk: construction and agriculture</Title>
+          <ogc:Filter>
+            <ogc:And>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>high</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>construction</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>agriculture</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
+            </ogc:And>
+          </ogc:Filter>
+          <PointSymbolizer>
+            <Graphic>
+              <Mark>
+                <WellKnownName>cross</WellKnownName>
+                <Fill>
+                  <CssParameter name="fill">#d7191c</CssParameter>
+                </Fill>
+                <Stroke>
+                  <CssParameter name="stroke">#d7191c</CssParameter>
+                  <CssParameter name="stroke-width">2</CssParameter>
+                </Stroke>
+              </Mark>
+              <Size>13</Size>
+            </Graphic>
+          </PointSymbolizer>
+        </Rule>
+        <Rule>
+          <Name>high-agency</Name>
+          <Title>High risk: domestic work agencies</Title>
+          <ogc:Filter>
+            <ogc:And>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>high</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>sector</ogc:PropertyName>
+                  <ogc:Literal>domestic_work_agency</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+              </ogc:And>
+            </ogc:And>
+          </ogc:Filter>
+          <PointSymbolizer>
+            <Graphic>
+              <Mark>
+                <WellKnownName>x</WellKnownName>
+                <Fill>
+                  <CssParameter name="fill">#d7191c</CssParameter>
+                </Fill>
+                <Stroke>
+                  <CssParameter name="stroke">#d7191c</CssParameter>
+                  <CssParameter name="stroke-width">2</CssParameter>
+                </Stroke>
+              </Mark>
+              <Size>13</Size>
+            </Graphic>
+          </PointSymbolizer>
+        </Rule>
+        <Rule>
+          <Name>high-other</Name>
+          <Title>High risk: other sectors</Title>
+          <ogc:Filter>
+            <ogc:And>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>high</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>karaoke_bar</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>entertainment_venue</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>hotel_guesthouse</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>restaurant</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>garment_factory</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>other_manufacturing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>fishing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>seafood_processing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>brothel</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>massage_parlour</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>construction</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>agriculture</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>domestic_work_agency</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
+              </ogc:And>
+            </ogc:And>
+          </ogc:Filter>
+          <PointSymbolizer>
+            <Graphic>
+              <Mark>
+                <WellKnownName>circle</WellKnownName>
+                <Fill>
+                  <CssParameter name="fill">#d7191c</CssParameter>
+                </Fill>
+                <Stroke>
+                  <CssParameter name="stroke">#ffffff</CssParameter>
+                  <CssParameter name="stroke-width">1.5</CssParameter>
+                </Stroke>
+              </Mark>
+              <Size>12</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -331,28 +376,34 @@
           <Title>Medium risk: venues (karaoke, entertainment, hotel, restaurant)</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>medium</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>karaoke_bar</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>medium</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>entertainment_venue</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>hotel_guesthouse</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>restaurant</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>karaoke_bar</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>entertainment_venue</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>hotel_guesthouse</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>restaurant</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -367,7 +418,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>8</Size>
+              <Size>9</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -376,20 +427,26 @@
           <Title>Medium risk: factories</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>medium</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>garment_factory</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>medium</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>other_manufacturing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>garment_factory</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>other_manufacturing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -404,7 +461,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>8</Size>
+              <Size>9</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -413,20 +470,26 @@
           <Title>Medium risk: fishing and seafood processing</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>medium</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>fishing</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>medium</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>seafood_processing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>fishing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>seafood_processing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -441,7 +504,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>8</Size>
+              <Size>9</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -450,20 +513,26 @@
           <Title>Medium risk: brothels and massage parlours</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>medium</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>brothel</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>medium</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>massage_parlour</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>brothel</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>massage_parlour</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -487,20 +556,26 @@
           <Title>Medium risk: construction and agriculture</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>medium</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>construction</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>medium</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>agriculture</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>construction</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>agriculture</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -524,14 +599,20 @@
           <Title>Medium risk: domestic work agencies</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>medium</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>sector</ogc:PropertyName>
-                <ogc:Literal>domestic_work_agency</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>medium</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>sector</ogc:PropertyName>
+                  <ogc:Literal>domestic_work_agency</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -555,66 +636,72 @@
           <Title>Medium risk: other sectors</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>medium</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Not>
-                <ogc:Or>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>karaoke_bar</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>entertainment_venue</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>hotel_guesthouse</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>restaurant</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>garment_factory</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>other_manufacturing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>fishing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>seafood_processing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>brothel</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>massage_parlour</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>construction</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>agriculture</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>domestic_work_agency</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                </ogc:Or>
-              </ogc:Not>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>medium</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>karaoke_bar</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>entertainment_venue</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>hotel_guesthouse</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>restaurant</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>garment_factory</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>other_manufacturing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>fishing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>seafood_processing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>brothel</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>massage_parlour</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>construction</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>agriculture</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>domestic_work_agency</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -629,7 +716,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>8</Size>
+              <Size>9</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -638,28 +725,34 @@
           <Title>Low risk: venues (karaoke, entertainment, hotel, restaurant)</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>low</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>karaoke_bar</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>low</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>entertainment_venue</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>hotel_guesthouse</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>restaurant</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>karaoke_bar</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>entertainment_venue</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>hotel_guesthouse</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>restaurant</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -674,7 +767,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>7</Size>
+              <Size>6.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -683,20 +776,26 @@
           <Title>Low risk: factories</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>low</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>garment_factory</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>low</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>other_manufacturing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>garment_factory</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>other_manufacturing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -711,7 +810,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>7</Size>
+              <Size>6.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -720,20 +819,26 @@
           <Title>Low risk: fishing and seafood processing</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>low</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>fishing</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>low</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>seafood_processing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>fishing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>seafood_processing</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -748,7 +853,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>7</Size>
+              <Size>6.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -757,20 +862,26 @@
           <Title>Low risk: brothels and massage parlours</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>low</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>brothel</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>low</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>massage_parlour</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>brothel</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>massage_parlour</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -785,7 +896,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>9</Size>
+              <Size>7.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -794,20 +905,26 @@
           <Title>Low risk: construction and agriculture</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>low</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Or>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
                 <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>construction</ogc:Literal>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>low</ogc:Literal>
                 </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>agriculture</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+                <ogc:Or>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>construction</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                  <ogc:PropertyIsEqualTo>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>agriculture</ogc:Literal>
+                  </ogc:PropertyIsEqualTo>
+                </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -822,7 +939,7 @@
                   <CssParameter name="stroke-width">2</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>9</Size>
+              <Size>7.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -831,14 +948,20 @@
           <Title>Low risk: domestic work agencies</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>low</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>sector</ogc:PropertyName>
-                <ogc:Literal>domestic_work_agency</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>low</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>sector</ogc:PropertyName>
+                  <ogc:Literal>domestic_work_agency</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -853,7 +976,7 @@
                   <CssParameter name="stroke-width">2</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>9</Size>
+              <Size>7.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -862,11 +985,116 @@
           <Title>Low risk: other sectors</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>risk_class</ogc:PropertyName>
-                <ogc:Literal>low</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
-              <ogc:Not>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>risk_class</ogc:PropertyName>
+                  <ogc:Literal>low</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>karaoke_bar</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>entertainment_venue</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>hotel_guesthouse</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>restaurant</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>garment_factory</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>other_manufacturing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>fishing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>seafood_processing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>brothel</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>massage_parlour</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>construction</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>agriculture</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>domestic_work_agency</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
+              </ogc:And>
+            </ogc:And>
+          </ogc:Filter>
+          <PointSymbolizer>
+            <Graphic>
+              <Mark>
+                <WellKnownName>circle</WellKnownName>
+                <Fill>
+                  <CssParameter name="fill">#2c7bb6</CssParameter>
+                </Fill>
+                <Stroke>
+                  <CssParameter name="stroke">#ffffff</CssParameter>
+                  <CssParameter name="stroke-width">1</CssParameter>
+                </Stroke>
+              </Mark>
+              <Size>6.5</Size>
+            </Graphic>
+          </PointSymbolizer>
+        </Rule>
+        <Rule>
+          <Name>unscored-venue</Name>
+          <Title>Not scored: venues (karaoke, entertainment, hotel, restaurant)</Title>
+          <ogc:Filter>
+            <ogc:And>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>low</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>medium</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>high</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
                 <ogc:Or>
                   <ogc:PropertyIsEqualTo>
                     <ogc:PropertyName>sector</ogc:PropertyName>
@@ -884,101 +1112,8 @@
                     <ogc:PropertyName>sector</ogc:PropertyName>
                     <ogc:Literal>restaurant</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>garment_factory</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>other_manufacturing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>fishing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>seafood_processing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>brothel</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>massage_parlour</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>construction</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>agriculture</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>domestic_work_agency</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
                 </ogc:Or>
-              </ogc:Not>
-            </ogc:And>
-          </ogc:Filter>
-          <PointSymbolizer>
-            <Graphic>
-              <Mark>
-                <WellKnownName>circle</WellKnownName>
-                <Fill>
-                  <CssParameter name="fill">#2c7bb6</CssParameter>
-                </Fill>
-                <Stroke>
-                  <CssParameter name="stroke">#ffffff</CssParameter>
-                  <CssParameter name="stroke-width">1</CssParameter>
-                </Stroke>
-              </Mark>
-              <Size>7</Size>
-            </Graphic>
-          </PointSymbolizer>
-        </Rule>
-        <Rule>
-          <Name>unscored-venue</Name>
-          <Title>Not scored: venues (karaoke, entertainment, hotel, restaurant)</Title>
-          <ogc:Filter>
-            <ogc:And>
-              <ogc:Not>
-                <ogc:Or>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>low</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>medium</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>high</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                </ogc:Or>
-              </ogc:Not>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>karaoke_bar</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>entertainment_venue</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>hotel_guesthouse</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>restaurant</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -993,7 +1128,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>6</Size>
+              <Size>5.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -1002,32 +1137,38 @@
           <Title>Not scored: factories</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:Not>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>low</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>medium</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>high</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
                 <ogc:Or>
                   <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>low</ogc:Literal>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>garment_factory</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
                   <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>medium</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>high</ogc:Literal>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>other_manufacturing</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
                 </ogc:Or>
-              </ogc:Not>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>garment_factory</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>other_manufacturing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -1042,7 +1183,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>6</Size>
+              <Size>5.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -1051,32 +1192,38 @@
           <Title>Not scored: fishing and seafood processing</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:Not>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>low</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>medium</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>high</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
                 <ogc:Or>
                   <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>low</ogc:Literal>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>fishing</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
                   <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>medium</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>high</ogc:Literal>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>seafood_processing</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
                 </ogc:Or>
-              </ogc:Not>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>fishing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>seafood_processing</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -1091,7 +1238,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>6</Size>
+              <Size>5.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -1100,32 +1247,38 @@
           <Title>Not scored: brothels and massage parlours</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:Not>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>low</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>medium</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>high</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
                 <ogc:Or>
                   <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>low</ogc:Literal>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>brothel</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
                   <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>medium</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>high</ogc:Literal>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>massage_parlour</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
                 </ogc:Or>
-              </ogc:Not>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>brothel</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>massage_parlour</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -1140,7 +1293,7 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>8</Size>
+              <Size>6.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -1149,32 +1302,38 @@
           <Title>Not scored: construction and agriculture</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:Not>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>low</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>medium</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>high</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
                 <ogc:Or>
                   <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>low</ogc:Literal>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>construction</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
                   <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>medium</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>high</ogc:Literal>
+                    <ogc:PropertyName>sector</ogc:PropertyName>
+                    <ogc:Literal>agriculture</ogc:Literal>
                   </ogc:PropertyIsEqualTo>
                 </ogc:Or>
-              </ogc:Not>
-              <ogc:Or>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>construction</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-                <ogc:PropertyIsEqualTo>
-                  <ogc:PropertyName>sector</ogc:PropertyName>
-                  <ogc:Literal>agriculture</ogc:Literal>
-                </ogc:PropertyIsEqualTo>
-              </ogc:Or>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -1189,7 +1348,7 @@
                   <CssParameter name="stroke-width">2</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>8</Size>
+              <Size>6.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -1198,26 +1357,32 @@
           <Title>Not scored: domestic work agencies</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:Not>
-                <ogc:Or>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>low</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>medium</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>high</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                </ogc:Or>
-              </ogc:Not>
-              <ogc:PropertyIsEqualTo>
-                <ogc:PropertyName>sector</ogc:PropertyName>
-                <ogc:Literal>domestic_work_agency</ogc:Literal>
-              </ogc:PropertyIsEqualTo>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>low</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>medium</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>high</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
+                <ogc:PropertyIsEqualTo>
+                  <ogc:PropertyName>sector</ogc:PropertyName>
+                  <ogc:Literal>domestic_work_agency</ogc:Literal>
+                </ogc:PropertyIsEqualTo>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -1232,7 +1397,7 @@
                   <CssParameter name="stroke-width">2</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>8</Size>
+              <Size>6.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
@@ -1241,78 +1406,84 @@
           <Title>Not scored: other sectors</Title>
           <ogc:Filter>
             <ogc:And>
-              <ogc:Not>
-                <ogc:Or>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>low</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>medium</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>risk_class</ogc:PropertyName>
-                    <ogc:Literal>high</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                </ogc:Or>
-              </ogc:Not>
-              <ogc:Not>
-                <ogc:Or>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>karaoke_bar</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>entertainment_venue</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>hotel_guesthouse</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>restaurant</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>garment_factory</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>other_manufacturing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>fishing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>seafood_processing</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>brothel</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>massage_parlour</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>construction</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>agriculture</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                  <ogc:PropertyIsEqualTo>
-                    <ogc:PropertyName>sector</ogc:PropertyName>
-                    <ogc:Literal>domestic_work_agency</ogc:Literal>
-                  </ogc:PropertyIsEqualTo>
-                </ogc:Or>
-              </ogc:Not>
+              <ogc:PropertyIsNotEqualTo>
+                <ogc:PropertyName>status</ogc:PropertyName>
+                <ogc:Literal>closed</ogc:Literal>
+              </ogc:PropertyIsNotEqualTo>
+              <ogc:And>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>low</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>medium</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>risk_class</ogc:PropertyName>
+                      <ogc:Literal>high</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
+                <ogc:Not>
+                  <ogc:Or>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>karaoke_bar</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>entertainment_venue</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>hotel_guesthouse</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>restaurant</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>garment_factory</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>other_manufacturing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>fishing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>seafood_processing</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>brothel</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>massage_parlour</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>construction</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>agriculture</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                    <ogc:PropertyIsEqualTo>
+                      <ogc:PropertyName>sector</ogc:PropertyName>
+                      <ogc:Literal>domestic_work_agency</ogc:Literal>
+                    </ogc:PropertyIsEqualTo>
+                  </ogc:Or>
+                </ogc:Not>
+              </ogc:And>
             </ogc:And>
           </ogc:Filter>
           <PointSymbolizer>
@@ -1327,16 +1498,37 @@
                   <CssParameter name="stroke-width">1</CssParameter>
                 </Stroke>
               </Mark>
-              <Size>6</Size>
+              <Size>5.5</Size>
             </Graphic>
           </PointSymbolizer>
         </Rule>
       </FeatureTypeStyle>
       <FeatureTypeStyle>
         <Rule>
+          <Name>closed</Name>
+          <Title>Closed (any risk class): hollow grey, drawn small</Title>
+          <ogc:Filter>
+            <ogc:PropertyIsEqualTo>
+              <ogc:PropertyName>status</ogc:PropertyName>
+              <ogc:Literal>closed</ogc:Literal>
+            </ogc:PropertyIsEqualTo>
+          </ogc:Filter>
+          <PointSymbolizer>
+            <Graphic>
+              <Mark>
+                <WellKnownName>circle</WellKnownName>
+                <Stroke>
+                  <CssParameter name="stroke">#6e6e6e</CssParameter>
+                  <CssParameter name="stroke-width">1.2</CssParameter>
+                </Stroke>
+              </Mark>
+              <Size>6</Size>
+            </Graphic>
+          </PointSymbolizer>
+        </Rule>
+        <Rule>
           <Name>labels</Name>
           <Title>Workplace name</Title>
-          <MaxScaleDenominator>25000</MaxScaleDenominator>
           <TextSymbolizer>
             <Label>
               <ogc:PropertyName>name</ogc:PropertyName>

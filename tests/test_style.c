@@ -834,15 +834,23 @@ Test(style, shipped_risk_style)
         {"high", "tea_shop", "high-other", SINSPACE_MARK_CIRCLE, "d7191c"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sinspace_style_attr a[3] = {{"risk_class", cases[i].cls},
+        sinspace_style_attr a[4] = {{"risk_class", cases[i].cls},
                                     {"sector", cases[i].sector},
-                                    {"name", "Test Venue"}};
-        hits h = match_attrs(s, a, 3, 10000);
+                                    {"name", "Test Venue"},
+                                    {"status", "active"}};
+        hits h = match_attrs(s, a, 4, 10000);
         cr_assert_eq(h.n, 2, "case %zu: %d rules", i, h.n);
         cr_assert_str_eq(h.names[0], cases[i].rule);
         cr_assert_str_eq(h.names[1], "labels");
-        h = match_attrs(s, a, 3, 100000); /* no labels at small scales */
-        cr_assert_eq(h.n, 1);
+        /* Labels at every scale (the renderer places them by risk). */
+        h = match_attrs(s, a, 4, 100000);
+        cr_assert_eq(h.n, 2);
+        /* A closed workplace: its own hollow rule, whatever its class. */
+        a[3].value = "closed";
+        h = match_attrs(s, a, 4, 10000);
+        cr_assert_eq(h.n, 2, "case %zu closed: %d rules", i, h.n);
+        cr_assert_str_eq(h.names[0], "closed");
+        a[3].value = "active";
         for (size_t k = 0; k < sinspace_style_rule_count(s); k++) {
             const sinspace_style_rule *r = sinspace_style_rule_at(s, k);
             if (strcmp(r->name, cases[i].rule))
@@ -857,7 +865,7 @@ Test(style, shipped_risk_style)
     }
     const sinspace_style_rule *labels =
         sinspace_style_rule_at(s, sinspace_style_rule_count(s) - 1);
-    cr_assert_eq(labels->max_scale, 25000);
+    cr_assert(isinf(labels->max_scale)); /* labels at every scale (issue 17) */
     cr_assert_str_eq(labels->symbolizers->label_property, "name");
     cr_assert(labels->symbolizers->halo_radius > 0);
     sinspace_style_destroy(s);

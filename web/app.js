@@ -46,8 +46,7 @@
   var map = L.map('map', { preferCanvas: true }).setView([13.72, 100.56], 13);
   function tiles(layers) {
     return L.tileLayer('tiles/{z}/{x}/{y}.png?layers=' + layers + tokenArg, {
-      maxZoom: 19, tileSize: 256,
-      attribution: 'Imagery: Contains modified Copernicus Sentinel data; areas: RTSD / OCHA'
+      maxZoom: 19, tileSize: 256
     });
   }
   var imagery = tiles('imagery').addTo(map);
@@ -293,6 +292,30 @@
       o.textContent = labels[a] || a;
       aud.appendChild(o);
     });
+    /* The attribution from the store's own records (as the printed map's
+     * credits): each imagery source with its attribution and date, each
+     * boundary source with its levels. */
+    var esc = function (t) {
+      return String(t).replace(/[&<>"']/g, function (c) {
+        return '&#' + c.charCodeAt(0) + ';';
+      });
+    };
+    var imageryCredits = [], boundaryCredits = [];
+    (info.credits || []).forEach(function (c) {
+      if (c.kind === 'imagery') {
+        var t = c.source || '';
+        if (c.attribution && c.attribution !== c.source) t += (t ? ', ' : '') + c.attribution;
+        t += ', ' + (c.acquired ? 'acquired ' + c.acquired : 'date unknown');
+        imageryCredits.push(esc(t));
+      } else if (c.kind === 'boundaries') {
+        boundaryCredits.push(esc(c.source) + (c.levels ? ' (' + esc(c.levels) + ')' : ''));
+      }
+    });
+    var credit = [];
+    if (imageryCredits.length) credit.push('Imagery: ' + imageryCredits.join('; '));
+    credit.push('Boundaries: ' + (boundaryCredits.length ? boundaryCredits.join('; ')
+                                                         : 'source not recorded'));
+    map.attributionControl.addAttribution(credit.join(' \u00b7 '));
     var sel = $('f-sector');
     (info.sectors || []).forEach(function (s) {
       var o = document.createElement('option');

@@ -84,6 +84,7 @@ typedef struct sinspace_map_options {
     int gaps;                      /* 1: ring the high-risk workplaces no
                                       responder covers (docs/network.md) */
     const char *zones_run;         /* the zone run drawn; NULL: the latest */
+    const char *layout_report;     /* JSON of every placed box, or NULL */
     int overwrite;                 /* 1: replace existing output files (the
                                       page and a PNG's sidecars); default 0:
                                       refuse.  No meaning in memory. */
@@ -140,6 +141,9 @@ typedef struct sinspace_atlas_options {
     int no_basemap;
     int max_table_rows;            /* high-risk rows per area; default 15 */
     int no_zones;                  /* 1: leave out the zones layer */
+    const char *layout_report;     /* JSON of every placed box, or NULL */
+    int skip_empty;                /* 1: no page for an area without data */
+    int sort;                      /* 0 name (default), 1 risk, 2 code */
     int overwrite;                 /* 1: replace an existing PDF; default 0:
                                       refuse, as for maps */
 } sinspace_atlas_options;

@@ -9,7 +9,7 @@ run(cli *c, int argc, char **argv)
 {
     enum { O_LEVEL = 256, O_PROVINCE, O_PAPER, O_LANDSCAPE, O_DPI, O_STYLE,
            O_MARKING, O_GENERATED, O_NO_BASEMAP, O_ROWS,
-           O_NO_ZONES, O_OVERWRITE };
+           O_NO_ZONES, O_OVERWRITE, O_LAYOUT_REPORT, O_SKIP_EMPTY, O_SORT };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"overwrite", no_argument, NULL, O_OVERWRITE},
@@ -24,6 +24,9 @@ run(cli *c, int argc, char **argv)
         {"no-basemap", no_argument, NULL, O_NO_BASEMAP},
         {"no-zones", no_argument, NULL, O_NO_ZONES},
         {"table-rows", required_argument, NULL, O_ROWS},
+        {"layout-report", required_argument, NULL, O_LAYOUT_REPORT},
+        {"skip-empty", no_argument, NULL, O_SKIP_EMPTY},
+        {"sort", required_argument, NULL, O_SORT},
         {NULL, 0, NULL, 0}};
     sinspace_atlas_options o;
     sinspace_atlas_options_init(&o);
@@ -33,6 +36,18 @@ run(cli *c, int argc, char **argv)
         switch (opt) {
         case 'o': o.output = optarg; break;
         case O_OVERWRITE: o.overwrite = 1; break;
+        case O_LAYOUT_REPORT: o.layout_report = optarg; break;
+        case O_SKIP_EMPTY: o.skip_empty = 1; break;
+        case O_SORT:
+            if (!strcmp(optarg, "name"))
+                o.sort = 0;
+            else if (!strcmp(optarg, "risk"))
+                o.sort = 1;
+            else if (!strcmp(optarg, "code"))
+                o.sort = 2;
+            else
+                return cli_usage_error(&cmd_atlas, "--sort is risk, name or code");
+            break;
         case O_LEVEL:
             o.level = sinspace_area_level_parse(optarg);
             if (o.level == SINSPACE_LEVEL_INVALID || o.level == SINSPACE_LEVEL_COUNTRY)
@@ -92,7 +107,8 @@ const cli_command cmd_atlas = {
     "                      [--paper A4|A3|A2|A1|A0|Letter] [--landscape] [--dpi N]\n"
     "                      [--style FILE.sld] [--marking TEXT] [--table-rows N]\n"
     "                      [--no-basemap] [--no-zones] [--generated-at TEXT]\n"
-    "                      [--overwrite]\n\n"
+    "                      [--skip-empty] [--sort risk|name|code]\n"
+    "                      [--layout-report FILE.json] [--overwrite]\n\n"
     "Page 1 colours the areas of LEVEL (default district; only those in the\n"
     "province NAME when given) by risk-weighted density, with a key. Then one\n"
     "page per area: its map (as `sinspace map --area`, with its high-risk\n"
@@ -100,5 +116,9 @@ const cli_command cmd_atlas = {
     "of their mean observed risk per year.\n"
     "--dpi sets the imagery resolution (default 150). Progress is shown on a\n"
     "terminal. The PDF is created mode 0600; an audit row is written.\n"
-    "An existing OUT.pdf is kept (exit status 1) unless --overwrite is given.\n",
+    "An existing OUT.pdf is kept (exit status 1) unless --overwrite is given.\n"
+    "--skip-empty leaves out the pages of areas without workplaces; --sort\n"
+    "orders the area pages by name (default), by risk-weighted density (densest\n"
+    "first) or by code. --layout-report writes every box placed on every page\n"
+    "as JSON (see `sinspace map --help`).\n",
     run};

@@ -11,7 +11,7 @@ run(cli *c, int argc, char **argv)
            O_DPI, O_CRS, O_STYLE, O_TITLE, O_SUBTITLE, O_MARKING, O_GENERATED,
            O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE,
            O_DESATURATE, O_NO_ZONES, O_ZONES_RUN, O_OVERWRITE, O_GAPS,
-           O_REMOTE_GRAPHICS };
+           O_REMOTE_GRAPHICS, O_LAYOUT_REPORT };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"overwrite", no_argument, NULL, O_OVERWRITE},
@@ -39,6 +39,7 @@ run(cli *c, int argc, char **argv)
         {"fade", required_argument, NULL, O_FADE},
         {"desaturate", required_argument, NULL, O_DESATURATE},
         {"allow-remote-graphics", no_argument, NULL, O_REMOTE_GRAPHICS},
+        {"layout-report", required_argument, NULL, O_LAYOUT_REPORT},
         {NULL, 0, NULL, 0}};
     sinspace_map_options o;
     sinspace_map_options_init(&o);
@@ -47,6 +48,7 @@ run(cli *c, int argc, char **argv)
         switch (opt) {
         case 'o': o.output = optarg; break;
         case O_OVERWRITE: o.overwrite = 1; break;
+        case O_LAYOUT_REPORT: o.layout_report = optarg; break;
         case O_AREA: o.area = optarg; break;
         case O_BBOX:
             if (cli_parse_numbers(optarg, o.bbox, 4))
@@ -132,7 +134,10 @@ const cli_command cmd_map = {
     "Output:\n"
     "  -o, --output OUT     the page to write, PDF, SVG or PNG by its extension\n"
     "  --overwrite          replace OUT (and a PNG's sidecars) if they exist;\n"
-    "                       without it an existing file is kept (exit status 1)\n\n"
+    "                       without it an existing file is kept (exit status 1)\n"
+    "  --layout-report FILE.json   every box placed on the page (title, legend,\n"
+    "                       labels...) as {kind, text, x, y, w, h} in points,\n"
+    "                       origin top left, and any text refused for want of room\n\n"
     "Extent (exactly one):\n"
     "  --area NAME|CODE     a district or province, by code or name (either script)\n"
     "  --bbox W,S,E,N       a box in degrees\n"
@@ -167,5 +172,12 @@ const cli_command cmd_map = {
     "Zones: the zones of `sinspace zones` that meet the map are drawn over the\n"
     "areas (translucent, styled by styles/zones.sld) and labelled Z<id>; list a\n"
     "zone's workplaces with `sinspace query DB --zone <id>`.\n"
+    "Labels: at every scale, workplaces are labelled by risk class, high first,\n"
+    "then medium, then low (highest score first within a class); a label goes\n"
+    "beside its marker where it covers no other text or marker, and a high or\n"
+    "medium one that finds no room there is set farther out with a leader line.\n"
+    "Labels never overlap; what finds no room is left out (the layout report\n"
+    "lists the map's labels). The style's text symbolizer (styles/risk.sld)\n"
+    "sets the font; --label chooses the text.\n"
     "The output files are created mode 0600; an audit row is written.\n",
     run};

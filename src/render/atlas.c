@@ -40,6 +40,25 @@ atlas_areas_free(atlas_area *a, size_t n)
     free(a);
 }
 
+/* --sort risk: densest first (no data last), then by code. */
+static int
+by_density_desc(const void *a, const void *b)
+{
+    const atlas_area *x = a, *y = b;
+    double dx = isnan(x->density) || x->workplaces <= 0 ? -1 : x->density;
+    double dy = isnan(y->density) || y->workplaces <= 0 ? -1 : y->density;
+    if (dx != dy)
+        return dx < dy ? 1 : -1;
+    return strcmp(x->code ? x->code : "", y->code ? y->code : "");
+}
+
+static int
+by_code(const void *a, const void *b)
+{
+    const atlas_area *x = a, *y = b;
+    return strcmp(x->code ? x->code : "", y->code ? y->code : "");
+}
+
 typedef struct atlas_load {
     sinspace_context *ctx;
     atlas_area *a;
@@ -92,7 +111,7 @@ atlas_load_areas(sinspace_store *store, int level, const char *parent,
 static sinspace_status
 atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options *o,
                atlas_area *areas, size_t n, const char *province_title,
-               const char *when, render_symbology *sym)
+               const char *when, render_symbology *sym, render_report *report)
 {
     render_map m = sinspace__map_new(store, 0);
     choro c = {0};
@@ -114,11 +133,25 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
         if (nv > 1)
             qsort(vals, nv, sizeof *vals, cmp_double);
         c.n_classes = nv == 0 ? 0 : nv < CHORO_CLASSES ? (int)nv : CHORO_CLASSES;
+        c.n_valued = (int)nv;
+        /* With fewer classes than colours, the colours spread over the
+         * whole ramp: the top class is always the darkest. */
+        for (int k = 0; k < c.n_classes; k++)
+            c.fill_of[k] = c.n_classes == 1
+                               ? CHORO_CLASSES - 1
+                               : (int)lround((double)k * (CHORO_CLASSES - 1) /
+                                             (c.n_classes - 1));
         for (int k = 0; k < c.n_classes; k++) {
             c.lo[k] = vals[(size_t)k * nv / (size_t)c.n_classes];
             c.hi[k] = vals[((size_t)k + 1) * nv / (size_t)c.n_classes - 1];
         }
         st = sinspace__fit_extent(&m, all, NULL, NULL, 0.03);
+    }
+    if (!st) {
+        /* The areas' own records, for the boundaries' credit. */
+        render_frame_opts fo = {.layers = RENDER_LAYER_AREAS, .simplify = 0.01};
+        m.level = o->level;
+        st = sinspace__frame_load(&m, &fo);
     }
     PangoLayout *layout = NULL;
     render_labels *labels = NULL;
@@ -132,6 +165,7 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
         m.subtitle = sinspace__strdup(sub);
         layout = pango_cairo_create_layout(cr);
         labels = sinspace__labels_create(m.W, m.H);
+        m.page = labels;
         cairo_set_source_rgb(cr, 1, 1, 1);
         cairo_paint(cr);
         cairo_save(cr);
@@ -150,11 +184,17 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
             OGR_G_Transform(g, m.to_map);
             cairo_new_path(cr);
             sinspace__path_frame_geom(cr, &m, g);
-            set_rgba(cr, choro_fill[k]);
+            set_rgba(cr, choro_fill[k < CHORO_CLASSES ? c.fill_of[k] : k]);
             cairo_fill_preserve(cr);
             set_rgba(cr, MUTED);
             cairo_set_line_width(cr, 0.25 * m.px_mm);
             cairo_stroke(cr);
+            OGR_G_DestroyGeometry(g);
+        }
+        /* The names over every fill, so no later area covers one. */
+        for (size_t i = 0; i < n; i++) {
+            OGRGeometryH g = OGR_G_Clone(areas[i].geom);
+            OGR_G_Transform(g, m.to_map);
             OGRGeometryH pt = OGR_G_PointOnSurface(g);
             if (pt && !OGR_G_IsEmpty(pt)) {
                 render_label_style ls = {0};
@@ -164,6 +204,8 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
                 ls.color = INK;
                 ls.halo = (sinspace_rgba){1, 1, 1, 0.8};
                 ls.halo_px = 0.4 * m.px_mm;
+                ls.kind = "area_name";
+                ls.report_refused = 1;
                 sinspace__label_font(layout, ls.size_px, 0, 0);
                 sinspace__label_place(labels, cr, layout,
                                       areas[i].name_latin ? areas[i].name_latin
@@ -179,9 +221,11 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
         sinspace__draw_marginalia(cr, &m, layout, sym, o->marking ? o->marking : DEFAULT_MARKING,
                         when);
         cairo_show_page(cr);
+        sinspace__report_page(report, labels, m.px_pt, m.title);
     }
     if (layout)
         g_object_unref(layout);
+    m.page = NULL;
     sinspace__labels_destroy(labels);
     free(vals);
     OGR_G_DestroyGeometry(all);
@@ -189,89 +233,146 @@ atlas_overview(cairo_t *cr, sinspace_store *store, const sinspace_atlas_options 
     return st;
 }
 
+typedef struct table_row {
+    char *v[4];
+} table_row;
+
 typedef struct table_state {
-    cairo_t *cr;
-    render_map *m;
-    PangoLayout *layout;
-    const double *cols;
-    double y, y1, row_h;
-    int rows;
+    table_row *rows;
+    int n;
     long long total;
 } table_state;
 
-/* One row of the high-risk table, while it fits. */
 static int
 on_table_row(void *user, const sinspace__feature_high_risk *row)
 {
     table_state *ts = user;
-    render_map *m = ts->m;
-    cairo_t *cr = ts->cr;
-    PangoLayout *layout = ts->layout;
-    const double *cols = ts->cols;
-    if (!(ts->y + ts->row_h < ts->y1 - 4 * m->px_mm))
+    table_row *nr = realloc(ts->rows, (size_t)(ts->n + 1) * sizeof *nr);
+    if (!nr)
         return 1;
-    const char *v[3] = {row->ext_id, row->name, row->sector_label};
-    for (int i = 0; i < 3; i++)
-        if (!v[i])
-            v[i] = "";
+    ts->rows = nr;
     char risk[16];
     snprintf(risk, sizeof risk, "%.2f", row->risk);
+    const char *v[4] = {row->ext_id, row->name, row->sector_label, risk};
+    for (int i = 0; i < 4; i++)
+        nr[ts->n].v[i] = sinspace__strdup(v[i] ? v[i] : "");
+    ts->n++;
     ts->total = row->total;
-    for (int i = 0; i < 3; i++) {
-        /* Ellipsize to the column. */
-        sinspace__label_font(layout, 6.8 * m->px_pt, 0, 0);
-        pango_layout_set_width(layout, (int)((cols[i + 1] - cols[i] - m->px_mm) * PANGO_SCALE));
-        pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-        pango_layout_set_text(layout, v[i], -1);
-        cairo_move_to(cr, cols[i], ts->y);
-        set_rgba(cr, INK);
-        pango_cairo_show_layout(cr, layout);
-        pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_NONE);
-        pango_layout_set_width(layout, -1);
-    }
-    sinspace__text_at(cr, layout, risk, cols[3], ts->y, 6.8 * m->px_pt, 1, 0,
-                      MARK_RED, 0);
-    ts->y += ts->row_h;
-    ts->rows++;
     return 0;
 }
 
-/* The area's high-risk workplaces, highest first. */
+/* The area's high-risk workplaces, highest first: whole cells, never cut;
+ * the ID column as wide as its widest ID, names and sectors wrap. */
 static void
 atlas_table(cairo_t *cr, render_map *m, PangoLayout *layout, const char *code,
             int max_rows, double x0, double y0, double x1, double y1)
 {
+    double mm = m->px_mm, fs = 6.8 * m->px_pt;
     double y = y0;
-    y += sinspace__text_at(cr, layout, "High-risk workplaces", x0, y, 9 * m->px_pt, 1, 0, INK, 0);
-    y += 1 * m->px_mm;
-    double cols[4] = {x0, x0 + (x1 - x0) * 0.16, x0 + (x1 - x0) * 0.62,
-                      x0 + (x1 - x0) * 0.86};
-    const char *heads[4] = {"ID", "Name", "Sector", "Risk"};
-    for (int i = 0; i < 4; i++)
-        sinspace__text_at(cr, layout, heads[i], cols[i], y, 7 * m->px_pt, 1, 0, MUTED, 0);
-    y += 3.8 * m->px_mm;
-    cairo_move_to(cr, x0, y - 0.4 * m->px_mm);
-    cairo_line_to(cr, x1, y - 0.4 * m->px_mm);
-    set_rgba(cr, MUTED);
-    cairo_set_line_width(cr, 0.2 * m->px_mm);
-    cairo_stroke(cr);
-    table_state ts = {.cr = cr, .m = m, .layout = layout, .cols = cols, .y = y,
-                      .y1 = y1, .row_h = 3.4 * m->px_mm};
+    y += sinspace__lay_text(m, cr, layout, "table_title", "High-risk workplaces", x0, y,
+                            9 * m->px_pt, 1, 0, INK, 0);
+    y += 1 * mm;
+    table_state ts = {0};
     if (sinspace__store_engine(m->store)->features->high_risk_in_area(
-            m->store, code, max_rows, on_table_row, &ts) && ts.rows == 0)
+            m->store, code, max_rows, on_table_row, &ts) && ts.n == 0) {
+        sinspace_context_clear(m->ctx);
         return;
-    int rows = ts.rows;
-    long long total = ts.total;
-    y = ts.y;
+    }
+    const char *heads[4] = {"ID", "Name", "Sector", "Risk"};
+    /* Column widths: ID and risk as wide as their widest cell (bold risk),
+     * name and sector share the rest 60:40. */
+    double wid = 0, wrisk = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        sinspace__label_font(layout, pass ? 7 * m->px_pt : fs, pass, 0);
+        for (int i = -1; i < ts.n; i++) {
+            for (int c = 0; c < 4; c += 3) {
+                const char *t = i < 0 ? heads[c] : ts.rows[i].v[c];
+                pango_layout_set_text(layout, t, -1);
+                PangoRectangle r;
+                pango_layout_get_pixel_extents(layout, NULL, &r);
+                if (c == 0)
+                    wid = fmax(wid, r.width);
+                else
+                    wrisk = fmax(wrisk, r.width * 1.08);
+            }
+        }
+    }
+    double gap = 1.5 * mm;
+    double rest = (x1 - x0) - wid - wrisk - 3 * gap;
+    /* No word is cut: the sector column at least as wide as its widest
+     * word. */
+    double word = 0;
+    sinspace__label_font(layout, fs, 0, 0);
+    for (int i = 0; i < ts.n; i++) {
+        char *copy = sinspace__strdup(ts.rows[i].v[2]), *save = NULL;
+        for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w;
+             w = strtok_r(NULL, " ", &save)) {
+            pango_layout_set_text(layout, w, -1);
+            PangoRectangle r;
+            pango_layout_get_pixel_extents(layout, NULL, &r);
+            word = fmax(word, r.width + 1);
+        }
+        free(copy);
+    }
+    double wsec = fmin(fmax(rest * 0.4, word), rest * 0.6);
+    double cw[4] = {wid, rest - wsec, wsec, wrisk};
+    double cols[4] = {x0, x0 + wid + gap, x0 + wid + gap + cw[1] + gap,
+                      x1 - wrisk};
+    double hh = 0;
+    for (int i = 0; i < 4; i++)
+        hh = fmax(hh, sinspace__lay_text(m, cr, layout, "table_head", heads[i], cols[i], y,
+                                         7 * m->px_pt, 1, 0, MUTED, cw[i] + 0.5));
+    y += hh + 0.6 * mm;
+    cairo_move_to(cr, x0, y - 0.3 * mm);
+    cairo_line_to(cr, x1, y - 0.3 * mm);
+    set_rgba(cr, MUTED);
+    cairo_set_line_width(cr, 0.2 * mm);
+    cairo_stroke(cr);
+    int shown = 0;
+    double note_h = 3.5 * mm;
+    render_fit measure = {.measure = 1};
+    for (int i = 0; i < ts.n; i++) {
+        double rh = 0;
+        for (int c = 0; c < 4; c++) {
+            double h = sinspace__lay_text_fit(m, cr, layout, "table_cell", ts.rows[i].v[c],
+                                              cols[c], 0, fs, c == 3, 0, INK,
+                                              cw[c] + 0.5, &measure);
+            rh = fmax(rh, h);
+        }
+        if (y + rh > y1 - note_h)
+            break;
+        for (int c = 0; c < 4; c++)
+            sinspace__lay_text(m, cr, layout, "table_cell", ts.rows[i].v[c], cols[c], y,
+                               fs, c == 3, 0, c == 3 ? MARK_RED : INK, cw[c] + 0.5);
+        y += rh + 0.4 * mm;
+        shown++;
+    }
     char more[96];
-    if (rows == 0)
+    if (shown == 0 && ts.n == 0)
         snprintf(more, sizeof more, "No high-risk workplace recorded in this area.");
-    else if (total > rows)
-        snprintf(more, sizeof more, "%d of %lld shown (highest risk first).", rows, total);
+    else if (ts.total > shown)
+        snprintf(more, sizeof more, "%d of %lld shown (highest risk first).", shown,
+                 ts.total);
     else
         more[0] = '\0';
     if (more[0])
-        sinspace__text_at(cr, layout, more, x0, y + 0.5 * m->px_mm, 6.5 * m->px_pt, 0, 0, MUTED, 0);
+        sinspace__lay_text(m, cr, layout, "table_note", more, x0, y + 0.5 * mm,
+                           6.5 * m->px_pt, 0, 0, MUTED, x1 - x0);
+    for (int i = 0; i < ts.n; i++)
+        for (int c = 0; c < 4; c++)
+            free(ts.rows[i].v[c]);
+    free(ts.rows);
+}
+
+static double
+text_width_px(PangoLayout *layout, const char *text, double size)
+{
+    sinspace__label_font(layout, size, 0, 0);
+    pango_layout_set_width(layout, -1);
+    pango_layout_set_text(layout, text, -1);
+    PangoRectangle r;
+    pango_layout_get_pixel_extents(layout, NULL, &r);
+    return r.width;
 }
 
 enum { MAXY = 40 };
@@ -304,8 +405,8 @@ atlas_chart(cairo_t *cr, render_map *m, PangoLayout *layout, const char *code,
             double x0, double y0, double x1, double y1)
 {
     double mm = m->px_mm;
-    sinspace__text_at(cr, layout, "Risk over the observation years", x0, y0, 9 * m->px_pt, 1,
-            0, INK, 0);
+    sinspace__lay_text(m, cr, layout, "chart_title", "Risk over the observation years",
+                       x0, y0, 9 * m->px_pt, 1, 0, INK, x1 - x0);
     chart_state cs = {0};
     if (sinspace__store_engine(m->store)->features->risk_by_year(
             m->store, code, on_chart_year, &cs) && cs.n == 0)
@@ -314,10 +415,10 @@ atlas_chart(cairo_t *cr, render_map *m, PangoLayout *layout, const char *code,
     char (*years)[8] = cs.years;
     double *mean = cs.mean;
     long long *count = cs.count, *high = cs.high;
-    double px0 = x0 + 8 * mm, px1 = x1 - 2 * mm, py0 = y0 + 7 * mm, py1 = y1 - 9 * mm;
+    double px0 = x0 + 8 * mm, px1 = x1 - 2 * mm, py0 = y0 + 7 * mm, py1 = y1 - 10 * mm;
     if (n == 0 || px1 <= px0 || py1 <= py0) {
-        sinspace__text_at(cr, layout, "No observations.", x0, y0 + 7 * mm, 7 * m->px_pt, 0, 0,
-                MUTED, 0);
+        sinspace__lay_text(m, cr, layout, "chart_label", "No observations.", x0,
+                           y0 + 7 * mm, 7 * m->px_pt, 0, 0, MUTED, 0);
         return;
     }
     /* Class bands, 1..3. */
@@ -333,7 +434,8 @@ atlas_chart(cairo_t *cr, render_map *m, PangoLayout *layout, const char *code,
         double v = 1 + t * 0.5;
         char lab[8];
         snprintf(lab, sizeof lab, "%.1f", v);
-        sinspace__text_at(cr, layout, lab, px0 - 1 * mm, CY(v) - 1.3 * mm, 6 * m->px_pt, 0, 2, MUTED, 0);
+        sinspace__lay_text(m, cr, layout, "chart_label", lab, px0 - 1 * mm,
+                           CY(v) - 1.3 * mm, 6 * m->px_pt, 0, 2, MUTED, 0);
     }
     cairo_rectangle(cr, px0, py0, px1 - px0, py1 - py0);
     set_rgba(cr, MUTED);
@@ -359,10 +461,25 @@ atlas_chart(cairo_t *cr, render_map *m, PangoLayout *layout, const char *code,
         cairo_fill(cr);
         char lab[64];
         snprintf(lab, sizeof lab, "%.2f", mean[i]);
-        sinspace__text_at(cr, layout, lab, x, y - 4 * mm, 6 * m->px_pt, 1, 1, INK, 0);
-        sinspace__text_at(cr, layout, years[i], x, py1 + 0.6 * mm, 6.5 * m->px_pt, 0, 1, INK, 0);
-        snprintf(lab, sizeof lab, "n=%lld, high %lld", count[i], high[i]);
-        sinspace__text_at(cr, layout, lab, x, py1 + 3.6 * mm, 5.5 * m->px_pt, 0, 1, MUTED, 0);
+        /* Each year's labels within its own slot: they shrink rather
+         * than run into the next year's. */
+        double slot = n > 1 ? step - 0.8 * mm : px1 - px0;
+        render_fit fit = {.min_px = 4 * m->px_pt};
+        int above = y - 4 * mm > py0 + 0.5 * mm;
+        sinspace__label_font(layout, 6 * m->px_pt, 1, 0);
+        sinspace__lay_text_fit(m, cr, layout, "chart_label", lab, x,
+                               above ? y - 4 * mm : y + 1.2 * mm, 6 * m->px_pt, 1, 1,
+                               INK, 0, &fit);
+        double yh = sinspace__lay_text_fit(m, cr, layout, "chart_label", years[i], x,
+                                           py1 + 0.6 * mm, 6.5 * m->px_pt, 0, 1, INK,
+                                           0, &fit);
+        if (yh < 0)
+            yh = 3 * mm;
+        snprintf(lab, sizeof lab, "n=%lld\nhigh %lld", count[i], high[i]);
+        double lw = text_width_px(layout, lab, 5.5 * m->px_pt);
+        double fsz = lw > slot ? fmax(4 * m->px_pt, 5.5 * m->px_pt * slot / lw) : 5.5 * m->px_pt;
+        sinspace__lay_text_fit(m, cr, layout, "chart_label", lab, x,
+                               py1 + 0.8 * mm + yh, fsz, 0, 1, MUTED, 0, &fit);
     }
 #undef CY
 }
@@ -427,6 +544,10 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
                                opts->province ? " in " : "",
                                opts->province ? opts->province : "");
     }
+    if (opts->sort == 1 && n > 1)
+        qsort(areas, n, sizeof *areas, by_density_desc);
+    else if (opts->sort == 2 && n > 1)
+        qsort(areas, n, sizeof *areas, by_code);
     char when[64];
     sinspace__render_now_text(when, opts->generated_at);
     render_symbology *sym = NULL;
@@ -436,6 +557,7 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
     cairo_t *cr = NULL;
     long long drawn = 0;
     int pages = 0;
+    render_report *report = NULL;
     st = opts->style_path ? sinspace__symbology_load(ctx, opts->style_path, &sym)
                           : sinspace__symbology_default(ctx, &sym);
     if (!st && !opts->no_zones)
@@ -456,14 +578,22 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
         cr = cairo_create(surface);
         cairo_scale(cr, k, k);
     }
-    if ((st = atlas_overview(cr, store, opts, areas, n, province_title, when, sym)))
+    if (opts->layout_report && !(report = sinspace__report_new())) {
+        st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        goto cleanup;
+    }
+    if ((st = atlas_overview(cr, store, opts, areas, n, province_title, when, sym,
+                             report)))
         goto cleanup;
     pages++;
     for (size_t i = 0; i < n && !st; i++) {
         if ((st = sinspace__progress(ctx, "atlas", (double)i, (double)n)))
             break;
+        if (opts->skip_empty && areas[i].workplaces <= 0)
+            continue;
         render_map m = sinspace__map_new(store, 0);
         sinspace__layout_page(&m, opts->paper, opts->landscape, dpi, 1);
+        m.page = sinspace__labels_create(m.W, m.H);
         sinspace__symbology_reset(sym);
         if (zstyle)
             sinspace__zone_style_reset(zstyle);
@@ -490,7 +620,10 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
             cairo_show_page(cr);
             drawn += (long long)m.n_wp;
             pages++;
+            sinspace__report_page(report, m.page, m.px_pt, m.title);
         }
+        sinspace__labels_destroy(m.page);
+        m.page = NULL;
         sinspace__map_free(&m);
     }
     if (!st)
@@ -510,6 +643,9 @@ cleanup:
         cairo_surface_destroy(surface);
     if (of)
         st = sinspace__outfile_finish(of, st);
+    if (!st && report)
+        st = sinspace__report_write(ctx, report, opts->layout_report, replace);
+    sinspace__report_free(report);
     if (!st) {
         char target[600];
         snprintf(target, sizeof target, "%s level %s", parent ? parent : "all",

@@ -83,6 +83,18 @@ on_area(void *user, const sinspace__feature_area *row)
     a->name_latin = dup_or_null(row->name_latin);
     a->name_local = dup_or_null(row->name_local);
     a->level_rank = row->level_rank;
+    if (row->source && *row->source) {
+        int seen = 0;
+        for (int i = 0; i < m->n_bsrc && !seen; i++)
+            seen = !strcmp(m->boundary_sources[i], row->source);
+        char **nb = seen ? NULL : realloc(m->boundary_sources,
+                                          (size_t)(m->n_bsrc + 1) * sizeof *nb);
+        if (nb) {
+            m->boundary_sources = nb;
+            if ((nb[m->n_bsrc] = sinspace__strdup(row->source)))
+                m->n_bsrc++;
+        }
+    }
     a->selected = m->selected_code && a->code &&
                   !strcmp(a->code, m->selected_code);
     m->n_areas++;
@@ -228,6 +240,11 @@ sinspace__frame_clear(render_map *m)
     free(m->attributions);
     m->attributions = NULL;
     m->n_attr = 0;
+    for (int i = 0; i < m->n_bsrc; i++)
+        free(m->boundary_sources[i]);
+    free(m->boundary_sources);
+    m->boundary_sources = NULL;
+    m->n_bsrc = 0;
     m->data_date[0] = '\0';
     m->tiles = 0;
     m->labels = 0;
@@ -392,6 +409,10 @@ draw_zone_labels(cairo_t *cr, render_map *m, render_labels *labels, PangoLayout 
     ls.color = t && t->has_fill ? t->fill : (sinspace_rgba){0.35, 0.06, 0.06, 1};
     ls.halo = t ? t->halo_fill : WHITE;
     ls.halo_px = (t ? t->halo_radius : 1.5) * m->px_sld;
+    ls.kind = "zone_label";
+    ls.must = 1;
+    ls.leader_rings = 0;
+    ls.report_refused = 1;
     OGRGeometryH frame = OGR_G_CreateGeometry(wkbPolygon);
     OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
     OGR_G_AddPoint_2D(ring, m->ext[0], m->ext[1]);
@@ -409,15 +430,9 @@ draw_zone_labels(cairo_t *cr, render_map *m, render_labels *labels, PangoLayout 
             double x = px_x(m, OGR_G_GetX(pt, 0)), y = px_y(m, OGR_G_GetY(pt, 0));
             sinspace__label_font_family(layout, t ? t->font_family : NULL,
                                         ls.size_px, ls.bold, ls.italic);
-            if (!sinspace__label_place(labels, cr, layout, text, x, y, 0, &ls)) {
-                PangoRectangle r;
-                pango_layout_set_text(layout, text, -1);
-                pango_layout_get_pixel_extents(layout, NULL, &r);
-                sinspace__label_draw(cr, layout, x - r.width / 2.0,
-                                     y - r.height / 2.0, &ls);
-                sinspace__labels_block(labels, x - r.width / 2.0, y - r.height / 2.0,
-                                       x + r.width / 2.0, y + r.height / 2.0);
-            }
+            /* Over markers if it must, never over another text: a zone
+             * whose label finds no room is named in the layout report. */
+            sinspace__label_place(labels, cr, layout, text, x, y, 0, &ls);
         }
         if (pt)
             OGR_G_DestroyGeometry(pt);
@@ -438,6 +453,7 @@ draw_area_names(cairo_t *cr, render_map *m, render_labels *labels, PangoLayout *
                                m->frame[1] + m->frame[3]}, sizeof ls.clip);
     ls.halo = (sinspace_rgba){1, 1, 1, 0.85};
     ls.halo_px = 0.5 * m->px_mm;
+    ls.kind = "area_name";
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < m->n_areas; i++) {
             area_geom *a = &m->areas[i];
@@ -462,6 +478,9 @@ draw_area_names(cairo_t *cr, render_map *m, render_labels *labels, PangoLayout *
                          a->name_local ? a->name_local : "");
                 ls.size_px = (a->selected ? 12 : 8) * m->px_pt;
                 ls.bold = a->selected;
+                /* The area the map is of always carries its name. */
+                ls.must = a->selected;
+                ls.report_refused = a->selected;
                 ls.color = a->selected ? (sinspace_rgba){0.45, 0.03, 0.25, 1}
                                        : (sinspace_rgba){0.25, 0.25, 0.3, 1};
                 sinspace__label_font(layout, ls.size_px, ls.bold, 0);
@@ -626,8 +645,22 @@ draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
                                    m->frame[0] + m->frame[2],
                                    m->frame[1] + m->frame[3]}, sizeof ls.clip);
         const sinspace_symbolizer *cur = NULL;
+        /* --label asks for labels whatever the style's scale range: a
+         * workplace without a text symbolizer gets the default one. */
+        sinspace_symbolizer fallback;
+        memset(&fallback, 0, sizeof fallback);
+        fallback.kind = SINSPACE_SYMBOLIZER_TEXT;
+        fallback.font_size = 9;
+        fallback.fill = INK;
+        fallback.has_fill = 1;
+        fallback.halo_fill = (sinspace_rgba){1, 1, 1, 0.9};
+        fallback.halo_radius = 1.5;
+        fallback.anchor_x = fallback.anchor_y = 0.5;
+        ls.kind = "label";
         for (size_t i = m->n_wp; i-- > 0 && tries < 50000;) {
             const sinspace_symbolizer *t = text_of[i];
+            if (!t && label_field)
+                t = &fallback;
             if (!t)
                 continue;
             if (t != cur) {
@@ -666,9 +699,15 @@ draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
                 text = label_text(&m->wp[i], field, buf);
             }
             tries++;
-            m->labels += sinspace__label_place(labels, cr, layout, text,
+            /* High and medium risk reach farther, with a leader line. */
+            const char *rc = m->wp[i].risk_class;
+            ls.leader_rings = rc && !strcmp(rc, "high") ? 3
+                              : rc && !strcmp(rc, "medium") ? 1 : 0;
+            int placed = sinspace__label_place(labels, cr, layout, text,
                                                m->wp[i].x, m->wp[i].y,
                                                radius[i] + 1.5 * m->px_sld, &ls);
+            m->labels += placed > 0;
+            m->leaders += placed == 2;
         }
     }
     free(text_of);
@@ -778,9 +817,15 @@ on_imagery(void *user, const sinspace__feature_imagery *row)
     }
     is->paths[is->n++] = sinspace__strdup(full);
     char line[1024];
-    snprintf(line, sizeof line, "%s%s%s%s%s",
-             row->attribution ? row->attribution : row->source ? row->source : p,
-             acq ? " (acquired " : "", acq ? acq : "", acq ? ")" : "", "");
+    /* Source, attribution and acquisition date, each as recorded. */
+    const char *src = row->source && *row->source ? row->source : NULL;
+    const char *att = row->attribution && *row->attribution ? row->attribution : NULL;
+    if (att && src && strcmp(att, src))
+        snprintf(line, sizeof line, "%s, %s, %s%s", src, att,
+                 acq && *acq ? "acquired " : "date unknown", acq && *acq ? acq : "");
+    else
+        snprintf(line, sizeof line, "%s, %s%s", att ? att : src ? src : p,
+                 acq && *acq ? "acquired " : "date unknown", acq && *acq ? acq : "");
     m->attributions[m->n_attr++] = sinspace__strdup(line);
     return 0;
 }

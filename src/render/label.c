@@ -17,6 +17,7 @@
 
 typedef struct box {
     float x0, y0, x1, y1;
+    int cls;                   /* RENDER_BOX_* */
 } box;
 
 typedef struct bucket {
@@ -27,6 +28,11 @@ typedef struct bucket {
 struct render_labels {
     int cols, rows;
     bucket *cells;
+    double W, H;
+    render_item *items;        /* what the page placed, in order */
+    size_t n_items, cap_items;
+    render_item *refused;      /* what found no free place */
+    size_t n_refused, cap_refused;
 };
 
 render_labels *
@@ -35,6 +41,8 @@ sinspace__labels_create(double width, double height)
     render_labels *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
+    l->W = width;
+    l->H = height;
     l->cols = (int)ceil(width / CELL) + 1;
     l->rows = (int)ceil(height / CELL) + 1;
     l->cells = calloc((size_t)l->cols * l->rows, sizeof *l->cells);
@@ -53,6 +61,14 @@ sinspace__labels_destroy(render_labels *l)
     for (int i = 0; i < l->cols * l->rows; i++)
         free(l->cells[i].boxes);
     free(l->cells);
+    for (size_t i = 0; i < l->n_items; i++) {
+        free(l->items[i].text);
+        free(l->items[i].lines);
+    }
+    for (size_t i = 0; i < l->n_refused; i++)
+        free(l->refused[i].text);
+    free(l->items);
+    free(l->refused);
     free(l);
 }
 
@@ -70,8 +86,10 @@ cell_range(const render_labels *l, double x0, double y0, double x1, double y1,
     if (r[3] >= l->rows) r[3] = l->rows - 1;
 }
 
+/* Whether the box meets no box of class min_cls or above. */
 static int
-box_free(const render_labels *l, double x0, double y0, double x1, double y1)
+box_free_cls(const render_labels *l, double x0, double y0, double x1,
+             double y1, int min_cls)
 {
     int r[4];
     cell_range(l, x0, y0, x1, y1, r);
@@ -79,22 +97,27 @@ box_free(const render_labels *l, double x0, double y0, double x1, double y1)
         for (int cx = r[0]; cx <= r[2]; cx++) {
             const bucket *b = &l->cells[cy * l->cols + cx];
             for (int i = 0; i < b->n; i++)
-                if (b->boxes[i].x0 < x1 && b->boxes[i].x1 > x0 &&
+                if (b->boxes[i].cls >= min_cls &&
+                    b->boxes[i].x0 < x1 && b->boxes[i].x1 > x0 &&
                     b->boxes[i].y0 < y1 && b->boxes[i].y1 > y0)
                     return 0;
         }
     return 1;
 }
 
-void
-sinspace__labels_block(render_labels *l, double x0, double y0, double x1,
-                       double y1)
+int
+sinspace__labels_free(const render_labels *l, double x0, double y0, double x1,
+                      double y1, int min_cls)
 {
-    if (!l)
-        return;
+    return !l || box_free_cls(l, x0, y0, x1, y1, min_cls);
+}
+
+static void
+grid_add(render_labels *l, double x0, double y0, double x1, double y1, int cls)
+{
     int r[4];
     cell_range(l, x0, y0, x1, y1, r);
-    box bx = {(float)x0, (float)y0, (float)x1, (float)y1};
+    box bx = {(float)x0, (float)y0, (float)x1, (float)y1, cls};
     for (int cy = r[1]; cy <= r[3]; cy++)
         for (int cx = r[0]; cx <= r[2]; cx++) {
             bucket *b = &l->cells[cy * l->cols + cx];
@@ -108,6 +131,79 @@ sinspace__labels_block(render_labels *l, double x0, double y0, double x1,
             }
             b->boxes[b->n++] = bx;
         }
+}
+
+void
+sinspace__labels_block(render_labels *l, double x0, double y0, double x1,
+                       double y1)
+{
+    if (l)
+        grid_add(l, x0, y0, x1, y1, RENDER_BOX_MARKER);
+}
+
+static render_item *
+item_push(render_item **arr, size_t *n, size_t *cap)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        render_item *na = realloc(*arr, nc * sizeof *na);
+        if (!na)
+            return NULL;
+        *arr = na;
+        *cap = nc;
+    }
+    render_item *it = &(*arr)[(*n)++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+void
+sinspace__labels_take(render_labels *l, const char *kind, const char *text,
+                      double x0, double y0, double x1, double y1, int cls,
+                      const char *lines)
+{
+    if (!l)
+        return;
+    grid_add(l, x0, y0, x1, y1, cls);
+    render_item *it = item_push(&l->items, &l->n_items, &l->cap_items);
+    if (!it)
+        return;
+    snprintf(it->kind, sizeof it->kind, "%s", kind ? kind : "text");
+    it->text = text ? sinspace__strdup(text) : NULL;
+    it->lines = lines ? sinspace__strdup(lines) : NULL;
+    it->x0 = x0; it->y0 = y0; it->x1 = x1; it->y1 = y1;
+    it->cls = cls;
+}
+
+void
+sinspace__labels_refused(render_labels *l, const char *kind, const char *text)
+{
+    if (!l)
+        return;
+    render_item *it = item_push(&l->refused, &l->n_refused, &l->cap_refused);
+    if (!it)
+        return;
+    snprintf(it->kind, sizeof it->kind, "%s", kind ? kind : "text");
+    it->text = text ? sinspace__strdup(text) : NULL;
+}
+
+const render_item *
+sinspace__labels_items(const render_labels *l, size_t *n, int refused)
+{
+    *n = l ? (refused ? l->n_refused : l->n_items) : 0;
+    return l ? (refused ? l->refused : l->items) : NULL;
+}
+
+double
+sinspace__labels_width(const render_labels *l)
+{
+    return l ? l->W : 0;
+}
+
+double
+sinspace__labels_height(const render_labels *l)
+{
+    return l ? l->H : 0;
 }
 
 void
@@ -157,6 +253,41 @@ sinspace__label_draw(cairo_t *cr, PangoLayout *layout, double x, double y,
     cairo_restore(cr);
 }
 
+/* Tries the candidate top-left corners of a w x h box (padded by pad)
+ * around (x, y) at distance d; returns the index placed or -1. */
+static int
+try_ring(render_labels *l, const render_label_style *s, double x, double y,
+         double w, double h, double pad, double d, int centred, int min_cls,
+         double *ox, double *oy)
+{
+    const double dd = d * 0.7;
+    double cand[9][2] = {
+        {x - w / 2, y - h / 2},
+        {x + d, y - h / 2}, {x - d - w, y - h / 2},
+        {x - w / 2, y - d - h}, {x - w / 2, y + d},
+        {x + dd, y - dd - h}, {x - dd - w, y - dd - h},
+        {x + dd, y + dd}, {x - dd - w, y + dd}};
+    int first = centred ? 0 : 1;
+    if (s->has_anchor) {
+        cand[0][0] = x + s->disp_x - s->anchor_x * w;
+        cand[0][1] = y - s->disp_y - (1 - s->anchor_y) * h;
+        first = 0;
+    }
+    for (int i = first; i < 9; i++) {
+        double x0 = cand[i][0] - pad, y0 = cand[i][1] - pad,
+               x1 = cand[i][0] + w + pad, y1 = cand[i][1] + h + pad;
+        if (x0 < s->clip[0] || y0 < s->clip[1] || x1 > s->clip[2] ||
+            y1 > s->clip[3])
+            continue;
+        if (!box_free_cls(l, x0, y0, x1, y1, min_cls))
+            continue;
+        *ox = cand[i][0];
+        *oy = cand[i][1];
+        return i;
+    }
+    return -1;
+}
+
 int
 sinspace__label_place(render_labels *l, cairo_t *cr, PangoLayout *layout,
                       const char *text, double x, double y, double offset,
@@ -173,32 +304,55 @@ sinspace__label_place(render_labels *l, cairo_t *cr, PangoLayout *layout,
      * centred label (offset 0, an area name) tries the centre first, then
      * the same ring one text height away. */
     int centred = offset <= 0;
-    const double d = (centred ? h / 2 : offset) + pad, dd = d * 0.7;
-    double cand[9][2] = {
-        {x - w / 2, y - h / 2},
-        {x + d, y - h / 2}, {x - d - w, y - h / 2},
-        {x - w / 2, y - d - h}, {x - w / 2, y + d},
-        {x + dd, y - dd - h}, {x - dd - w, y - dd - h},
-        {x + dd, y + dd}, {x - dd - w, y + dd}};
-    int first = centred ? 0 : 1, n = 9;
-    if (s->has_anchor) {
-        cand[0][0] = x + s->disp_x - s->anchor_x * w;
-        cand[0][1] = y - s->disp_y - (1 - s->anchor_y) * h;
-        first = 0;
+    double d = (centred ? h / 2 : offset) + pad, ox = 0, oy = 0;
+    int leader = 0;
+    int at = try_ring(l, s, x, y, w, h, pad, d, centred, RENDER_BOX_MARKER,
+                      &ox, &oy);
+    /* Leader lines: the same ring farther out, a line back to the point. */
+    for (int k = 0; at < 0 && k < s->leader_rings; k++) {
+        double dk = d + (k + 1) * (h + 2 * pad);
+        at = try_ring(l, s, x, y, w, h, pad, dk, 0, RENDER_BOX_MARKER, &ox, &oy);
+        leader = at >= 0;
     }
-    for (int i = first; i < n; i++) {
-        double x0 = cand[i][0] - pad, y0 = cand[i][1] - pad,
-               x1 = cand[i][0] + w + pad, y1 = cand[i][1] + h + pad;
-        if (x0 < s->clip[0] || y0 < s->clip[1] || x1 > s->clip[2] ||
-            y1 > s->clip[3])
-            continue;
-        if (!box_free(l, x0, y0, x1, y1))
-            continue;
-        sinspace__labels_block(l, x0, y0, x1, y1);
-        sinspace__label_draw(cr, layout, cand[i][0], cand[i][1], s);
-        return 1;
+    /* A label the map must carry (an area's name) may cover markers, never
+     * another text. */
+    if (at < 0 && s->must)
+        at = try_ring(l, s, x, y, w, h, pad, d, centred, RENDER_BOX_HARD,
+                      &ox, &oy);
+    if (at < 0) {
+        if (s->report_refused)
+            sinspace__labels_refused(l, s->kind, text);
+        return 0;
     }
-    return 0;
+    if (leader) {
+        /* From the point to the nearest point of the box. */
+        double bx = fmax(ox - pad / 2, fmin(x, ox + w + pad / 2)),
+               by = fmax(oy - pad / 2, fmin(y, oy + h + pad / 2));
+        double dx = bx - x, dy = by - y, len = hypot(dx, dy);
+        double r0 = offset > 0 ? offset * 0.8 : 0;
+        if (len > r0) {
+            cairo_save(cr);
+            cairo_move_to(cr, x + dx / len * r0, y + dy / len * r0);
+            cairo_line_to(cr, bx, by);
+            cairo_set_source_rgba(cr, s->color.r, s->color.g, s->color.b, 0.8);
+            cairo_set_line_width(cr, fmax(1, s->size_px * 0.08));
+            cairo_stroke(cr);
+            cairo_restore(cr);
+        }
+    }
+    grid_add(l, ox - pad, oy - pad, ox + w + pad, oy + h + pad, RENDER_BOX_TEXT);
+    render_item *it = item_push(&l->items, &l->n_items, &l->cap_items);
+    if (it) {
+        snprintf(it->kind, sizeof it->kind, "%s", s->kind ? s->kind : "label");
+        it->text = sinspace__strdup(text);
+        it->x0 = ox + logical.x;
+        it->y0 = oy + logical.y;
+        it->x1 = it->x0 + w;
+        it->y1 = it->y0 + h;
+        it->cls = RENDER_BOX_TEXT;
+    }
+    sinspace__label_draw(cr, layout, ox, oy, s);
+    return leader ? 2 : 1;
 }
 
 int

@@ -371,7 +371,12 @@ sinspace__draw_map(cairo_t *cr, render_map *m, const page_opts *o,
 {
     sinspace_status st = SINSPACE_OK;
     render_frame_opts fo = frame_opts(m, o);
-    render_labels *labels = sinspace__labels_create(m->W, m->H);
+    /* The page's layout model: the caller's (an atlas page's table and
+     * chart, a layout report), or one for this drawing. */
+    int own = !m->page;
+    if (own)
+        m->page = sinspace__labels_create(m->W, m->H);
+    render_labels *labels = m->page;
     PangoLayout *layout = pango_cairo_create_layout(cr);
     if (!labels || !layout) {
         st = sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
@@ -398,7 +403,10 @@ sinspace__draw_map(cairo_t *cr, render_map *m, const page_opts *o,
 cleanup:
     if (layout)
         g_object_unref(layout);
-    sinspace__labels_destroy(labels);
+    if (own) {
+        sinspace__labels_destroy(labels);
+        m->page = NULL;
+    }
     return st;
 }
 
@@ -542,6 +550,7 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
     cairo_t *cr = NULL;
     FILE *f = NULL;
     sinspace__outfile *side[3] = {NULL, NULL, NULL};
+    render_report *report = NULL;
     st = opts->style_path ? sinspace__symbology_load(ctx, opts->style_path, &sym)
                           : sinspace__symbology_default(ctx, &sym);
     if (!st && !opts->no_zones)
@@ -580,8 +589,18 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
     cr = cairo_create(surface);
     if (!m.is_raster)
         cairo_scale(cr, 72.0 / dpi, 72.0 / dpi);
+    if (opts->layout_report) {
+        report = sinspace__report_new();
+        m.page = sinspace__labels_create(m.W, m.H);
+        if (!report || !m.page) {
+            st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+            goto cleanup;
+        }
+    }
     if ((st = sinspace__draw_map(cr, &m, &po, sym)))
         goto cleanup;
+    if (report)
+        sinspace__report_page(report, m.page, m.px_pt, m.title);
     cairo_destroy(cr);
     cr = NULL;
     cairo_status_t cs;
@@ -606,6 +625,13 @@ cleanup:
         st = sinspace__render_write_georef(&m, sink->output, sink->replace,
                                            side);
     st = sink_close(ctx, sink, side, st);
+    if (!st && report)
+        st = sinspace__report_write(ctx, report, opts->layout_report,
+                                    opts->overwrite ? SINSPACE__OUTFILE_REPLACE
+                                                    : SINSPACE__OUTFILE_NO_REPLACE);
+    sinspace__report_free(report);
+    sinspace__labels_destroy(m.page);
+    m.page = NULL;
     if (!st) {
         static const char *const papers[] = {"A4", "A3", "A2", "A1", "A0", "Letter"};
         char what[1200];

@@ -42,6 +42,19 @@ sinspace_status sinspace__basemap_warp(sinspace_context *ctx,
 
 typedef struct render_labels render_labels;
 
+/* The page's layout model (label.c, layout.c): every box placed on a
+ * page, of a class.  Markers are soft (labels avoid them when they can),
+ * graphics of the marginalia are hard, texts never overlap each other. */
+enum { RENDER_BOX_MARKER = 0, RENDER_BOX_HARD = 1, RENDER_BOX_TEXT = 2 };
+
+typedef struct render_item {
+    char kind[24];
+    char *text;                /* NULL for a graphic */
+    char *lines;               /* the text as wrapped, lines split by \n */
+    double x0, y0, x1, y1;     /* device pixels */
+    int cls;
+} render_item;
+
 /* A collision index over a page of width x height pixels. */
 render_labels *sinspace__labels_create(double width, double height);
 void sinspace__labels_destroy(render_labels *labels);
@@ -49,7 +62,27 @@ void sinspace__labels_destroy(render_labels *labels);
 void sinspace__labels_block(render_labels *labels, double x0, double y0,
                             double x1, double y1);
 
+/* Records a placed box (cls RENDER_BOX_HARD: a graphic, _TEXT: a text,
+ * with its wrapped lines when it wraps). */
+void sinspace__labels_take(render_labels *labels, const char *kind,
+                           const char *text, double x0, double y0, double x1,
+                           double y1, int cls, const char *lines);
+/* Records a text that found no free place (and so was not drawn). */
+void sinspace__labels_refused(render_labels *labels, const char *kind,
+                              const char *text);
+/* 1 when the box meets no box of class min_cls or above. */
+int sinspace__labels_free(const render_labels *labels, double x0, double y0,
+                          double x1, double y1, int min_cls);
+const render_item *sinspace__labels_items(const render_labels *labels,
+                                          size_t *n, int refused);
+double sinspace__labels_width(const render_labels *labels);
+double sinspace__labels_height(const render_labels *labels);
+
 typedef struct render_label_style {
+    const char *kind;            /* layout report kind; NULL: "label" */
+    int must;                    /* may cover markers, never a text */
+    int leader_rings;            /* farther rings tried, with a leader line */
+    int report_refused;
     double size_px;              /* font size in device pixels */
     int bold, italic;
     sinspace_rgba color;
@@ -64,8 +97,10 @@ typedef struct render_label_style {
 
 /* Places text near (x, y) at the first free candidate position: the
  * style's anchor when it has one, then around a point of radius offset_px
- * (right, left, above, below, diagonals; centred when offset_px is 0); draws it with its halo and takes its box.  Returns
- * 1 when placed, 0 when every position collides. */
+ * (right, left, above, below, diagonals; centred when offset_px is 0),
+ * then (leader_rings) farther out with a leader line; draws it with its
+ * halo and takes its box.  Returns 1 when placed, 2 when placed with a
+ * leader, 0 when every position collides. */
 int sinspace__label_place(render_labels *labels, cairo_t *cr,
                           PangoLayout *layout, const char *text, double x,
                           double y, double offset_px,
@@ -228,6 +263,8 @@ typedef struct area_geom {
 #define CHORO_CLASSES 5
 typedef struct choro {
     double lo[CHORO_CLASSES], hi[CHORO_CLASSES];
+    int fill_of[CHORO_CLASSES];    /* class -> colour: the top class darkest */
+    int n_valued;                  /* areas classified */
     int counts[CHORO_CLASSES + 1]; /* the last: no data */
     int n_classes;
 } choro;
@@ -273,8 +310,12 @@ typedef struct render_map {
     char data_date[11];
     char **attributions;
     int n_attr;
+    char **boundary_sources;   /* the areas' own source records */
+    int n_bsrc;
     int tiles;
     long long labels;
+    render_labels *page;       /* the page's layout model (every box) */
+    long long leaders;         /* labels placed with a leader line */
     int is_raster;
     int is_pdf;     /* PDF pages (and atlases) paint markers from recording
                        surfaces; SVG draws each (cairo 1.16's SVG backend
@@ -419,11 +460,50 @@ sinspace_status sinspace__draw_gaps(cairo_t *cr, render_map *m);
 double sinspace__text_at(cairo_t *cr, PangoLayout *layout, const char *text,
                          double x, double y, double size_px, int bold,
                          int align, sinspace_rgba color, double width);
+/* The scale as printed: two significant figures, "1:23,000". */
+void sinspace__scale_text(double scale, char *buf, size_t size);
 /* Frame border, ticks, title band, panel (north arrow, scale, legend or
  * choropleth key, inset) and foot band. */
 void sinspace__draw_marginalia(cairo_t *cr, render_map *m, PangoLayout *layout,
                                render_symbology *sym, const char *marking,
                                const char *generated_at);
+
+/* ---- the layout model seen from the marginalia (layout.c) ---- */
+
+/* How a text may give way: shrink down to min_px (0: no), stay within
+ * max_h (0: any height), move down by up to room pixels; measure: only
+ * say the height it would take. */
+typedef struct render_fit {
+    double min_px, max_h, room;
+    int measure;
+} render_fit;
+
+/* Places text through m->page as sinspace__text_at would draw it (wrapped
+ * at spaces to width when > 0), where it meets no other text or graphic;
+ * returns the height taken (with any move), -1 when refused. */
+double sinspace__lay_text_fit(render_map *m, cairo_t *cr, PangoLayout *layout,
+                              const char *kind, const char *text, double x,
+                              double y, double size_px, int bold, int align,
+                              sinspace_rgba color, double width,
+                              const render_fit *fit);
+/* The same, neither shrinking nor moving; 0 when refused. */
+double sinspace__lay_text(render_map *m, cairo_t *cr, PangoLayout *layout,
+                          const char *kind, const char *text, double x,
+                          double y, double size_px, int bold, int align,
+                          sinspace_rgba color, double width);
+/* Takes a graphic's box (north arrow, scale bar, locator...). */
+void sinspace__lay_graphic(render_map *m, const char *kind, double x0,
+                           double y0, double x1, double y1);
+
+typedef struct render_report render_report;
+render_report *sinspace__report_new(void);
+void sinspace__report_free(render_report *r);
+/* Adds a page: its size and every box of its model, in points. */
+void sinspace__report_page(render_report *r, const render_labels *page,
+                           double px_pt, const char *name);
+/* Writes the report (a private file, replaced only with replace). */
+sinspace_status sinspace__report_write(sinspace_context *ctx, render_report *r,
+                                       const char *path, int replace);
 
 /* ---- output (output.c) ---- */
 

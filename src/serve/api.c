@@ -471,6 +471,31 @@ sector_json(void *user, const char *code)
     return 0;
 }
 
+/* The credits as JSON objects. */
+static int
+credit_json(void *user, const char *kind, const char *source,
+            const char *attribution, const char *acquired)
+{
+    sectors_json *sj = user;
+    if (!sj->first)
+        fputc(',', sj->f);
+    sj->first = 0;
+    fputs("{\"kind\":", sj->f);
+    sinspace__json_string(sj->f, kind ? kind : "");
+    fputs(",\"source\":", sj->f);
+    sinspace__json_string(sj->f, source ? source : "");
+    fputs(strcmp(kind ? kind : "", "boundaries") ? ",\"attribution\":" : ",\"levels\":",
+          sj->f);
+    sinspace__json_string(sj->f, attribution ? attribution : "");
+    fputs(",\"acquired\":", sj->f);
+    if (acquired && *acquired)
+        sinspace__json_string(sj->f, acquired);
+    else
+        fputs("null", sj->f);
+    fputc('}', sj->f);
+    return 0;
+}
+
 static void
 api_info(serve_worker *w, const request *rq, api_result *r)
 {
@@ -509,6 +534,12 @@ api_info(serve_worker *w, const request *rq, api_result *r)
     fprintf(f, ",\"sectors\":[");
     sectors_json sj = {f, 1};
     ops->sector_codes(w->store, sector_json, &sj);
+    sinspace_context_clear(w->ctx);
+    /* Every credit, from the store's own records (the page's attribution,
+     * as the printed map's foot). */
+    fprintf(f, "],\"credits\":[");
+    sectors_json cj = {f, 1};
+    ops->credits(w->store, credit_json, &cj);
     sinspace_context_clear(w->ctx);
     fprintf(f, "]}\n");
     sinspace__api_json_close(r, f, 200);

@@ -23,6 +23,7 @@ typedef struct sinspace__feature_area {
     int level_rank;           /* sinspace_area_level */
     const unsigned char *wkb;
     size_t wkb_size;
+    const char *source;       /* the import's --source, NULL when none */
 } sinspace__feature_area;
 
 /* A hotspot zone (the `zones` table). */

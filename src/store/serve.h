@@ -63,6 +63,15 @@ struct sinspace__serve_ops {
     sinspace_status (*sector_codes)(sinspace_store *store,
                                     int (*fn)(void *user, const char *code),
                                     void *user);
+    /* The credits of the store's own records: per imagery source
+     * ("imagery", source, attribution, acquisition date or NULL), then per
+     * boundary source ("boundaries", source, its levels, NULL). */
+    sinspace_status (*credits)(sinspace_store *store,
+                               int (*fn)(void *user, const char *kind,
+                                         const char *source,
+                                         const char *attribution,
+                                         const char *acquired),
+                               void *user);
     /* The areas of level (its name; NULL: every level), by level then
      * code. */
     sinspace_status (*areas)(sinspace_store *store, const char *level,

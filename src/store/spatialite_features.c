@@ -59,7 +59,7 @@ each_row(sinspace_store *store, sqlite3_stmt *stmt, row_emitter emit,
     return sinspace__stmt_finish(store, stmt, rc, what);
 }
 
-/* code, name_latin, name_local, level_rank, WKB */
+/* code, name_latin, name_local, level_rank, WKB[, source] */
 static int
 emit_area(sqlite3_stmt *stmt, const callback *cb)
 {
@@ -70,6 +70,7 @@ emit_area(sqlite3_stmt *stmt, const callback *cb)
         .level_rank = sqlite3_column_int(stmt, 3),
         .wkb = sqlite3_column_blob(stmt, 4),
         .wkb_size = (size_t)sqlite3_column_bytes(stmt, 4),
+        .source = sqlite3_column_count(stmt) > 5 ? col_text(stmt, 5) : NULL,
     };
     return ((sinspace__feature_area_fn)cb->fn)(cb->user, &row);
 }
@@ -84,11 +85,11 @@ sl_areas_in(sinspace_store *store, const double box[4], int level,
     sinspace_status st = sinspace__prepare(store, level >= 0
         ? "SELECT code, name_latin, name_local, level_rank,"
           " AsBinary(CASE WHEN ?6 > 0 THEN SimplifyPreserveTopology(geom, ?6)"
-          " ELSE geom END) FROM areas WHERE level_rank = ?5 AND"
+          " ELSE geom END), source FROM areas WHERE level_rank = ?5 AND"
           IN_BOX("areas", "geom") " ORDER BY code"
         : "SELECT code, name_latin, name_local, level_rank,"
           " AsBinary(CASE WHEN ?6 > 0 THEN SimplifyPreserveTopology(geom, ?6)"
-          " ELSE geom END) FROM areas WHERE ?5 < 0 AND"
+          " ELSE geom END), source FROM areas WHERE ?5 < 0 AND"
           IN_BOX("areas", "geom") " ORDER BY level_rank DESC", &stmt);
     if (st)
         return st;
@@ -207,8 +208,8 @@ sl_area_at(sinspace_store *store, double lon, double lat, int level,
 {
     sqlite3_stmt *stmt;
     sinspace_status st = sinspace__prepare(store,
-        "SELECT code, name_latin, name_local, level_rank, AsBinary(geom)"
-        " FROM areas WHERE level_rank = ?3 AND id IN (SELECT rowid FROM"
+        "SELECT code, name_latin, name_local, level_rank, AsBinary(geom),"
+        " source FROM areas WHERE level_rank = ?3 AND id IN (SELECT rowid FROM"
         " SpatialIndex WHERE f_table_name = 'areas' AND f_geometry_column ="
         " 'geom' AND search_frame = MakePoint(?1, ?2, 4326))"
         " AND ST_Intersects(geom, MakePoint(?1, ?2, 4326)) LIMIT 1", &stmt);

@@ -83,6 +83,33 @@ sl_sector_codes(sinspace_store *store, int (*fn)(void *, const char *),
 }
 
 static sinspace_status
+sl_credits(sinspace_store *store,
+           int (*fn)(void *, const char *, const char *, const char *,
+                     const char *),
+           void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT 'imagery', source, attribution, acquired FROM"
+        " (SELECT DISTINCT source, attribution, acquired FROM tiles"
+        "  ORDER BY acquired, source)"
+        " UNION ALL"
+        " SELECT 'boundaries', source, group_concat(level, ', '), NULL FROM"
+        " (SELECT DISTINCT source, level, level_rank FROM areas"
+        "  WHERE source IS NOT NULL ORDER BY level_rank)"
+        " GROUP BY source", &stmt);
+    if (st)
+        return st;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (fn(user, text(stmt, 0), text(stmt, 1), text(stmt, 2), text(stmt, 3))) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    return sinspace__stmt_finish(store, stmt, rc, "credits");
+}
+
+static sinspace_status
 sl_areas(sinspace_store *store, const char *level, sinspace__serve_area_fn fn,
          void *user)
 {
@@ -180,6 +207,7 @@ const sinspace__serve_ops sinspace__spatialite_serve_ops = {
     .data_version = sl_data_version,
     .imagery_extent = sl_imagery_extent,
     .sector_codes = sl_sector_codes,
+    .credits = sl_credits,
     .areas = sl_areas,
     .fences = sl_fences,
     .zones = sl_zones,
