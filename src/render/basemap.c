@@ -322,7 +322,14 @@ choose(render_map *m, pick_state *ps, int *used)
         GEOSGeometry *ring = GEOSGeom_createLinearRing_r(gh, seq);
         ps->frame = ring ? GEOSGeom_createPolygon_r(gh, ring, NULL, 0) : NULL;
     }
-    sinspace_status st = sinspace_tiles_covering(m->store, m->ll, on_candidate, ps);
+    /* A web tile of the whole world can come back from PROJ with west >
+     * east or a little beyond the poles: ask for the world then. */
+    double box[4] = {m->ll[0], m->ll[1], m->ll[2], m->ll[3]};
+    if (!(box[0] < box[2]) || !isfinite(box[0]) || !isfinite(box[2]))
+        box[0] = -180, box[2] = 180;
+    if (!(box[1] < box[3]) || !isfinite(box[1]) || !isfinite(box[3]))
+        box[1] = -90, box[3] = 90;
+    sinspace_status st = sinspace_tiles_covering(m->store, box, on_candidate, ps);
     if (!st && ps->failed)
         st = sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
     if (st)
