@@ -781,7 +781,9 @@ Test(style, qgis_export_loads_with_vendor_option_warnings)
     cr_assert_eq(sinspace_style_rule_count(s), 9);
     cr_assert_str_eq(sinspace_style_rule_at(s, 0)->title, "High (2.333 - 3.000)");
     /* maxDisplacement is used for label placement now; autoWrap is not. */
-    cr_assert_eq(n_warnings, 1, "%s", logbuf);
+    cr_assert_eq(n_warnings, 2, "%s", logbuf);
+    cr_assert(strstr(logbuf, "maxDisplacement\"> read and checked, but the label placer"),
+              "%s", logbuf);
     cr_assert(strstr(logbuf, "<se:VendorOption name=\"autoWrap\"> not used"),
               "%s", logbuf);
     const sinspace_style_rule *last = sinspace_style_rule_at(s, 8);

@@ -1062,6 +1062,9 @@ parse_point_placement(parser *p, const xmlNode *pp, sinspace_symbolizer *s)
         } else if (is(c, "Rotation")) {
             st = value_of(p, c, "label Rotation", -1e6, 1e6, &s->label_rotation,
                           s, SINSPACE_SLOT_LABEL_ROTATION);
+            if (!st && (s->label_rotation != 0 || s->expr[SINSPACE_SLOT_LABEL_ROTATION]))
+                warn_ignored(p, c, "read, but labels are drawn level: the label "
+                                   "placer does not rotate them yet");
         } else {
             warn_unknown(p, c, "PointPlacement");
         }
@@ -1181,6 +1184,11 @@ parse_vendor_option(parser *p, const xmlNode *n, sinspace_symbolizer *s)
     sinspace_status st = SINSPACE_OK;
     const char *nm = name ? (const char *)name : "";
     double d;
+    if (s && s->kind == SINSPACE_SYMBOLIZER_TEXT &&
+        (!strcmp(nm, "maxDisplacement") || !strcmp(nm, "spaceAround") ||
+         !strcmp(nm, "group") || !strcmp(nm, "conflictResolution")))
+        warn_ignored(p, n, "read and checked, but the label placer does not "
+                           "apply it yet");
     if (!v) {
         st = no_memory(p);
     } else if (s && s->kind == SINSPACE_SYMBOLIZER_TEXT && !strcmp(nm, "maxDisplacement")) {
