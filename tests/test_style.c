@@ -1430,3 +1430,26 @@ Test(style, indexed_equality_rules_match_as_every_rule_would)
     }
     sinspace_style_destroy(s);
 }
+
+Test(style, cli_style_check_says_what_rules_draw_and_read)
+{
+    char args[16384];
+    snprintf(args, sizeof args, "style check '%s' '%s'", data_path("qgis_rotation.sld"),
+             data_path("filter_lacking.sld"));
+    cr_assert_eq(run(args), 0);
+    char log[4400];
+    snprintf(log, sizeof log, "%s/out", tmpdir);
+    char *o = slurp(log, NULL);
+    cr_assert(strstr(o, "draws: workplace markers and labels"), "%s", o);
+    cr_assert(strstr(o, "reads: risk, risk_class, name"), "%s", o);
+    cr_assert(strstr(o, "rotation=(risk * 30)"), "%s", o);
+    cr_assert(strstr(o, "reads: pop (workplaces lack: pop)"), "%s", o);
+    cr_assert(strstr(o, "warning") && strstr(o, "draws no workplace"), "%s", o);
+    free(o);
+    /* Size 1e300: exit 3, naming file and line. */
+    snprintf(args, sizeof args, "style check '%s'", data_path("size_huge.sld"));
+    cr_assert_eq(run(args), 3);
+    o = slurp(log, NULL);
+    cr_assert(strstr(o, "size_huge.sld:20: bad Size") && strstr(o, "'1e300'"), "%s", o);
+    free(o);
+}
