@@ -1022,6 +1022,12 @@ parse_graphic(parser *p, const xmlNode *g, sinspace_symbolizer *s)
     s->fill.a *= opacity;
     s->stroke.color.a *= opacity;
     s->graphic_opacity = opacity;
+    /* A Displacement moves graphics; the built-in marks are stamped at
+     * the point, so it is dropped for them, with a warning. */
+    if (!st && !s->graphic && (s->displacement_x != 0 || s->displacement_y != 0)) {
+        s->displacement_x = s->displacement_y = 0;
+        warn_ignored(p, g, "Displacement of a built-in mark not supported, ignored");
+    }
     /* SLD: without a Size, an image is drawn at its own size. */
     if (!st && !have_size && sinspace__graphic_height(s->graphic) > 0)
         s->size = fmin(sinspace__graphic_height(s->graphic), MAX_SIZE_PX);
