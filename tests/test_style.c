@@ -781,7 +781,9 @@ Test(style, qgis_export_loads_with_vendor_option_warnings)
     cr_assert_eq(sinspace_style_rule_count(s), 9);
     cr_assert_str_eq(sinspace_style_rule_at(s, 0)->title, "High (2.333 - 3.000)");
     /* maxDisplacement is used for label placement now; autoWrap is not. */
-    cr_assert_eq(n_warnings, 1, "%s", logbuf);
+    cr_assert_eq(n_warnings, 2, "%s", logbuf);
+    cr_assert(strstr(logbuf, "maxDisplacement\"> read and checked, but the label placer"),
+              "%s", logbuf);
     cr_assert(strstr(logbuf, "<se:VendorOption name=\"autoWrap\"> not used"),
               "%s", logbuf);
     const sinspace_style_rule *last = sinspace_style_rule_at(s, 8);
@@ -1435,4 +1437,27 @@ Test(style, indexed_equality_rules_match_as_every_rule_would)
         }
     }
     sinspace_style_destroy(s);
+}
+
+Test(style, cli_style_check_says_what_rules_draw_and_read)
+{
+    char args[16384];
+    snprintf(args, sizeof args, "style check '%s' '%s'", data_path("qgis_rotation.sld"),
+             data_path("filter_lacking.sld"));
+    cr_assert_eq(run(args), 0);
+    char log[4400];
+    snprintf(log, sizeof log, "%s/out", tmpdir);
+    char *o = slurp(log, NULL);
+    cr_assert(strstr(o, "draws: workplace markers and labels"), "%s", o);
+    cr_assert(strstr(o, "reads: risk, risk_class, name"), "%s", o);
+    cr_assert(strstr(o, "rotation=(risk * 30)"), "%s", o);
+    cr_assert(strstr(o, "reads: pop (workplaces lack: pop)"), "%s", o);
+    cr_assert(strstr(o, "warning") && strstr(o, "draws no workplace"), "%s", o);
+    free(o);
+    /* Size 1e300: exit 3, naming file and line. */
+    snprintf(args, sizeof args, "style check '%s'", data_path("size_huge.sld"));
+    cr_assert_eq(run(args), 3);
+    o = slurp(log, NULL);
+    cr_assert(strstr(o, "size_huge.sld:20: bad Size") && strstr(o, "'1e300'"), "%s", o);
+    free(o);
 }

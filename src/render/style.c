@@ -1022,6 +1022,12 @@ parse_graphic(parser *p, const xmlNode *g, sinspace_symbolizer *s)
     s->fill.a *= opacity;
     s->stroke.color.a *= opacity;
     s->graphic_opacity = opacity;
+    /* A Displacement moves graphics; the built-in marks are stamped at
+     * the point, so it is dropped for them, with a warning. */
+    if (!st && !s->graphic && (s->displacement_x != 0 || s->displacement_y != 0)) {
+        s->displacement_x = s->displacement_y = 0;
+        warn_ignored(p, g, "Displacement of a built-in mark not supported, ignored");
+    }
     /* SLD: without a Size, an image is drawn at its own size. */
     if (!st && !have_size && sinspace__graphic_height(s->graphic) > 0)
         s->size = fmin(sinspace__graphic_height(s->graphic), MAX_SIZE_PX);
@@ -1062,6 +1068,9 @@ parse_point_placement(parser *p, const xmlNode *pp, sinspace_symbolizer *s)
         } else if (is(c, "Rotation")) {
             st = value_of(p, c, "label Rotation", -1e6, 1e6, &s->label_rotation,
                           s, SINSPACE_SLOT_LABEL_ROTATION);
+            if (!st && (s->label_rotation != 0 || s->expr[SINSPACE_SLOT_LABEL_ROTATION]))
+                warn_ignored(p, c, "read, but labels are drawn level: the label "
+                                   "placer does not rotate them yet");
         } else {
             warn_unknown(p, c, "PointPlacement");
         }
@@ -1181,6 +1190,11 @@ parse_vendor_option(parser *p, const xmlNode *n, sinspace_symbolizer *s)
     sinspace_status st = SINSPACE_OK;
     const char *nm = name ? (const char *)name : "";
     double d;
+    if (s && s->kind == SINSPACE_SYMBOLIZER_TEXT &&
+        (!strcmp(nm, "maxDisplacement") || !strcmp(nm, "spaceAround") ||
+         !strcmp(nm, "group") || !strcmp(nm, "conflictResolution")))
+        warn_ignored(p, n, "read and checked, but the label placer does not "
+                           "apply it yet");
     if (!v) {
         st = no_memory(p);
     } else if (s && s->kind == SINSPACE_SYMBOLIZER_TEXT && !strcmp(nm, "maxDisplacement")) {
