@@ -413,6 +413,7 @@ draw_zone_labels(cairo_t *cr, render_map *m, render_labels *labels, PangoLayout 
     ls.kind = "zone_label";
     ls.must = 1;
     ls.leader_rings = 0;
+    ls.must_rings = 3;
     ls.report_refused = 1;
     OGRGeometryH frame = OGR_G_CreateGeometry(wkbPolygon);
     OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);

@@ -82,6 +82,7 @@ typedef struct render_label_style {
     const char *kind;            /* layout report kind; NULL: "label" */
     int must;                    /* may cover markers, never a text */
     int leader_rings;            /* farther rings tried, with a leader line */
+    int must_rings;              /* must: farther rings over markers, leader */
     int report_refused;
     double size_px;              /* font size in device pixels */
     int bold, italic;
