@@ -240,6 +240,9 @@ sinspace__frame_clear(render_map *m)
     free(m->attributions);
     m->attributions = NULL;
     m->n_attr = 0;
+    for (int i = 0; i < m->n_callouts; i++)
+        free(m->callouts[i]);
+    m->n_callouts = 0;
     for (int i = 0; i < m->n_bsrc; i++)
         free(m->boundary_sources[i]);
     free(m->boundary_sources);
@@ -412,6 +415,7 @@ draw_zone_labels(cairo_t *cr, render_map *m, render_labels *labels, PangoLayout 
     ls.kind = "zone_label";
     ls.must = 1;
     ls.leader_rings = 0;
+    ls.must_rings = 3;
     ls.report_refused = 1;
     OGRGeometryH frame = OGR_G_CreateGeometry(wkbPolygon);
     OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
@@ -550,6 +554,9 @@ label_text(const workplace *w, const char *field, char buf[32])
     }
     return w->name;
 }
+
+/* Marks, in text_of, a high-risk workplace left without a label. */
+static const sinspace_symbolizer callout_mark;
 
 static sinspace_status
 draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
@@ -701,13 +708,46 @@ draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
             tries++;
             /* High and medium risk reach farther, with a leader line. */
             const char *rc = m->wp[i].risk_class;
-            ls.leader_rings = rc && !strcmp(rc, "high") ? 3
-                              : rc && !strcmp(rc, "medium") ? 1 : 0;
+            ls.leader_rings = rc && !strcmp(rc, "high") ? 6
+                              : rc && !strcmp(rc, "medium") ? 2 : 0;
             int placed = sinspace__label_place(labels, cr, layout, text,
                                                m->wp[i].x, m->wp[i].y,
                                                radius[i] + 1.5 * m->px_sld, &ls);
             m->labels += placed > 0;
             m->leaders += placed == 2;
+            if (placed <= 0 && rc && !strcmp(rc, "high") && text && *text)
+                text_of[i] = &callout_mark; /* numbered below */
+        }
+        /* High-risk workplaces whose name found no room: a number beside
+         * the marker, keyed to the list in the legend, rather than
+         * nothing. */
+        render_label_style cs = ls;
+        cs.kind = "callout";
+        cs.size_px = 7 * m->px_pt;
+        cs.bold = 1;
+        cs.italic = 0;
+        cs.color = MARK_RED;
+        cs.halo = WHITE;
+        cs.halo_px = 0.35 * m->px_mm;
+        cs.has_anchor = 0;
+        cs.leader_rings = 2;
+        sinspace__label_font(layout, cs.size_px, 1, 0);
+        for (size_t i = m->n_wp; i-- > 0 && m->n_callouts < RENDER_MAX_CALLOUTS;) {
+            if (text_of[i] != &callout_mark)
+                continue;
+            char num[16], buf[32];
+            snprintf(num, sizeof num, "%d", m->n_callouts + 1);
+            if (sinspace__label_place(labels, cr, layout, num, m->wp[i].x, m->wp[i].y,
+                                      radius[i] + 1 * m->px_sld, &cs) <= 0)
+                continue;
+            const char *field = label_field ? label_field : "name";
+            const char *text = label_text(&m->wp[i], field, buf);
+            char line[600];
+            snprintf(line, sizeof line, "%s  %s", num, text ? text : "");
+            char *d = sinspace__strdup(line);
+            if (!d)
+                break;
+            m->callouts[m->n_callouts++] = d;
         }
     }
     free(text_of);

@@ -319,6 +319,12 @@ sinspace__label_place(render_labels *l, cairo_t *cr, PangoLayout *layout,
     if (at < 0 && s->must)
         at = try_ring(l, s, x, y, w, h, pad, d, centred, RENDER_BOX_HARD,
                       &ox, &oy);
+    /* ... and farther out over markers, with a leader line. */
+    for (int k = 0; at < 0 && s->must && k < s->must_rings; k++) {
+        double dk = d + (k + 1) * (h + 2 * pad);
+        at = try_ring(l, s, x, y, w, h, pad, dk, 0, RENDER_BOX_HARD, &ox, &oy);
+        leader = at >= 0;
+    }
     if (at < 0) {
         if (s->report_refused)
             sinspace__labels_refused(l, s->kind, text);

@@ -100,7 +100,8 @@ sinspace__lay_text_fit(render_map *m, cairo_t *cr, PangoLayout *layout,
     double max_h = fit ? fit->max_h : 0, room = fit ? fit->room : 0;
     int draw = !fit || !fit->measure;
     double step = fmax(0.5 * m->px_pt, size_px * 0.06);
-    for (int pass = 0; pass < 2; pass++) {
+    int passes = fit && fit->whole_words ? 1 : 2;
+    for (int pass = 0; pass < passes; pass++) {
         for (double sz = size_px; sz >= min_px - 1e-9; sz -= step) {
             sinspace__label_font(layout, sz, bold, 0);
             pango_layout_set_width(layout, width > 0 ? (int)(width * PANGO_SCALE) : -1);

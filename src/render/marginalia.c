@@ -231,7 +231,7 @@ typedef struct leg_row {
 } leg_row;
 
 typedef struct leg_rows {
-    leg_row r[160];
+    leg_row r[240];
     int n;
 } leg_rows;
 
@@ -259,7 +259,7 @@ leg_flow(cairo_t *cr, render_map *m, PangoLayout *layout, const leg_rows *L,
     double k = fs / (7.5 * m->px_pt);
     int col = 0;
     double y = y0;
-    render_fit measure = {.measure = 1};
+    render_fit measure = {.measure = 1, .whole_words = 1};
     for (int i = 0; i < L->n; i++) {
         const leg_row *r = &L->r[i];
         double cx = x0 + col * (colw + gap);
@@ -365,6 +365,11 @@ legend_rows(render_map *m, render_symbology *sym, leg_rows *L)
              "class, high first%s", m->n_wp,
              m->leaders ? " (a line leads to a label set apart)" : "");
     leg_add(L, ROW_NOTE, total);
+    if (m->n_callouts > 0) {
+        leg_add(L, ROW_HEADING, "High risk, numbered on the map (no room for the name)");
+        for (int i = 0; i < m->n_callouts; i++)
+            leg_add(L, ROW_NOTE, m->callouts[i]);
+    }
     if (!(m->zstyle && m->n_zones > 0))
         return;
     leg_add(L, ROW_HEADING, sinspace__zone_style_heading(m->zstyle));

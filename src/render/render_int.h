@@ -82,6 +82,7 @@ typedef struct render_label_style {
     const char *kind;            /* layout report kind; NULL: "label" */
     int must;                    /* may cover markers, never a text */
     int leader_rings;            /* farther rings tried, with a leader line */
+    int must_rings;              /* must: farther rings over markers, leader */
     int report_refused;
     double size_px;              /* font size in device pixels */
     int bold, italic;
@@ -312,6 +313,9 @@ typedef struct render_map {
     int n_attr;
     char **boundary_sources;   /* the areas' own source records */
     int n_bsrc;
+#define RENDER_MAX_CALLOUTS 60
+    char *callouts[RENDER_MAX_CALLOUTS]; /* "N  name": numbered on the map */
+    int n_callouts;
     int tiles;
     long long labels;
     render_labels *page;       /* the page's layout model (every box) */
@@ -476,6 +480,7 @@ void sinspace__draw_marginalia(cairo_t *cr, render_map *m, PangoLayout *layout,
 typedef struct render_fit {
     double min_px, max_h, room;
     int measure;
+    int whole_words;           /* never break inside a word: refuse instead */
 } render_fit;
 
 /* Places text through m->page as sinspace__text_at would draw it (wrapped

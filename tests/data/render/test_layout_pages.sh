@@ -78,4 +78,13 @@ ok
 $PY "$D/compare_golden.py" "$T/g3.png" "$SRC/tests/data/golden/hang_dong_a3.png" 3 \
   || fail "golden A3"
 ok
+# With the hot-spot zones: Z<id> labels through the same model (no pile).
+"$B" -q zones "$DB" >/dev/null || fail "zones"
+for area in "Chiang Mai" "Khlong Toei"; do
+  "$B" -q map "$DB" --area "$area" -o "$T/z.pdf" --dpi 40 $G \
+    --layout-report "$T/z.json" --overwrite || fail "map $area with zones"
+  $PY "$D/check_layout.py" "$T/z.json" --pages 1 --expect-text "Z1" \
+    || fail "map $area with zones layout"
+  ok
+done
 echo "layout_pages: $passed passed, 0 failed"
