@@ -83,6 +83,11 @@ typedef struct sinspace_map_options {
     int no_zones;                  /* 1: leave out the zones layer */
     int gaps;                      /* 1: ring the high-risk workplaces no
                                       responder covers (docs/network.md) */
+    int contacts;                  /* 1: a map of an area prints a "who to
+                                      call" panel with the covering
+                                      responders' phones (audited) */
+    const char *key_file;          /* with contacts: the key file (NULL:
+                                      DB.key or SINSPACE_KEY_FILE) */
     int overwrite;                 /* 1: replace existing output files (the
                                       page and a PNG's sidecars); default 0:
                                       refuse.  No meaning in memory. */

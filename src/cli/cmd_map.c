@@ -10,7 +10,7 @@ run(cli *c, int argc, char **argv)
     enum { O_AREA = 256, O_BBOX, O_WITHIN, O_MARGIN, O_PAPER, O_LANDSCAPE,
            O_DPI, O_CRS, O_STYLE, O_TITLE, O_SUBTITLE, O_MARKING, O_GENERATED,
            O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE,
-           O_DESATURATE, O_NO_ZONES, O_OVERWRITE, O_GAPS };
+           O_DESATURATE, O_NO_ZONES, O_OVERWRITE, O_GAPS, O_CONTACTS, O_KEY_FILE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"overwrite", no_argument, NULL, O_OVERWRITE},
@@ -33,6 +33,8 @@ run(cli *c, int argc, char **argv)
         {"no-workplaces", no_argument, NULL, O_NO_WORKPLACES},
         {"no-zones", no_argument, NULL, O_NO_ZONES},
         {"gaps", no_argument, NULL, O_GAPS},
+        {"contacts", no_argument, NULL, O_CONTACTS},
+        {"key-file", required_argument, NULL, O_KEY_FILE},
         {"fade", required_argument, NULL, O_FADE},
         {"desaturate", required_argument, NULL, O_DESATURATE},
         {NULL, 0, NULL, 0}};
@@ -81,6 +83,8 @@ run(cli *c, int argc, char **argv)
         case O_NO_WORKPLACES: o.no_workplaces = 1; break;
         case O_NO_ZONES: o.no_zones = 1; break;
         case O_GAPS: o.gaps = 1; break;
+        case O_CONTACTS: o.contacts = 1; break;
+        case O_KEY_FILE: o.key_file = optarg; break;
         case O_FADE:
             if (cli_parse_number(optarg, &o.basemap_fade) || o.basemap_fade < 0 ||
                 o.basemap_fade > 1)
@@ -147,6 +151,8 @@ const cli_command cmd_map = {
     "  --no-zones           leave out the high-risk zones (`sinspace zones`)\n"
     "  --gaps               ring the high-risk workplaces no responder covers\n"
     "                       (docs/network.md)\n"
+    "  --contacts           with --area: a \"who to call\" panel (team, role,\n"
+    "                       languages, phone), audited; --key-file KEY\n"
     "  --fade F             fade the imagery towards white, 0..1 (default 0)\n"
     "  --desaturate F       take colour out of the imagery, 0..1 (default 0)\n\n"
     "Imagery: the catalogued tiles covering the extent, warped with GDAL to the\n"
