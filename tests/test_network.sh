@@ -204,4 +204,14 @@ g1=$(sq "SELECT count(*) FROM audit WHERE command = 'cover' AND filters LIKE 'ga
 grep -q -e "000 000" -e "example.invalid" "$T/gaps.svg" && fail "contact on a map"
 ok
 
+# The "who to call" panel of an internal map reads contacts: audited.
+c0=$(sq "SELECT count(*) FROM audit WHERE command = 'cover' AND filters = 'contacts'")
+"$B" -q map "$DB" --area 1033 --contacts --no-basemap -o "$T/call.png"
+c1=$(sq "SELECT count(*) FROM audit WHERE command = 'cover' AND filters = 'contacts'")
+[ $((c1 - c0)) = 1 ] || fail "map --contacts audit"
+"$B" -q map "$DB" --area 1033 --no-basemap -o "$T/nocall.png"
+c2=$(sq "SELECT count(*) FROM audit WHERE command = 'cover' AND filters = 'contacts'")
+[ "$c2" = "$c1" ] || fail "a map without --contacts read contacts"
+ok
+
 echo "network: $passed passed, 0 failed"

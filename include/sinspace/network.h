@@ -112,9 +112,10 @@ SINSPACE_API sinspace_status sinspace_network_key_create(sinspace_store *store,
 SINSPACE_API sinspace_status sinspace_network_key_init(sinspace_store *store,
                                                        const char *key_file);
 
-/* Re-seals every contact under a new key in one transaction, then writes
- * the new key over the old file atomically; the old key is kept as
- * KEYFILE.old until the new one is in place (see docs/network.md). */
+/* Re-seals every contact under a new key: the new key is written first to
+ * KEYFILE.new (0600, synced), the store re-sealed in one transaction with
+ * its audit row, then KEYFILE.new renamed over KEYFILE (docs/network.md).
+ * *resealed counts the responders. */
 SINSPACE_API sinspace_status sinspace_network_key_rotate(sinspace_store *store,
                                                          const char *key_file,
                                                          long long *resealed);

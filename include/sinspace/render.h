@@ -85,6 +85,11 @@ typedef struct sinspace_map_options {
                                       responder covers (docs/network.md) */
     const char *zones_run;         /* the zone run drawn; NULL: the latest */
     const char *layout_report;     /* JSON of every placed box, or NULL */
+    int contacts;                  /* 1: a map of an area prints a "who to
+                                      call" panel with the covering
+                                      responders' phones (audited) */
+    const char *key_file;          /* with contacts: the key file (NULL:
+                                      DB.key or SINSPACE_KEY_FILE) */
     int overwrite;                 /* 1: replace existing output files (the
                                       page and a PNG's sidecars); default 0:
                                       refuse.  No meaning in memory. */

@@ -11,7 +11,7 @@ run(cli *c, int argc, char **argv)
            O_DPI, O_CRS, O_STYLE, O_TITLE, O_SUBTITLE, O_MARKING, O_GENERATED,
            O_LABEL, O_NO_BASEMAP, O_NO_LABELS, O_NO_WORKPLACES, O_FADE,
            O_DESATURATE, O_NO_ZONES, O_ZONES_RUN, O_OVERWRITE, O_GAPS,
-           O_REMOTE_GRAPHICS, O_LAYOUT_REPORT };
+           O_REMOTE_GRAPHICS, O_LAYOUT_REPORT, O_CONTACTS, O_KEY_FILE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"overwrite", no_argument, NULL, O_OVERWRITE},
@@ -36,6 +36,8 @@ run(cli *c, int argc, char **argv)
         {"no-zones", no_argument, NULL, O_NO_ZONES},
         {"gaps", no_argument, NULL, O_GAPS},
         {"zones", required_argument, NULL, O_ZONES_RUN},
+        {"contacts", no_argument, NULL, O_CONTACTS},
+        {"key-file", required_argument, NULL, O_KEY_FILE},
         {"fade", required_argument, NULL, O_FADE},
         {"desaturate", required_argument, NULL, O_DESATURATE},
         {"allow-remote-graphics", no_argument, NULL, O_REMOTE_GRAPHICS},
@@ -89,6 +91,8 @@ run(cli *c, int argc, char **argv)
         case O_NO_ZONES: o.no_zones = 1; break;
         case O_GAPS: o.gaps = 1; break;
         case O_ZONES_RUN: o.zones_run = optarg; break;
+        case O_CONTACTS: o.contacts = 1; break;
+        case O_KEY_FILE: o.key_file = optarg; break;
         case O_FADE:
             if (cli_parse_number(optarg, &o.basemap_fade) || o.basemap_fade < 0 ||
                 o.basemap_fade > 1)
@@ -164,6 +168,8 @@ const cli_command cmd_map = {
     "  --offline            no tile service is asked (files and packages only)\n"
     "  --zones RUN          draw the zone run RUN (default: the latest run;\n"
     "                       see sinspace zones DB --runs)\n"
+    "  --contacts           with --area: a \"who to call\" panel (team, role,\n"
+    "                       languages, phone), audited; --key-file KEY\n"
     "  --fade F             fade the imagery towards white, 0..1 (default 0)\n"
     "  --desaturate F       take colour out of the imagery, 0..1 (default 0)\n\n"
     "Imagery: the catalogued tiles covering the extent, warped with GDAL to the\n"

@@ -988,5 +988,7 @@ sinspace__frame_features(cairo_t *cr, render_map *m, const render_frame_opts *o,
     draw_zones(cr, m);
     sinspace_status st = draw_workplaces(cr, m, sym, labels, layout, o->label_field,
                                          o->no_labels, 0);
-    return !st && m->gaps ? sinspace__draw_gaps(cr, m) : st;
+    if (!st && m->gaps)
+        st = sinspace__draw_gaps(cr, m);
+    return !st && m->contacts ? sinspace__draw_call_panel(cr, m) : st;
 }

@@ -1,13 +1,15 @@
-/* gaps.c: the map's gaps layer (map --gaps): every high-risk workplace of
+/* gaps.c: the network on a map.  The gaps layer (map --gaps): every high-risk workplace of
  * the frame that no active responder covers, ringed so a coordinator sees
  * uncovered risk at a glance.  The list is sinspace_cover_gaps's (one
- * audit row); nothing about responders is drawn. */
+ * audit row); nothing about responders is drawn.  And the "who to call"
+ * panel of an internal map of an area (map --contacts). */
 #include "render/render_int.h"
 
 #include <sinspace/network.h>
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct gap_pts {
     const render_map *m;
@@ -103,5 +105,85 @@ sinspace__draw_gaps(cairo_t *cr, render_map *m)
     free(p.x);
     free(p.y);
     free(ok);
+    return SINSPACE_OK;
+}
+
+/* -------------------------------------------------------------------------
+ * Who to call
+ */
+
+typedef struct call_rows {
+    char lines[8][256];
+    int n;
+    long long more;
+} call_rows;
+
+static int
+on_caller(void *user, const sinspace_responder *r)
+{
+    call_rows *c = user;
+    if (c->n == 8) {
+        c->more++;
+        return 0;
+    }
+    snprintf(c->lines[c->n++], sizeof c->lines[0], "%s \u2014 %s \u2014 %s \u2014 %s",
+             r->name, r->role, r->languages ? r->languages : "",
+             r->phone ? r->phone : "no phone");
+    return 0;
+}
+
+sinspace_status
+sinspace__draw_call_panel(cairo_t *cr, render_map *m)
+{
+    if (!m->selected_code)
+        return SINSPACE_OK;
+    sinspace_cover_query q = {0};
+    q.kind = SINSPACE_COVER_AREA;
+    q.key = m->selected_code;
+    q.contacts = 1;
+    q.key_file = m->key_file;
+    call_rows c;
+    memset(&c, 0, sizeof c);
+    long long n = 0;
+    sinspace_status st = sinspace_cover(m->store, &q, NULL, on_caller, &c, &n);
+    if (st)
+        return st;
+    PangoLayout *layout = pango_cairo_create_layout(cr);
+    if (!layout)
+        return sinspace__error(m->ctx, SINSPACE_NO_MEMORY, "out of memory");
+    cairo_save(cr);
+    double size = 6.5 * m->px_pt, line = size * 1.9;
+    cairo_rectangle(cr, m->frame[0], m->frame[1], m->frame[2], m->frame[3]);
+    cairo_clip(cr);
+    double w = m->frame[2] * 0.9;
+    double x0 = m->frame[0] + 2 * m->px_mm, y0 = m->frame[1] + 2 * m->px_mm;
+    int rows = c.n ? c.n : 1;
+    double h = line * (rows + 1 + (c.more > 0)) + 2 * m->px_mm;
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.92);
+    cairo_rectangle(cr, x0, y0, w, h);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_set_line_width(cr, 0.25 * m->px_mm);
+    cairo_stroke(cr);
+    sinspace_rgba ink = {0.1, 0.1, 0.1, 1.0};
+    double x = x0 + m->px_mm, y = y0 + m->px_mm;
+    sinspace__text_at(cr, layout, "Who to call (internal: contact details)", x, y,
+                      size, 1, 0, ink, w - 2 * m->px_mm);
+    y += line;
+    if (!c.n) {
+        sinspace__text_at(cr, layout, "No responder covers this area", x, y, size,
+                          0, 0, ink, w - 2 * m->px_mm);
+    }
+    for (int i = 0; i < c.n; i++, y += line)
+        sinspace__text_at(cr, layout, c.lines[i], x, y, size, 0, 0, ink, 0);
+    if (c.more) {
+        char more[64];
+        snprintf(more, sizeof more, "... and %lld more (sinspace cover)", c.more);
+        sinspace__text_at(cr, layout, more, x, y, size, 0, 0, ink, w - 2 * m->px_mm);
+    }
+    cairo_restore(cr);
+    g_object_unref(layout);
+    for (int i = 0; i < 8; i++)
+        memset(c.lines[i], 0, sizeof c.lines[i]);
     return SINSPACE_OK;
 }

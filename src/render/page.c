@@ -559,6 +559,8 @@ map_render(sinspace_store *store, const sinspace_map_options *opts,
         st = sinspace__zone_style_pick_run(zstyle, store, opts->zones_run);
     m.zstyle = zstyle;
     m.gaps = opts->gaps;
+    m.contacts = opts->contacts;
+    m.key_file = opts->key_file;
     if (!st)
         st = sinspace__prepare_map(&m, &po);
     if (!st)

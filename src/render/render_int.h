@@ -325,6 +325,8 @@ typedef struct render_map {
                        surfaces; SVG draws each (cairo 1.16's SVG backend
                        mishandles recording-surface sources: valgrind) */
     int gaps;       /* ring uncovered high-risk workplaces (gaps.c) */
+    int contacts;   /* the "who to call" panel of an area (gaps.c) */
+    const char *key_file;
 } render_map;
 
 static inline double
@@ -456,6 +458,12 @@ sinspace_status sinspace__geom_from_wkb(sinspace_context *ctx, const void *wkb,
  * covers (sinspace_cover_gaps, audited), with a count in the frame's
  * corner.  Never names a responder or shows a contact. */
 sinspace_status sinspace__draw_gaps(cairo_t *cr, render_map *m);
+
+/* The "who to call" panel of a map of an area (m->contacts): the
+ * responders covering m->selected_code, best first, with role, languages
+ * and phone (sinspace_cover with contacts: an audit row).  Nothing when
+ * the map is not of an area. */
+sinspace_status sinspace__draw_call_panel(cairo_t *cr, render_map *m);
 
 /* ---- marginalia (marginalia.c) ---- */
 
