@@ -209,7 +209,7 @@ Test(cli, info)
 {
     init_db();
     cr_assert_eq(RUN("info", db), 0, "%s", err);
-    ASSERT_IN(out, "schema version  1");
+    ASSERT_IN(out, "schema version  2");
     ASSERT_IN(out, "workplaces      0 (high 0, medium 0, low 0, unscored 0)");
     ASSERT_IN(out, "extent          (empty)");
     ASSERT_IN(out, "workplaces_risk");
