@@ -375,7 +375,7 @@ Test(gistar, pitfalls)
                                  NULL), SINSPACE_INVALID_ARGUMENT);
     /* auto band: the largest nearest-neighbour distance, by brute force */
     size_t far;
-    cr_assert_eq(sinspace_gistar_auto_band(ctx, ref.n, ref.lon, ref.lat, &band, &far),
+    cr_assert_eq(sinspace_gistar_auto_band(ctx, ref.n, ref.lon, ref.lat, &band, &far, NULL),
                  SINSPACE_OK);
     double worst = 0;
     for (size_t i = 0; i < ref.n; i++) {

@@ -592,6 +592,7 @@ Test(query, filter_set_table_matches_sql)
         {{"sector", "sector", "status"}, {"BROTHEL", "fishing", "active"},
          "AND sector IN ('brothel', 'fishing') AND status = 'active'"},
         {{"seen-since"}, {"2025-12-01"}, "AND last_seen >= '2025-12-01'"},
+        {{"status"}, {"open"}, "AND status <> 'closed'"},
         {{"seen_since", "class"}, {"2025-12-01", "high,medium"},
          "AND last_seen >= '2025-12-01' AND risk_class IN ('high', 'medium')"},
     };
@@ -619,7 +620,7 @@ Test(query, filter_set_table_matches_sql)
         {"min_risk", "9", "min_risk takes a number from 1 to 3, not '9'"},
         {"min-risk", "", "min-risk takes a number from 1 to 3, not ''"},
         {"limit", "-3", "limit takes a whole number above 0, not '-3'"},
-        {"status", "open", "status takes active, closed or unknown, not 'open'"},
+        {"status", "ajar", "status takes active, closed, unknown or open (not closed), not 'ajar'"},
         {"sort", "size", "sort takes risk, name, distance (a circle region) or id, not 'size'"},
         {"sector", "a,,b", "sector takes sector codes (a comma list), not 'a,,b'"},
         {"clas", "high", "unknown option clas"},

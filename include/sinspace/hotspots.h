@@ -69,13 +69,14 @@ SINSPACE_API sinspace_status sinspace_gistar(sinspace_context *ctx, size_t n,
 /* The band --band auto chooses: the smallest distance (rounded up to the
  * metre) that gives every workplace at least one neighbour besides itself,
  * i.e. the largest nearest-neighbour distance.  *farthest gets the index of
- * the workplace whose nearest neighbour is farthest (may be NULL).  Fails
- * when n < 2. */
+ * the workplace whose nearest neighbour is farthest, *median_m the median
+ * nearest-neighbour distance (either may be NULL).  Fails when n < 2. */
 SINSPACE_API sinspace_status sinspace_gistar_auto_band(sinspace_context *ctx, size_t n,
                                                        const double *lon,
                                                        const double *lat,
                                                        double *band_m,
-                                                       size_t *farthest);
+                                                       size_t *farthest,
+                                                       double *median_m);
 
 /* Mann-Kendall trend test of y[0..n-1] against time 0..n-1: S, Kendall's
  * tau-b, z = S / sqrt(Var S) (variance corrected for ties, no continuity

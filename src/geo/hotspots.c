@@ -386,7 +386,8 @@ sinspace_gistar(sinspace_context *ctx, size_t n, const double *lon,
 
 sinspace_status
 sinspace_gistar_auto_band(sinspace_context *ctx, size_t n, const double *lon,
-                          const double *lat, double *band_m, size_t *farthest)
+                          const double *lat, double *band_m, size_t *farthest,
+                          double *median_m)
 {
     if (!ctx)
         return SINSPACE_INVALID_ARGUMENT;
@@ -415,6 +416,11 @@ sinspace_gistar_auto_band(sinspace_context *ctx, size_t n, const double *lon,
     double ring_m = fmin(g.ch * m_lat0, g.cw * m_lon) * 0.999;
     double worst = -1;
     size_t worst_i = 0;
+    double *nnd = malloc(n * sizeof *nnd);
+    if (!nnd) {
+        grid_free(&g);
+        return sinspace__error(ctx, SINSPACE_NO_MEMORY, "hot spots: out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
         long cx = cell_of(lon[i], g.lon0, g.cw, g.nx);
         long cy = cell_of(lat[i], g.lat0, g.ch, g.ny);
@@ -445,12 +451,17 @@ sinspace_gistar_auto_band(sinspace_context *ctx, size_t n, const double *lon,
             if (best <= (double)k * ring_m)
                 break;
         }
+        nnd[i] = best;
         if (best > worst) {
             worst = best;
             worst_i = i;
         }
     }
     grid_free(&g);
+    qsort(nnd, n, sizeof *nnd, cmp_double);
+    if (median_m)
+        *median_m = n % 2 ? nnd[n / 2] : 0.5 * (nnd[n / 2 - 1] + nnd[n / 2]);
+    free(nnd);
     double b = ceil(worst);
     if (b < 1)
         b = 1;
@@ -954,7 +965,16 @@ sinspace_hotspots_compute(sinspace_store *store, const sinspace_hotspots_options
         double band = opts->band_m;
         if (band == 0) {
             size_t far = 0;
-            st = sinspace_gistar_auto_band(ctx, n, lon, lat, &band, &far);
+            double median = 0;
+            st = sinspace_gistar_auto_band(ctx, n, lon, lat, &band, &far, &median);
+            if (!st && band > 5 * median && band > 100)
+                append_warning(&res, "the automatic band (%.0f m) is %.0f times the "
+                               "median nearest-neighbour distance (%.0f m): %s is far "
+                               "from the rest, and so wide a band smooths every hot "
+                               "spot away; give --band (e.g. %.0fm) and accept that "
+                               "remote workplaces are never binned", band,
+                               band / median, median, r.pts[far].ext_id,
+                               ceil(median * 5 / 50) * 50);
             if (!st) {
                 res.band_auto = 1;
                 snprintf(res.band_reason, sizeof res.band_reason,

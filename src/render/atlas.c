@@ -562,6 +562,8 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
                           : sinspace__symbology_default(ctx, &sym);
     if (!st && !opts->no_zones)
         st = sinspace__zone_style_default(ctx, &zstyle);
+    if (!st && zstyle) /* the latest zone run (zone_style.c) */
+        st = sinspace__zone_style_pick_run(zstyle, store, NULL);
     if (!st)
         st = sinspace__outfile_open(ctx, opts->output, replace, &of);
     if (st)

@@ -101,7 +101,7 @@ done <<'TABLE'
 --min-risk two|min_risk=two|takes a number from 1 to 3, not 'two'
 --limit 0|limit=0|takes a whole number above 0, not '0'
 --limit 5x|limit=5x|takes a whole number above 0, not '5x'
---status open|status=open|takes active, closed or unknown, not 'open'
+--status ajar|status=ajar|takes active, closed, unknown or open (not closed), not 'ajar'
 --status active --status closed|status=active&status=closed|is given twice (it takes one value)
 --seen-since 2026-13-45|seen_since=2026-13-45|takes a date YYYY-MM-DD, not '2026-13-45'
 --changed-since garbage|changed_since=garbage|takes a date YYYY-MM-DD, not 'garbage'
