@@ -853,9 +853,22 @@ Test(tiles, bad_services_are_refused_and_write_nothing)
     cr_assert_eq(count("SELECT count(*) FROM audit"), 0);
 }
 
+/* A version-1 store: every version-2 table gone (the network's, the tile
+ * services', the zone runs'), as a store made before them has it.  The one
+ * migration 1 -> 2 must bring all of them back. */
 Test(tiles, schema_1_store_is_migrated_to_tile_services)
 {
-    cr_assert_eq(sinspace__exec(store, "DROP TABLE tile_services"), SINSPACE_OK);
+    static const char *const v2[] = {
+        "DROP TABLE tile_services", "DROP TABLE zone_run_zones",
+        "DROP TABLE zone_runs", "SELECT DropGeoTable('responders')",
+        "DROP TABLE IF EXISTS responders", "DROP TABLE responder_roles",
+        "DROP TABLE responder_expertise", "DROP TABLE network_meta"};
+    for (size_t i = 0; i < sizeof v2 / sizeof v2[0]; i++)
+        cr_assert_eq(sinspace__exec(store, v2[i]), SINSPACE_OK, "%s: %s", v2[i],
+                     sinspace_context_message(ctx));
+    cr_assert_eq(count("SELECT count(*) FROM sqlite_master WHERE name IN"
+                       " ('tile_services', 'zone_runs', 'responders',"
+                       " 'responder_roles', 'network_meta')"), 0);
     cr_assert_eq(sinspace__exec(store, "UPDATE sinspace_meta SET value = '1'"
                                        " WHERE key = 'schema_version'"), SINSPACE_OK);
     sinspace_store_close(store);
@@ -865,6 +878,11 @@ Test(tiles, schema_1_store_is_migrated_to_tile_services)
     cr_assert_eq(count("SELECT CAST(value AS INTEGER) FROM sinspace_meta"
                        " WHERE key = 'schema_version'"), SINSPACE_SCHEMA_VERSION);
     cr_assert_eq(count("SELECT count(*) FROM sqlite_master WHERE name = 'tile_services'"), 1);
+    cr_assert_eq(count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                       " ('zone_runs', 'zone_run_zones', 'responders',"
+                       " 'responder_roles', 'responder_expertise', 'network_meta')"), 6);
+    cr_assert_eq(count("SELECT count(*) FROM geometry_columns"
+                       " WHERE f_table_name = 'responders'"), 2);
     cr_assert_eq(add_svc("http://h/{z}/{x}/{y}.png", "c", -1, -1, NULL, NULL),
                  SINSPACE_OK, "%s", sinspace_context_message(ctx));
 }
