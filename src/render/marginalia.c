@@ -367,8 +367,24 @@ legend_rows(render_map *m, render_symbology *sym, leg_rows *L)
     leg_add(L, ROW_NOTE, total);
     if (m->n_callouts > 0) {
         leg_add(L, ROW_HEADING, "High risk, numbered on the map (no room for the name)");
-        for (int i = 0; i < m->n_callouts; i++)
-            leg_add(L, ROW_NOTE, m->callouts[i]);
+        /* The key runs on as paragraphs ("1 Name ID · 2 Name ID ..."),
+         * which wrap at spaces: a page with many callouts keeps its legend
+         * rows and its locator. */
+        char para[sizeof L->r[0].text];
+        size_t len = 0;
+        for (int i = 0; i < m->n_callouts; i++) {
+            size_t cl = strlen(m->callouts[i]);
+            if (len && len + cl + 4 >= sizeof para) {
+                leg_add(L, ROW_NOTE, para);
+                len = 0;
+            }
+            len += (size_t)snprintf(para + len, sizeof para - len, "%s%s",
+                                    len ? " \xc2\xb7 " : "", m->callouts[i]);
+            if (len >= sizeof para)
+                len = sizeof para - 1;
+        }
+        if (len)
+            leg_add(L, ROW_NOTE, para);
     }
     if (!(m->zstyle && m->n_zones > 0))
         return;
@@ -605,8 +621,12 @@ sinspace__draw_marginalia(cairo_t *cr, render_map *m, PangoLayout *layout, rende
             t = nt - 1;
         double lh = pw * tries[t].loc;
         double ly = m->panel[3] - lh - loc_extra;
-        leg_flow(cr, m, layout, L, x0, y, x1, ly - 2 * mm, tries[t].cols,
-                 tries[t].pt * m->px_pt, 1);
+        if (!leg_flow(cr, m, layout, L, x0, y, x1, ly - 2 * mm, tries[t].cols,
+                      tries[t].pt * m->px_pt, 1))
+            /* Said in the layout report, so no test passes a page whose
+             * legend was cut short. */
+            sinspace__labels_refused(m->page, "legend_text",
+                                     "the legend's last rows (no room in the panel)");
         draw_inset(cr, m, layout, x0, ly, pw, lh);
         free(L);
     }
