@@ -732,7 +732,16 @@ draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
         cs.has_anchor = 0;
         cs.leader_rings = 2;
         sinspace__label_font(layout, cs.size_px, 1, 0);
-        for (size_t i = m->n_wp; i-- > 0 && m->n_callouts < RENDER_MAX_CALLOUTS;) {
+        /* The key must fit the legend panel beside the legend rows and the
+         * locator: about a fifth of the panel at 5 pt, some 80 pt of line
+         * an entry ("12  Golden Karaoke CM-01309 · ").  Past that, a
+         * workplace keeps its marker and no number. */
+        double pw_pt = (m->panel[2] - m->panel[0]) / m->px_pt;
+        double ph_pt = (m->panel[3] - m->panel[1]) / m->px_pt;
+        int max_callouts = (int)(0.2 * ph_pt / 6.5 * fmax(1, floor(pw_pt / 80)));
+        if (max_callouts > RENDER_MAX_CALLOUTS)
+            max_callouts = RENDER_MAX_CALLOUTS;
+        for (size_t i = m->n_wp; i-- > 0 && m->n_callouts < max_callouts;) {
             if (text_of[i] != &callout_mark)
                 continue;
             char num[16], buf[32];
