@@ -1289,6 +1289,15 @@ Test(style, map_draws_external_graphics_and_warns_when_nothing_drawn, .timeout =
     o = slurp(log, NULL);
     cr_assert(strstr(o, ", 40 workplaces,"), "%s", o);
     free(o);
+    /* A BBOX filter reads each workplace's stored position: the 10 south
+     * of 13.7105 (counted in workplaces_khlong_toei.csv), no more. */
+    snprintf(out, sizeof out, "%s/b.png", tmpdir);
+    snprintf(args, sizeof args, "map '%s' -o '%s' --style '%s' --no-basemap --dpi 60 "
+             "--bbox 100.54,13.69,100.6,13.74", db, out, data_path("bbox_south.sld"));
+    cr_assert_eq(run(args), 0);
+    o = slurp(log, NULL);
+    cr_assert(strstr(o, ", 10 workplaces,"), "%s", o);
+    free(o);
 }
 
 /* Fraction of pixels whose channels differ by more than 48 of 255. */

@@ -150,8 +150,8 @@ on_workplace(void *user, const sinspace__feature_workplace *row)
     w->status = dup_or_null(row->status);
     w->risk = row->risk;
     w->risk_class = dup_or_null(row->risk_class);
-    w->x = row->lon;
-    w->y = row->lat;
+    w->x = w->lon = row->lon;
+    w->y = w->lat = row->lat;
     const char *seen = row->last_seen;
     if (seen && strlen(seen) >= 10 && strncmp(seen, m->data_date, 10) > 0)
         snprintf(m->data_date, sizeof m->data_date, "%.10s", seen);
@@ -580,13 +580,15 @@ draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
     int block_markers = m->n_wp <= 20000;
     for (size_t i = 0; i < m->n_wp; i++) {
         workplace *w = &m->wp[i];
-        char idbuf[32], riskbuf[32];
+        char idbuf[32], riskbuf[32], lonbuf[32], latbuf[32];
         snprintf(idbuf, sizeof idbuf, "%lld", w->id);
         if (!isnan(w->risk))
             snprintf(riskbuf, sizeof riskbuf, "%.3f", w->risk);
+        snprintf(lonbuf, sizeof lonbuf, "%.9g", w->lon);
+        snprintf(latbuf, sizeof latbuf, "%.9g", w->lat);
         render_feature f = {idbuf, w->ext_id, w->name, w->name_local, w->sector,
                             w->status, isnan(w->risk) ? NULL : riskbuf,
-                            w->risk_class};
+                            w->risk_class, lonbuf, latbuf};
         const sinspace_symbolizer *syms[MAXS];
         size_t n = sinspace__symbology_apply(sym, &f, m->scale, syms, MAXS);
         for (size_t k = 0; k < n; k++) {
@@ -694,13 +696,16 @@ draw_workplaces(cairo_t *cr, render_map *m, render_symbology *sym,
             if (!label_field && t->expr[SINSPACE_SLOT_LABEL]) {
                 /* A label computed by the style's expression (style.c). */
                 const workplace *w = &m->wp[i];
-                char idbuf[32], riskbuf[32];
+                char idbuf[32], riskbuf[32], lonbuf[32], latbuf[32];
                 snprintf(idbuf, sizeof idbuf, "%lld", w->id);
                 if (!isnan(w->risk))
                     snprintf(riskbuf, sizeof riskbuf, "%.3f", w->risk);
+                snprintf(lonbuf, sizeof lonbuf, "%.9g", w->lon);
+                snprintf(latbuf, sizeof latbuf, "%.9g", w->lat);
                 render_feature f = {idbuf, w->ext_id, w->name, w->name_local,
                                     w->sector, w->status,
-                                    isnan(w->risk) ? NULL : riskbuf, w->risk_class};
+                                    isnan(w->risk) ? NULL : riskbuf, w->risk_class,
+                                    lonbuf, latbuf};
                 text = sinspace__symbology_label(sym, t, &f, lbuf, sizeof lbuf);
             } else {
                 text = label_text(&m->wp[i], field, buf);

@@ -136,6 +136,7 @@ typedef struct render_feature {
     const char *status;
     const char *risk;         /* text, NULL when unscored */
     const char *risk_class;   /* low, medium, high, NULL */
+    const char *lon, *lat;    /* text, for BBOX filters and expressions */
 } render_feature;
 
 /* The built-in symbology: fill colour by risk class, mark by sector. */
@@ -241,6 +242,7 @@ static const sinspace_rgba MARK_RED = {0.75, 0.05, 0.05, 1};
 
 typedef struct workplace {
     double x, y;           /* page pixels */
+    double lon, lat;       /* WGS 84, as stored (BBOX filters read them) */
     double risk;           /* NaN when unscored */
     long long id;
     char *ext_id, *name, *name_local, *sector, *status, *risk_class;

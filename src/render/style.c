@@ -2743,7 +2743,7 @@ sinspace_mark_name(sinspace_mark mark)
 
 const char *const sinspace__workplace_properties[] = {
     "id", "ext_id", "name", "name_local", "sector", "status", "risk",
-    "risk_class", NULL};
+    "risk_class", "lon", "lat", NULL};
 
 enum { RESOLVED_MAX = 4096, RESOLVED_SLOTS = 8192, RESOLVED_RING = 16 };
 

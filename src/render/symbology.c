@@ -262,7 +262,7 @@ sinspace__symbology_apply(render_symbology *s, const render_feature *f,
         {"id", f->id}, {"ext_id", f->ext_id}, {"name", f->name},
         {"name_local", f->name_local}, {"sector", f->sector},
         {"status", f->status}, {"risk", f->risk},
-        {"risk_class", f->risk_class}};
+        {"risk_class", f->risk_class}, {"lon", f->lon}, {"lat", f->lat}};
     s->n_matched = 0;
     sinspace_style_match(s->style, attrs, sizeof attrs / sizeof attrs[0],
                          scale, collect_rule, s);
@@ -327,7 +327,7 @@ sinspace__symbology_label(const render_symbology *s, const sinspace_symbolizer *
         {"id", f->id}, {"ext_id", f->ext_id}, {"name", f->name},
         {"name_local", f->name_local}, {"sector", f->sector},
         {"status", f->status}, {"risk", f->risk},
-        {"risk_class", f->risk_class}};
+        {"risk_class", f->risk_class}, {"lon", f->lon}, {"lat", f->lat}};
     (void)s;
     return sinspace__style_label(t, attrs, sizeof attrs / sizeof attrs[0], buf, size);
 }
