@@ -24,6 +24,13 @@ gdal_init_once(void)
     GDALAllRegister();
     /* Traditional lon/lat order everywhere: sinspace speaks RFC 7946. */
     CPLSetConfigOption("OGR_CT_FORCE_TRADITIONAL_GIS_ORDER", "YES");
+    /* GDAL's worker threads (a multi-threaded warp, a tile service's block
+     * reads) have no handler of ours, and GDAL's default one writes
+     * "ERROR 1: ..." to stderr in the middle of a command's output: GDAL
+     * 3.6's WMS cache says "Unable to open downloaded block" there for a
+     * block it then asks again.  Such threads report nothing; what fails
+     * reaches the calling thread's handler and the context. */
+    CPLSetErrorHandler(CPLQuietErrorHandler);
 }
 
 /* GDAL reports through a per-thread stack of handlers; ours keeps its
