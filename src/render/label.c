@@ -33,6 +33,8 @@ struct render_labels {
     size_t n_items, cap_items;
     render_item *refused;      /* what found no free place */
     size_t n_refused, cap_refused;
+    float (*leaders)[4];       /* leader lines drawn: x0, y0, x1, y1 */
+    size_t n_leaders, cap_leaders;
 };
 
 render_labels *
@@ -69,6 +71,7 @@ sinspace__labels_destroy(render_labels *l)
         free(l->refused[i].text);
     free(l->items);
     free(l->refused);
+    free(l->leaders);
     free(l);
 }
 
@@ -253,12 +256,84 @@ sinspace__label_draw(cairo_t *cr, PangoLayout *layout, double x, double y,
     cairo_restore(cr);
 }
 
+/* Whether the segment (ax, ay)-(bx, by) meets the box (Liang-Barsky). */
+static int
+segment_meets_box(double ax, double ay, double bx, double by, double x0,
+                  double y0, double x1, double y1)
+{
+    double t0 = 0, t1 = 1, dx = bx - ax, dy = by - ay;
+    const double p[4] = {-dx, dx, -dy, dy};
+    const double q[4] = {ax - x0, x1 - ax, ay - y0, y1 - ay};
+    for (int i = 0; i < 4; i++) {
+        if (p[i] == 0) {
+            if (q[i] < 0)
+                return 0;
+            continue;
+        }
+        double t = q[i] / p[i];
+        if (p[i] < 0) {
+            if (t > t1)
+                return 0;
+            if (t > t0)
+                t0 = t;
+        } else {
+            if (t < t0)
+                return 0;
+            if (t < t1)
+                t1 = t;
+        }
+    }
+    return 1;
+}
+
+/* Whether a box meets no leader line already drawn. */
+static int
+clear_of_leaders(const render_labels *l, double x0, double y0, double x1,
+                 double y1)
+{
+    for (size_t i = 0; i < l->n_leaders; i++) {
+        const float *g = l->leaders[i];
+        if (segment_meets_box(g[0], g[1], g[2], g[3], x0, y0, x1, y1))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether a leader line from (ax, ay) to (bx, by) crosses no text. */
+static int
+leader_clear_of_text(const render_labels *l, double ax, double ay, double bx,
+                     double by)
+{
+    int r[4];
+    cell_range(l, fmin(ax, bx), fmin(ay, by), fmax(ax, bx), fmax(ay, by), r);
+    for (int cy = r[1]; cy <= r[3]; cy++)
+        for (int cx = r[0]; cx <= r[2]; cx++) {
+            const bucket *b = &l->cells[cy * l->cols + cx];
+            for (int i = 0; i < b->n; i++)
+                if (b->boxes[i].cls >= RENDER_BOX_TEXT &&
+                    segment_meets_box(ax, ay, bx, by, b->boxes[i].x0,
+                                      b->boxes[i].y0, b->boxes[i].x1,
+                                      b->boxes[i].y1))
+                    return 0;
+        }
+    return 1;
+}
+
+/* The leader's end on the box: the box's nearest point to (x, y). */
+static void
+leader_end(double x, double y, double ox, double oy, double w, double h,
+           double pad, double *bx, double *by)
+{
+    *bx = fmax(ox - pad / 2, fmin(x, ox + w + pad / 2));
+    *by = fmax(oy - pad / 2, fmin(y, oy + h + pad / 2));
+}
+
 /* Tries the candidate top-left corners of a w x h box (padded by pad)
  * around (x, y) at distance d; returns the index placed or -1. */
 static int
 try_ring(render_labels *l, const render_label_style *s, double x, double y,
          double w, double h, double pad, double d, int centred, int min_cls,
-         double *ox, double *oy)
+         int leader, double *ox, double *oy)
 {
     const double dd = d * 0.7;
     double cand[9][2] = {
@@ -281,6 +356,15 @@ try_ring(render_labels *l, const render_label_style *s, double x, double y,
             continue;
         if (!box_free_cls(l, x0, y0, x1, y1, min_cls))
             continue;
+        /* No text over a leader line, no leader line over a text. */
+        if (!clear_of_leaders(l, x0, y0, x1, y1))
+            continue;
+        if (leader) {
+            double bx, by;
+            leader_end(x, y, cand[i][0], cand[i][1], w, h, pad, &bx, &by);
+            if (!leader_clear_of_text(l, x, y, bx, by))
+                continue;
+        }
         *ox = cand[i][0];
         *oy = cand[i][1];
         return i;
@@ -306,23 +390,23 @@ sinspace__label_place(render_labels *l, cairo_t *cr, PangoLayout *layout,
     int centred = offset <= 0;
     double d = (centred ? h / 2 : offset) + pad, ox = 0, oy = 0;
     int leader = 0;
-    int at = try_ring(l, s, x, y, w, h, pad, d, centred, RENDER_BOX_MARKER,
+    int at = try_ring(l, s, x, y, w, h, pad, d, centred, RENDER_BOX_MARKER, 0,
                       &ox, &oy);
     /* Leader lines: the same ring farther out, a line back to the point. */
     for (int k = 0; at < 0 && k < s->leader_rings; k++) {
         double dk = d + (k + 1) * (h + 2 * pad);
-        at = try_ring(l, s, x, y, w, h, pad, dk, 0, RENDER_BOX_MARKER, &ox, &oy);
+        at = try_ring(l, s, x, y, w, h, pad, dk, 0, RENDER_BOX_MARKER, 1, &ox, &oy);
         leader = at >= 0;
     }
     /* A label the map must carry (an area's name) may cover markers, never
      * another text. */
     if (at < 0 && s->must)
-        at = try_ring(l, s, x, y, w, h, pad, d, centred, RENDER_BOX_HARD,
+        at = try_ring(l, s, x, y, w, h, pad, d, centred, RENDER_BOX_HARD, 0,
                       &ox, &oy);
     /* ... and farther out over markers, with a leader line. */
     for (int k = 0; at < 0 && s->must && k < s->must_rings; k++) {
         double dk = d + (k + 1) * (h + 2 * pad);
-        at = try_ring(l, s, x, y, w, h, pad, dk, 0, RENDER_BOX_HARD, &ox, &oy);
+        at = try_ring(l, s, x, y, w, h, pad, dk, 0, RENDER_BOX_HARD, 1, &ox, &oy);
         leader = at >= 0;
     }
     if (at < 0) {
@@ -332,8 +416,8 @@ sinspace__label_place(render_labels *l, cairo_t *cr, PangoLayout *layout,
     }
     if (leader) {
         /* From the point to the nearest point of the box. */
-        double bx = fmax(ox - pad / 2, fmin(x, ox + w + pad / 2)),
-               by = fmax(oy - pad / 2, fmin(y, oy + h + pad / 2));
+        double bx, by;
+        leader_end(x, y, ox, oy, w, h, pad, &bx, &by);
         double dx = bx - x, dy = by - y, len = hypot(dx, dy);
         double r0 = offset > 0 ? offset * 0.8 : 0;
         if (len > r0) {
@@ -344,6 +428,21 @@ sinspace__label_place(render_labels *l, cairo_t *cr, PangoLayout *layout,
             cairo_set_line_width(cr, fmax(1, s->size_px * 0.08));
             cairo_stroke(cr);
             cairo_restore(cr);
+            if (l->n_leaders == l->cap_leaders) {
+                size_t nc = l->cap_leaders ? 2 * l->cap_leaders : 32;
+                float (*ng)[4] = realloc(l->leaders, nc * sizeof *ng);
+                if (ng) {
+                    l->leaders = ng;
+                    l->cap_leaders = nc;
+                }
+            }
+            if (l->n_leaders < l->cap_leaders) {
+                float *g = l->leaders[l->n_leaders++];
+                g[0] = (float)(x + dx / len * r0);
+                g[1] = (float)(y + dy / len * r0);
+                g[2] = (float)bx;
+                g[3] = (float)by;
+            }
         }
     }
     grid_add(l, ox - pad, oy - pad, ox + w + pad, oy + h + pad, RENDER_BOX_TEXT);
