@@ -97,6 +97,10 @@ typedef struct sinspace_map_options {
 
 SINSPACE_API void sinspace_map_options_init(sinspace_map_options *opts);
 
+/* A scale as printed on the page: two significant figures with thousands
+ * separators ("1:23,000" for 23,346). */
+SINSPACE_API void sinspace_scale_text(double scale, char *buf, size_t size);
+
 typedef struct sinspace_map_result {
     long long workplaces;          /* workplaces drawn */
     long long labels;              /* workplace labels placed */

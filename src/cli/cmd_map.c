@@ -123,10 +123,13 @@ run(cli *c, int argc, char **argv)
     if (st) {
         rc = cli_fail(c, st);
     } else if (!c->quiet) {
+        char scale_text[48];
+        sinspace_scale_text(r.scale, scale_text, sizeof scale_text);
         cli_progress_done(c);
         fprintf(stderr, "sinspace: wrote %s: %dx%d px, %lld workplaces, %lld labels, "
-                "%lld zone(s), %d tile(s), %s, 1:%.0f\n", o.output, r.width,
-                r.height, r.workplaces, r.labels, r.zones, r.tiles, r.crs, r.scale);
+                "%lld zone(s), %d tile(s), %s, %s (exact 1:%.0f)\n", o.output, r.width,
+                r.height, r.workplaces, r.labels, r.zones, r.tiles, r.crs, scale_text,
+                r.scale);
     }
     sinspace_store_close(store);
     return rc;

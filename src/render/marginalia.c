@@ -535,6 +535,12 @@ sinspace__scale_text(double scale, char *buf, size_t size)
     snprintf(buf, size, "1:%s", out);
 }
 
+void
+sinspace_scale_text(double scale, char *buf, size_t size)
+{
+    sinspace__scale_text(scale, buf, size);
+}
+
 /* The text's width at size px, in pixels. */
 static double
 text_width(PangoLayout *layout, const char *text, double size, int bold)
