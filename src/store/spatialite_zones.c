@@ -90,12 +90,81 @@ sl_workplaces(sinspace_store *store, const long long *area_id,
     return sinspace__stmt_finish(store, stmt, rc, "reading workplaces");
 }
 
+/* Writes n zones with fresh ids (never reused: above both the last id given
+ * and any kept), each linked to run_id with its high-risk share and mean z
+ * when run_id > 0, and remembers the last id.  Inside the caller's
+ * transaction. */
+static sinspace_status
+write_zones(sinspace_store *store, const char *computed_at, const char *params,
+            sinspace__zone_new *zones, size_t n, long long run_id,
+            const double *high_share, const double *mean_z)
+{
+    sqlite3_stmt *stmt = NULL, *link = NULL;
+    long long next = 0;
+    sinspace_status st = sinspace__query_int(store,
+        "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM sinspace_meta"
+        " WHERE key = 'zones_last_id'), 0), coalesce((SELECT max(id) FROM zones), 0))",
+        &next, 0);
+    if (st)
+        return st;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO zones(id, computed_at, params, workplaces, mean_risk,"
+            " max_risk, peak_density, sectors, geom) VALUES (?1, ?2, ?3, ?4, ?5,"
+            " ?6, ?7, ?8, CastToMultiPolygon(GeomFromWKB(?9, 4326)))", &stmt)))
+        return st;
+    if (run_id > 0 && (st = sinspace__prepare(store,
+            "INSERT INTO zone_run_zones(zone_id, run_id, high_share, mean_z)"
+            " VALUES (?1, ?2, ?3, ?4)", &link)))
+        goto done;
+    for (size_t i = 0; i < n && !st; i++) {
+        sinspace__zone_new *zz = &zones[i];
+        sqlite3_reset(stmt);
+        zz->id = ++next;
+        sqlite3_bind_int64(stmt, 1, zz->id);
+        sinspace__bind_text(stmt, 2, computed_at);
+        sinspace__bind_text(stmt, 3, params);
+        sqlite3_bind_int64(stmt, 4, zz->workplaces);
+        bind_double_or_null(stmt, 5, zz->mean_risk);
+        bind_double_or_null(stmt, 6, zz->max_risk);
+        sqlite3_bind_double(stmt, 7, zz->peak_density);
+        sinspace__bind_text(stmt, 8, zz->sectors);
+        sqlite3_bind_blob(stmt, 9, zz->wkb, (int)zz->wkb_size, SQLITE_STATIC);
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            st = sinspace__db_error(store, "writing a zone");
+            break;
+        }
+        if (!link)
+            continue;
+        sqlite3_reset(link);
+        sqlite3_bind_int64(link, 1, zz->id);
+        sqlite3_bind_int64(link, 2, run_id);
+        bind_double_or_null(link, 3, high_share[i]);
+        bind_double_or_null(link, 4, mean_z[i]);
+        if (sqlite3_step(link) != SQLITE_DONE)
+            st = sinspace__db_error(store, "writing a zone");
+    }
+    sqlite3_finalize(link);
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (st)
+        return st;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO sinspace_meta(key, value) VALUES ('zones_last_id', ?1)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &stmt)))
+        return st;
+    sqlite3_bind_int64(stmt, 1, next);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        st = sinspace__db_error(store, "writing zones");
+done:
+    sqlite3_finalize(stmt);
+    return st;
+}
+
 static sinspace_status
 sl_replace(sinspace_store *store, const sinspace__zone_run *run,
            sinspace__zone_new *zones, size_t n)
 {
     sqlite3_stmt *stmt = NULL;
-    long long next = 0;
     sinspace_status st = sinspace__begin(store);
     if (st)
         return st;
@@ -109,48 +178,9 @@ sl_replace(sinspace_store *store, const sinspace__zone_run *run,
     }
     sqlite3_finalize(stmt);
     stmt = NULL;
-    /* Ids are never reused: above both the last id given and any kept. */
-    if ((st = sinspace__query_int(store,
-            "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM sinspace_meta"
-            " WHERE key = 'zones_last_id'), 0), coalesce((SELECT max(id) FROM zones), 0))",
-            &next, 0)))
+    if ((st = write_zones(store, run->computed_at, run->params, zones, n, 0,
+                          NULL, NULL)))
         goto fail;
-    if ((st = sinspace__prepare(store,
-            "INSERT INTO zones(id, computed_at, params, workplaces, mean_risk,"
-            " max_risk, peak_density, sectors, geom) VALUES (?1, ?2, ?3, ?4, ?5,"
-            " ?6, ?7, ?8, CastToMultiPolygon(GeomFromWKB(?9, 4326)))", &stmt)))
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        sinspace__zone_new *zz = &zones[i];
-        sqlite3_reset(stmt);
-        zz->id = ++next;
-        sqlite3_bind_int64(stmt, 1, zz->id);
-        sinspace__bind_text(stmt, 2, run->computed_at);
-        sinspace__bind_text(stmt, 3, run->params);
-        sqlite3_bind_int64(stmt, 4, zz->workplaces);
-        bind_double_or_null(stmt, 5, zz->mean_risk);
-        bind_double_or_null(stmt, 6, zz->max_risk);
-        sqlite3_bind_double(stmt, 7, zz->peak_density);
-        sinspace__bind_text(stmt, 8, zz->sectors);
-        sqlite3_bind_blob(stmt, 9, zz->wkb, (int)zz->wkb_size, SQLITE_STATIC);
-        if (sqlite3_step(stmt) != SQLITE_DONE) {
-            st = sinspace__db_error(store, "writing a zone");
-            goto fail;
-        }
-    }
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-    if ((st = sinspace__prepare(store,
-            "INSERT INTO sinspace_meta(key, value) VALUES ('zones_last_id', ?1)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &stmt)))
-        goto fail;
-    sqlite3_bind_int64(stmt, 1, next);
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
-        st = sinspace__db_error(store, "writing zones");
-        goto fail;
-    }
-    sqlite3_finalize(stmt);
-    stmt = NULL;
     if (run->audit && (st = sinspace__audit_write(store, run->audit)))
         goto fail;
     return sinspace__commit(store);
@@ -275,7 +305,7 @@ sl_run_write(sinspace_store *store, const sinspace__zone_run_new *run,
              const double *mean_z)
 {
     sqlite3_stmt *stmt = NULL;
-    long long next = 0, run_id = 0;
+    long long run_id = 0;
     sinspace_status st = sinspace__begin(store);
     if (st)
         return st;
@@ -315,64 +345,9 @@ sl_run_write(sinspace_store *store, const sinspace__zone_run_new *run,
     run_id = sqlite3_last_insert_rowid(store->db);
     sqlite3_finalize(stmt);
     stmt = NULL;
-    if ((st = sinspace__query_int(store,
-            "SELECT max(coalesce((SELECT CAST(value AS INTEGER) FROM sinspace_meta"
-            " WHERE key = 'zones_last_id'), 0), coalesce((SELECT max(id) FROM zones), 0))",
-            &next, 0)))
+    if ((st = write_zones(store, run->computed_at, run->params, zones, n, run_id,
+                          high_share, mean_z)))
         goto fail;
-    if ((st = sinspace__prepare(store,
-            "INSERT INTO zones(id, computed_at, params, workplaces, mean_risk,"
-            " max_risk, peak_density, sectors, geom) VALUES (?1, ?2, ?3, ?4, ?5,"
-            " ?6, ?7, ?8, CastToMultiPolygon(GeomFromWKB(?9, 4326)))", &stmt)))
-        goto fail;
-    sqlite3_stmt *link = NULL;
-    if ((st = sinspace__prepare(store,
-            "INSERT INTO zone_run_zones(zone_id, run_id, high_share, mean_z)"
-            " VALUES (?1, ?2, ?3, ?4)", &link)))
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        sinspace__zone_new *zz = &zones[i];
-        sqlite3_reset(stmt);
-        zz->id = ++next;
-        sqlite3_bind_int64(stmt, 1, zz->id);
-        sinspace__bind_text(stmt, 2, run->computed_at);
-        sinspace__bind_text(stmt, 3, run->params);
-        sqlite3_bind_int64(stmt, 4, zz->workplaces);
-        bind_double_or_null(stmt, 5, zz->mean_risk);
-        bind_double_or_null(stmt, 6, zz->max_risk);
-        sqlite3_bind_double(stmt, 7, zz->peak_density);
-        sinspace__bind_text(stmt, 8, zz->sectors);
-        sqlite3_bind_blob(stmt, 9, zz->wkb, (int)zz->wkb_size, SQLITE_STATIC);
-        if (sqlite3_step(stmt) != SQLITE_DONE) {
-            sqlite3_finalize(link);
-            st = sinspace__db_error(store, "writing a zone");
-            goto fail;
-        }
-        sqlite3_reset(link);
-        sqlite3_bind_int64(link, 1, zz->id);
-        sqlite3_bind_int64(link, 2, run_id);
-        bind_double_or_null(link, 3, high_share[i]);
-        bind_double_or_null(link, 4, mean_z[i]);
-        if (sqlite3_step(link) != SQLITE_DONE) {
-            sqlite3_finalize(link);
-            st = sinspace__db_error(store, "writing a zone");
-            goto fail;
-        }
-    }
-    sqlite3_finalize(link);
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-    if ((st = sinspace__prepare(store,
-            "INSERT INTO sinspace_meta(key, value) VALUES ('zones_last_id', ?1)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", &stmt)))
-        goto fail;
-    sqlite3_bind_int64(stmt, 1, next);
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
-        st = sinspace__db_error(store, "writing zones");
-        goto fail;
-    }
-    sqlite3_finalize(stmt);
-    stmt = NULL;
     if (run->audit && (st = sinspace__audit_write(store, run->audit)))
         goto fail;
     return sinspace__commit(store);
