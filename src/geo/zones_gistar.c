@@ -296,6 +296,7 @@ sinspace_zones_gistar(sinspace_store *store, const sinspace_zones_gistar_options
             if (!pg)
                 continue;
             zone_out z = {0};
+            long long hot_in = 0;
             z.max_risk = -INFINITY;
             z.max_z = -INFINITY;
             for (size_t k = 0; k < c.n; k++) {
@@ -304,6 +305,7 @@ sinspace_zones_gistar(sinspace_store *store, const sinspace_zones_gistar_options
                     continue;
                 if (GEOSPreparedIntersects_r(hh, pg, pt) == 1) {
                     z.n++;
+                    hot_in += c.p[k].bin >= level;
                     z.sum_risk += c.p[k].risk;
                     z.high += c.p[k].risk >= SINSPACE_RISK_HIGH;
                     if (c.p[k].risk > z.max_risk)
@@ -317,8 +319,10 @@ sinspace_zones_gistar(sinspace_store *store, const sinspace_zones_gistar_options
                 GEOSGeom_destroy_r(hh, pt);
             }
             GEOSPreparedGeom_destroy_r(hh, pg);
-            if (z.n == 0)
-                continue; /* a sliver cut off by the region's edge or water */
+            /* A sliver cut off by the region's edge or the water, holding
+             * no hot spot of its own, is not a zone. */
+            if (z.n == 0 || hot_in == 0)
+                continue;
             z.geom = GEOSGeom_clone_r(hh, part);
             if (!z.geom) {
                 st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
