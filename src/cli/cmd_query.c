@@ -111,6 +111,15 @@ run(cli *c, int argc, char **argv)
         if (output && !c->quiet)
             fprintf(stderr, "sinspace: %lld workplace%s written to %s\n", r.rows,
                     r.rows == 1 ? "" : "s", output);
+        if (sel.filter.hotspots && !c->quiet) {
+            sinspace_emerging_run er;
+            int found = 0;
+            if (!sinspace_emerging_latest(store, &er, &found) && found)
+                fprintf(stderr, "sinspace: --hotspot: categories of emerging run %lld "
+                        "(%s, %s steps %s to %s, band %.0f m, %s)\n", er.id,
+                        er.computed_at, er.step, er.first_step, er.last_step,
+                        er.band_m, *er.region ? er.region : "everywhere");
+        }
         if (want_explain)
             explain(store, region, &r);
     }
