@@ -399,7 +399,18 @@ sinspace_filter_describe(const sinspace_filter *f)
                 if (f->hotspots & (1u << c)) {
                     if (*hs)
                         strcat(hs, ",");
-                    strcat(hs, sinspace_emerging_category_name((sinspace_emerging_category)c));
+                {
+                    /* the option's words: "new", "new-cold", "none" */
+                    const char *full =
+                        sinspace_emerging_category_name((sinspace_emerging_category)c);
+                    if (c == SINSPACE_EMERGING_NONE) {
+                        strcat(hs, "none");
+                    } else {
+                        strncat(hs, full, strcspn(full, " "));
+                        if (c >= SINSPACE_EMERGING_NEW_COLD)
+                            strcat(hs, "-cold");
+                    }
+                }
                 }
             sb_add(&b, "hotspot=%s", hs);
         }
