@@ -417,6 +417,10 @@ cluster(scen *s, int kind, double clon, double clat)
 typedef struct cats {
     int total[4], match[4];
     const char *want[4];
+    /* the row ids compute called "new hot spot", in row-id order, and the
+     * kind of each (its own id's first digit) */
+    long long new_ids[N_BG + 3 * N_CL];
+    int n_new;
 } cats;
 
 static int
@@ -424,6 +428,8 @@ on_row(void *user, const sinspace_hotspot_row *r)
 {
     cats *c = user;
     int k = r->id[0] - '0';
+    if (!strcmp(r->category, "new hot spot"))
+        c->new_ids[c->n_new++] = r->row_id;
     static const double centre[3][2] = {{98.965, 18.775}, {98.995, 18.805},
                                         {98.995, 18.777}};
     if (k == 0) /* the background near a cluster is rightly hot with it */
@@ -436,6 +442,19 @@ on_row(void *user, const sinspace_hotspot_row *r)
     if (strcmp(r->category, c->want[k]) && c->total[k] <= 3)
         cr_log_info("%s: %s (hot in %d of %d steps, trend tau %.2f p %.3g)", r->id,
                     r->category, r->steps_hot, r->steps, r->trend_tau, r->trend_p);
+    return 0;
+}
+
+typedef struct idacc {
+    long long *v;
+    size_t n;
+} idacc;
+
+static int
+collect(void *u, const sinspace_workplace_row *w)
+{
+    idacc *acc = u;
+    acc->v[acc->n++] = w->id;
     return 0;
 }
 
@@ -495,7 +514,8 @@ Test(emerging, persistent_new_and_intensifying_clusters_through_a_store, .timeou
     ho.band_m = 500;
     ho.emerging = 1;
     ho.step = SINSPACE_STEP_YEAR;
-    cats c = {.want = {"no pattern detected", "persistent hot spot", "new hot spot",
+    ho.save = 1;
+    static cats c = {.want = {"no pattern detected", "persistent hot spot", "new hot spot",
                        "intensifying hot spot"}};
     sinspace_hotspots_result r;
     cr_assert_eq(sinspace_hotspots_compute(store, &ho, on_row, &c, &r), SINSPACE_OK, "%s",
@@ -513,6 +533,38 @@ Test(emerging, persistent_new_and_intensifying_clusters_through_a_store, .timeou
     }
     cr_expect_geq(c.match[0] * 10, c.total[0] * 8, "background: %d of %d no pattern",
                   c.match[0], c.total[0]);
+
+    /* The stored run: the filter hotspot=new gives exactly the workplaces
+     * compute called "new hot spot" (query --hotspot new). */
+    sinspace_emerging_run er;
+    int found = 0;
+    cr_assert_eq(sinspace_emerging_latest(store, &er, &found), SINSPACE_OK);
+    cr_assert_eq(found, 1);
+    cr_expect_str_eq(er.step, "year");
+    cr_expect_str_eq(er.first_step, "2021");
+    cr_expect_str_eq(er.last_step, "2025");
+    cr_expect_eq(er.workplaces, N_BG + 3 * N_CL);
+    sinspace_filter f;
+    sinspace_filter_init(&f);
+    cr_assert_eq(sinspace_filter_set(ctx, &f, "hotspot", "new"), SINSPACE_OK);
+    cr_assert_gt(c.n_new, N_CL * 8 / 10);
+    static long long got[N_BG + 3 * N_CL];
+    idacc acc = {got, 0};
+    cr_assert_eq(sinspace_query_workplaces(store, NULL, &f, collect, &acc, NULL),
+                 SINSPACE_OK, "%s", sinspace_context_message(ctx));
+    size_t n_got = acc.n;
+    cr_expect_eq(n_got, (size_t)c.n_new, "hotspot=new: %zu workplaces, compute said %d",
+                 n_got, c.n_new);
+    for (size_t i = 0; i < n_got && i < (size_t)c.n_new; i++)
+        cr_expect_eq(got[i], c.new_ids[i], "hotspot=new row %zu", i);
+    sinspace_filter_clear(&f);
+    /* An unknown word is refused, naming the option and the valid words. */
+    cr_expect_eq(sinspace_filter_set(ctx, &f, "hotspot", "newish"),
+                 SINSPACE_INVALID_ARGUMENT);
+    cr_expect(strstr(sinspace_context_message(ctx), "hotspot takes") &&
+                  strstr(sinspace_context_message(ctx), "intensifying"),
+              "%s", sinspace_context_message(ctx));
+    sinspace_filter_clear(&f);
     sinspace_store_close(store);
     sinspace_context_destroy(ctx);
     char cmd[300];

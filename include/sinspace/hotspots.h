@@ -138,7 +138,42 @@ typedef struct sinspace_hotspots_options {
     int fdr;                       /* 1 (default): Benjamini-Hochberg */
     int emerging;                  /* 1: emerging hot spots over steps */
     sinspace_hotspot_step step;    /* with emerging */
+    int save;                      /* emerging: 1 stores each workplace's
+                                      category as a new emerging run (for
+                                      query --hotspot and the atlas) */
 } sinspace_hotspots_options;
+
+/* A stored emerging hot-spot run. */
+typedef struct sinspace_emerging_run {
+    long long id;
+    char computed_at[32];          /* ISO 8601 UTC */
+    char step[16];                 /* year or quarter */
+    double band_m;
+    char region[256];              /* "" everywhere */
+    char first_step[16], last_step[16];
+    long long workplaces;
+} sinspace_emerging_run;
+
+/* The latest stored emerging run (the one query --hotspot filters by);
+ * *found 0 when the store has none. */
+SINSPACE_API sinspace_status sinspace_emerging_latest(sinspace_store *store,
+                                                      sinspace_emerging_run *out,
+                                                      int *found);
+
+/* The categories, as a comma list of the words --hotspot takes. */
+#define SINSPACE_EMERGING_WORDS \
+    "new, consecutive, intensifying, persistent, diminishing, sporadic, " \
+    "oscillating, historical (hot spots), new-cold, consecutive-cold, ... " \
+    "historical-cold (cold spots), none (no pattern); a comma list"
+
+/* The workplaces of the latest emerging run in one of the categories of
+ * mask (bits 1 << sinspace_emerging_category) whose point is in bbox
+ * (W, S, E, N; NULL: everywhere), by row id. */
+SINSPACE_API sinspace_status sinspace_emerging_workplaces(
+    sinspace_store *store, unsigned mask, const double *bbox,
+    int (*fn)(void *user, long long row_id, const char *id, const char *name,
+              int category),
+    void *user);
 
 SINSPACE_API void sinspace_hotspots_options_init(sinspace_hotspots_options *opts);
 

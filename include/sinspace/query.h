@@ -90,6 +90,9 @@ typedef struct sinspace_filter {
     const char *changed_since;  /* YYYY-MM-DD: risk rose since that date */
     long long limit;            /* 0: no limit */
     sinspace_sort sort;
+    unsigned hotspots;          /* bit (1 << sinspace_emerging_category):
+                                   the workplace's category in the latest
+                                   emerging hot-spot run; 0: no filter */
     /* Set by sinspace_filter_set (the values it copied and the options it
      * was given); NULL otherwise.  Freed by sinspace_filter_clear. */
     struct sinspace_filter_owned *owned;
@@ -125,7 +128,10 @@ SINSPACE_API const sinspace_filter_option *sinspace_filter_option_find(const cha
  * medium, high, unscored, in any case) and sector (codes, matched without
  * case against the sector catalogue when the query runs).  seen-since and
  * changed-since are real dates (YYYY-MM-DD); sort is risk, name, distance
- * (a circle region only, checked when the query runs) or id. */
+ * (a circle region only, checked when the query runs) or id; hotspot a
+ * comma list of emerging hot-spot categories (new, intensifying, ...,
+ * new-cold, ..., none; see sinspace/hotspots.h), matched against the latest
+ * emerging run (a query fails when the store has none). */
 SINSPACE_API sinspace_status sinspace_filter_set(sinspace_context *ctx,
                                                  sinspace_filter *filter,
                                                  const char *name,

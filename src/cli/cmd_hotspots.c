@@ -219,6 +219,7 @@ run(cli *c, int argc, char **argv)
         goto out;
     }
     out.emerging = o.emerging;
+    o.save = o.emerging;
 
     sinspace_store *store = NULL;
     if ((rc = cli_open(c, argv[optind], SINSPACE_OPEN_READWRITE, &store)))
@@ -276,6 +277,12 @@ run(cli *c, int argc, char **argv)
                             sinspace_emerging_category_name((sinspace_emerging_category)k),
                             res.categories[k]);
             fputc('\n', stderr);
+            sinspace_emerging_run er;
+            int found = 0;
+            if (!sinspace_emerging_latest(store, &er, &found) && found)
+                fprintf(stderr, "sinspace: categories stored as emerging run %lld (%s); "
+                        "query --hotspot and the atlas read the latest run\n", er.id,
+                        er.computed_at);
         }
     }
     if (!st && res.warnings[0])

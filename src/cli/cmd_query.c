@@ -111,6 +111,15 @@ run(cli *c, int argc, char **argv)
         if (output && !c->quiet)
             fprintf(stderr, "sinspace: %lld workplace%s written to %s\n", r.rows,
                     r.rows == 1 ? "" : "s", output);
+        if (sel.filter.hotspots && !c->quiet) {
+            sinspace_emerging_run er;
+            int found = 0;
+            if (!sinspace_emerging_latest(store, &er, &found) && found)
+                fprintf(stderr, "sinspace: --hotspot: categories of emerging run %lld "
+                        "(%s, %s steps %s to %s, band %.0f m, %s)\n", er.id,
+                        er.computed_at, er.step, er.first_step, er.last_step,
+                        er.band_m, *er.region ? er.region : "everywhere");
+        }
         if (want_explain)
             explain(store, region, &r);
     }
@@ -150,7 +159,12 @@ const cli_command cmd_query = {
     "                       latest observation on or before DATE (workplaces\n"
     "                       not observed by DATE are left out)\n"
     "  --limit N            at most N rows\n"
-    "  --sort KEY           risk (highest first), name, distance (--near), id\n\n"
+    "  --sort KEY           risk (highest first), name, distance (--near), id\n"
+    "  --hotspot CATS       the category in the latest emerging hot-spot run\n"
+    "                       (sinspace hotspots DB --emerging): new, consecutive,\n"
+    "                       intensifying, persistent, diminishing, sporadic,\n"
+    "                       oscillating, historical (hot spots), new-cold ...\n"
+    "                       historical-cold (cold spots), none; C1,C2 or repeated\n\n"
     "OUTPUT:\n"
     "  --format F           table (default: rows, then a summary per sector and\n"
     "                       class), csv (header row, no summary), geojson\n"

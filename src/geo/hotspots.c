@@ -1108,7 +1108,16 @@ sinspace_hotspots_compute(sinspace_store *store, const sinspace_hotspots_options
                            res.gistar.isolated == 1 ? "its" : "their",
                            res.gistar.isolated == 1 ? "it is" : "they are");
         int steps = res.steps;
-        for (size_t i = 0; i < n; i++) {
+        int stopped = 0;
+        long long *save_ids = NULL;
+        int *save_cats = NULL;
+        if (opts->emerging && opts->save) {
+            save_ids = malloc((n ? n : 1) * sizeof *save_ids);
+            save_cats = malloc((n ? n : 1) * sizeof *save_cats);
+            if (!save_ids || !save_cats)
+                st = sinspace__error(ctx, SINSPACE_NO_MEMORY, "out of memory");
+        }
+        for (size_t i = 0; !st && i < n; i++) {
             sinspace_hotspot_row row;
             memset(&row, 0, sizeof row);
             row.row_id = r.pts[i].row_id;
@@ -1137,6 +1146,10 @@ sinspace_hotspots_compute(sinspace_store *store, const sinspace_hotspots_options
                 free(zz);
                 sinspace_emerging_category c = sinspace_emerging_classify(bi, len, &mk);
                 res.categories[c]++;
+                if (save_ids) {
+                    save_ids[i] = r.pts[i].row_id;
+                    save_cats[i] = (int)c;
+                }
                 row.category = sinspace_emerging_category_name(c);
                 row.trend_tau = mk.tau;
                 row.trend_z = mk.z;
@@ -1149,9 +1162,23 @@ sinspace_hotspots_compute(sinspace_store *store, const sinspace_hotspots_options
                         row.steps_cold++;
                 }
             }
-            if (fn && fn(user_data, &row))
-                break;
+            if (fn && !stopped && fn(user_data, &row)) {
+                stopped = 1;
+                if (!save_ids)
+                    break;
+            }
         }
+        /* Stored only once every workplace is classified. */
+        if (!st && save_ids)
+            st = ops->emerging_write(store,
+                                     opts->step == SINSPACE_STEP_QUARTER ? "quarter" : "year",
+                                     res.gistar.band_m,
+                                     opts->region ? sinspace_region_describe(opts->region)
+                                                  : NULL,
+                                     res.first_step, res.last_step, n, save_ids,
+                                     save_cats, NULL);
+        free(save_ids);
+        free(save_cats);
     }
     free(hist.obs);
     free(lon); free(lat); free(x); free(z); free(p); free(nb); free(bin);
@@ -1160,4 +1187,26 @@ sinspace_hotspots_compute(sinspace_store *store, const sinspace_hotspots_options
     if (!st && result)
         *result = res;
     return st;
+}
+
+/* ---- stored emerging runs ------------------------------------------------ */
+
+sinspace_status
+sinspace_emerging_latest(sinspace_store *store, sinspace_emerging_run *out, int *found)
+{
+    if (!store || !out || !found)
+        return SINSPACE_INVALID_ARGUMENT;
+    return sinspace__store_engine(store)->zones->emerging_latest(store, out, found);
+}
+
+sinspace_status
+sinspace_emerging_workplaces(sinspace_store *store, unsigned mask, const double *bbox,
+                             int (*fn)(void *user, long long row_id, const char *id,
+                                       const char *name, int category),
+                             void *user)
+{
+    if (!store || !fn)
+        return SINSPACE_INVALID_ARGUMENT;
+    return sinspace__store_engine(store)->zones->emerging_workplaces(store, mask, bbox,
+                                                                     fn, user);
 }

@@ -17,6 +17,8 @@
 #include "store/serve.h"
 #include "core/parse.h"
 
+#include <sinspace/hotspots.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,7 @@ sinspace_filter_init(sinspace_filter *f)
  */
 
 enum { OPT_MIN_RISK, OPT_CLASS, OPT_SECTOR, OPT_STATUS, OPT_SEEN, OPT_CHANGED,
-       OPT_LIMIT, OPT_SORT, N_OPTS };
+       OPT_LIMIT, OPT_SORT, OPT_HOTSPOT, N_OPTS };
 
 static const sinspace_filter_option filter_options[N_OPTS + 1] = {
     [OPT_MIN_RISK] = {"min-risk", "a number from 1 to 3", 0},
@@ -49,6 +51,7 @@ static const sinspace_filter_option filter_options[N_OPTS + 1] = {
     [OPT_CHANGED] = {"changed-since", "a date YYYY-MM-DD", 0},
     [OPT_LIMIT] = {"limit", "a whole number above 0", 0},
     [OPT_SORT] = {"sort", "risk, name, distance (a circle region) or id", 0},
+    [OPT_HOTSPOT] = {"hotspot", "emerging hot-spot categories: " SINSPACE_EMERGING_WORDS, 1},
     [N_OPTS] = {NULL, NULL, 0},
 };
 
@@ -183,6 +186,28 @@ sinspace_filter_set(sinspace_context *ctx, sinspace_filter *f, const char *name,
             !(d >= 1.0 && d <= 3.0))
             return bad_value(ctx, name, i, value);
         f->min_risk = d;
+        break;
+    }
+    case OPT_HOTSPOT: {
+        /* Every item first, so a bad list changes nothing. */
+        unsigned bits = 0;
+        for (const char *p = value;; p++) {
+            const char *e = strchr(p, ',');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            char word[32];
+            if (n == 0 || n >= sizeof word)
+                return bad_value(ctx, name, i, value);
+            memcpy(word, p, n);
+            word[n] = '\0';
+            int c = sinspace_emerging_category_parse(word);
+            if (c < 0)
+                return bad_value(ctx, name, i, value);
+            bits |= 1u << c;
+            if (!e)
+                break;
+            p = e;
+        }
+        f->hotspots |= bits;
         break;
     }
     case OPT_CLASS:
@@ -368,6 +393,27 @@ sinspace_filter_describe(const sinspace_filter *f)
             sb_add(&b, "limit=%lld", f->limit);
         if (f->sort != SINSPACE_SORT_ID)
             sb_add(&b, "sort=%s", sort_name(f->sort));
+        if (f->hotspots) {
+            char hs[512] = "";
+            for (int c = 0; c < SINSPACE_EMERGING_COUNT; c++)
+                if (f->hotspots & (1u << c)) {
+                    if (*hs)
+                        strcat(hs, ",");
+                {
+                    /* the option's words: "new", "new-cold", "none" */
+                    const char *full =
+                        sinspace_emerging_category_name((sinspace_emerging_category)c);
+                    if (c == SINSPACE_EMERGING_NONE) {
+                        strcat(hs, "none");
+                    } else {
+                        strncat(hs, full, strcspn(full, " "));
+                        if (c >= SINSPACE_EMERGING_NEW_COLD)
+                            strcat(hs, "-cold");
+                    }
+                }
+                }
+            sb_add(&b, "hotspot=%s", hs);
+        }
     }
     if (b.failed) {
         free(b.s);
@@ -500,6 +546,20 @@ check_filter(sinspace_store *store, const sinspace_region *region,
                                "and a radius)");
     if ((unsigned)f->sort > SINSPACE_SORT_DISTANCE)
         return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT, "unknown sort order");
+    if (f->hotspots >> SINSPACE_EMERGING_COUNT)
+        return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                               "hotspot: unknown category bits");
+    if (f->hotspots) {
+        sinspace_emerging_run er;
+        int found = 0;
+        sinspace_status st = sinspace_emerging_latest(store, &er, &found);
+        if (st)
+            return st;
+        if (!found)
+            return sinspace__error(ctx, SINSPACE_INVALID_ARGUMENT,
+                                   "hotspot: the store has no emerging hot-spot run; "
+                                   "run `sinspace hotspots DB --emerging` first");
+    }
     return SINSPACE_OK;
 }
 
@@ -948,6 +1008,7 @@ sinspace_query_workplaces(sinspace_store *store, const sinspace_region *region,
         .changed_since = *changed ? changed : NULL,
         .limit = filter->limit,
         .sort = filter->sort,
+        .hotspots = filter->hotspots,
     };
     /* One snapshot for the index, the points and the rows. */
     if ((st = ops->read_begin(store))) {
@@ -1009,7 +1070,8 @@ sinspace_query_ids(sinspace_store *store, const sinspace_region *region,
         return st;
     int spatial_only = region && isnan(filter->min_risk) && !filter->classes &&
                        !filter->n_sectors && !filter->status && !*seen &&
-                       !*changed && filter->sort == SINSPACE_SORT_ID;
+                       !*changed && filter->sort == SINSPACE_SORT_ID &&
+                       !filter->hotspots;
     sinspace_query_stats s = {-1, 0, -1, -1};
     hits hs = {NULL, 0};
     id_list l = {NULL, 0, 0, 0};

@@ -1,11 +1,14 @@
 /* atlas.c: `sinspace atlas` (see sinspace/render.h): a PDF of an overview
  * choropleth of risk-weighted density, then one page per area, each a map
- * page (page.c) with a table of the area's high-risk workplaces and a chart
- * of its risk over the observation years. */
+ * page (page.c) with a table of the area's high-risk workplaces, its new
+ * and intensifying hot spots of the latest emerging run, and a chart of its
+ * risk over the observation years. */
 #include "render/render_int.h"
 #include "core/outfile.h"
 #include "store/areas.h"
 #include "store/features.h"
+
+#include <sinspace/hotspots.h>
 
 #include <cairo-pdf.h>
 
@@ -364,6 +367,147 @@ atlas_table(cairo_t *cr, render_map *m, PangoLayout *layout, const char *code,
     free(ts.rows);
 }
 
+/* ---- the area's emerging hot spots ---------------------------------------- */
+
+typedef struct em_list {
+    char **items;               /* "ID Name" */
+    size_t n;
+    int failed;
+} em_list;
+
+static int
+on_em_row(void *user, const sinspace_workplace_row *r)
+{
+    em_list *l = user;
+    char **v = realloc(l->items, (l->n + 1) * sizeof *v);
+    if (!v) {
+        l->failed = 1;
+        return 1;
+    }
+    l->items = v;
+    const char *id = r->ext_id ? r->ext_id : "";
+    const char *name = r->name ? r->name : "";
+    size_t len = strlen(id) + strlen(name) + 2;
+    char *t = malloc(len);
+    if (!t) {
+        l->failed = 1;
+        return 1;
+    }
+    snprintf(t, len, "%s%s%s", id, *name ? " " : "", name);
+    l->items[l->n++] = t;
+    return 0;
+}
+
+static void
+em_list_free(em_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+/* "New hot spots (N): ID Name, ID Name; K more not shown (query --hotspot
+ * new)." with the first shown items; "New hot spots: none." when none. */
+static char *
+em_text(const char *what, const char *word, const em_list *l, size_t shown)
+{
+    size_t len = strlen(what) + strlen(word) + 96;
+    for (size_t i = 0; i < shown && i < l->n; i++)
+        len += strlen(l->items[i]) + 2;
+    char *t = malloc(len);
+    if (!t)
+        return NULL;
+    if (!l->n) {
+        snprintf(t, len, "%s: none.", what);
+        return t;
+    }
+    size_t o = (size_t)snprintf(t, len, "%s (%zu): ", what, l->n);
+    for (size_t i = 0; i < shown && i < l->n; i++)
+        o += (size_t)snprintf(t + o, len - o, "%s%s", i ? ", " : "", l->items[i]);
+    if (shown < l->n)
+        snprintf(t + o, len - o, "%s%zu %snot shown (query --hotspot %s).",
+                 shown ? "; " : "", l->n - shown, shown ? "more " : "", word);
+    else
+        snprintf(t + o, len - o, ".");
+    return t;
+}
+
+/* The area's new and intensifying hot spots in the latest emerging run
+ * (by row id), placed through the layout model within x0..x1, y0..y1: as
+ * many as fit, then "and K more".  Says plainly when there is no run. */
+static void
+atlas_emerging(cairo_t *cr, render_map *m, PangoLayout *layout, const char *code,
+               double x0, double y0, double x1, double y1)
+{
+    double mm = m->px_mm, fs = 6.5 * m->px_pt;
+    double y = y0;
+    sinspace_emerging_run er;
+    int found = 0;
+    if (sinspace_emerging_latest(m->store, &er, &found)) {
+        sinspace_context_clear(m->ctx);
+        found = 0;
+    }
+    char title[160];
+    if (found)
+        snprintf(title, sizeof title, "Emerging hot spots (run %lld, %.10s, %s steps "
+                 "%s-%s)", er.id, er.computed_at, er.step, er.first_step, er.last_step);
+    else
+        snprintf(title, sizeof title, "Emerging hot spots");
+    y += sinspace__lay_text(m, cr, layout, "emerging_title", title, x0, y,
+                            8 * m->px_pt, 1, 0, INK, x1 - x0);
+    y += 0.6 * mm;
+    if (!found) {
+        sinspace__lay_text(m, cr, layout, "emerging_note",
+                           "No emerging hot-spot run in this database (sinspace "
+                           "hotspots DB --emerging).", x0, y, fs, 0, 0, MUTED, x1 - x0);
+        return;
+    }
+    em_list lists[2] = {{0}, {0}};
+    sinspace_region *region = NULL;
+    if (sinspace_region_from_area(m->store, code, &region)) {
+        sinspace_context_clear(m->ctx);
+        return;
+    }
+    static const sinspace_emerging_category cats[2] = {SINSPACE_EMERGING_NEW_HOT,
+                                                      SINSPACE_EMERGING_INTENSIFYING_HOT};
+    for (int k = 0; k < 2; k++) {
+        sinspace_filter f;
+        sinspace_filter_init(&f);
+        f.hotspots = 1u << cats[k];
+        if (sinspace_query_workplaces(m->store, region, &f, on_em_row, &lists[k], NULL))
+            sinspace_context_clear(m->ctx);
+    }
+    sinspace_region_destroy(region);
+    static const char *const what[2] = {"New hot spots", "Intensifying hot spots"};
+    static const char *const word[2] = {"new", "intensifying"};
+    render_fit measure = {.measure = 1};
+    for (int k = 0; k < 2; k++) {
+        /* The most items whose text fits in what is left (the second list
+         * keeps at least a line for itself). */
+        double room = y1 - y - (k == 0 ? 4 * mm : 0);
+        size_t shown = lists[k].n;
+        char *t = NULL;
+        for (;;) {
+            free(t);
+            t = em_text(what[k], word[k], &lists[k], shown);
+            if (!t)
+                break;
+            double h = sinspace__lay_text_fit(m, cr, layout, "emerging_list", t, x0, 0, fs,
+                                              0, 0, INK, x1 - x0, &measure);
+            if ((h >= 0 && h <= room) || shown == 0)
+                break;
+            shown--;
+        }
+        if (t)
+            y += sinspace__lay_text(m, cr, layout, "emerging_list", t, x0, y, fs, 0, 0,
+                                    INK, x1 - x0) + 0.5 * mm;
+        free(t);
+        em_list_free(&lists[k]);
+    }
+}
+
 static double
 text_width_px(PangoLayout *layout, const char *text, double size)
 {
@@ -614,9 +758,13 @@ sinspace_atlas_render(sinspace_store *store, const sinspace_atlas_options *opts,
         if (!st) {
             PangoLayout *layout = pango_cairo_create_layout(cr);
             double *e = m.extra, mid = e[0] + (e[2] - e[0]) * 0.55;
+            /* The lower part of the left column: the emerging hot spots. */
+            double split = e[3] - fmin(0.3 * (e[3] - e[1]), 32 * m.px_mm);
             atlas_table(cr, &m, layout, areas[i].code,
                         opts->max_table_rows > 0 ? opts->max_table_rows : 15,
-                        e[0], e[1], mid - 4 * m.px_mm, e[3]);
+                        e[0], e[1], mid - 4 * m.px_mm, split - 1.5 * m.px_mm);
+            atlas_emerging(cr, &m, layout, areas[i].code, e[0], split,
+                           mid - 4 * m.px_mm, e[3]);
             atlas_chart(cr, &m, layout, areas[i].code, mid, e[1], e[2], e[3]);
             g_object_unref(layout);
             cairo_show_page(cr);

@@ -57,6 +57,8 @@ typedef struct sinspace__query_filter {
                                    it (workplaces unobserved by then fail) */
     long long limit;            /* 0: none */
     sinspace_sort sort;         /* DISTANCE only with hits from a circle */
+    unsigned hotspots;          /* bits 1 << category in the latest emerging
+                                   run; 0: none */
 } sinspace__query_filter;
 
 /* A row of the result: the public row (risk_change NaN) and, with

@@ -320,6 +320,23 @@ static const char *const hotspot_ddl[] = {
     " high_share REAL,"
     " mean_z REAL)",
     "CREATE INDEX zone_run_zones_run ON zone_run_zones(run_id)",
+    /* Emerging hot-spot runs and each workplace's category in them (the
+     * sinspace_emerging_category number), for query --hotspot and the
+     * atlas; the latest run (highest id) is the one they read. */
+    "CREATE TABLE emerging_runs ("
+    " id INTEGER PRIMARY KEY,"
+    " computed_at TEXT NOT NULL,"
+    " step TEXT NOT NULL,"
+    " band_m REAL NOT NULL,"
+    " region TEXT,"
+    " first_step TEXT,"
+    " last_step TEXT,"
+    " workplaces INTEGER NOT NULL)",
+    "CREATE TABLE emerging_categories ("
+    " run_id INTEGER NOT NULL REFERENCES emerging_runs(id) ON DELETE CASCADE,"
+    " workplace_id INTEGER NOT NULL,"
+    " category INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, workplace_id))",
     NULL};
 
 /* Version 2's tables: each domain's own list, run in this order both when a

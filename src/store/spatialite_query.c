@@ -144,6 +144,9 @@ static const char select_sql[] =
     " AND (?4 IS NULL OR w.status = ?4 OR (?4 = 'open' AND w.status <> 'closed'))"
     " AND (?5 IS NULL OR w.last_seen >= ?5)"
     " AND (?6 IS NULL OR (prior IS NOT NULL AND w.risk > prior))"
+    " AND (?8 = 0 OR EXISTS (SELECT 1 FROM emerging_categories AS ec"
+    "  WHERE ec.run_id = (SELECT max(id) FROM emerging_runs)"
+    "  AND ec.workplace_id = w.id AND ((?8 >> ec.category) & 1)))"
     " ORDER BY %s"
     " LIMIT ?7";
 
@@ -233,6 +236,7 @@ select_rows(sinspace_store *store, int in_region, const sinspace__query_filter *
     sinspace__bind_text(stmt, 5, f->seen_since);
     sinspace__bind_text(stmt, 6, f->changed_since);
     sqlite3_bind_int64(stmt, 7, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int64(stmt, 8, (long long)f->hotspots);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         sinspace__query_row q;

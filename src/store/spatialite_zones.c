@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static double
 column_double_or_nan(sqlite3_stmt *stmt, int i)
@@ -497,7 +498,135 @@ sl_hotspot_history(sinspace_store *store, const double *bbox, const char *until,
     return sinspace__stmt_finish(store, stmt, rc, "reading observations");
 }
 
+static sinspace_status
+sl_emerging_write(sinspace_store *store, const char *step, double band_m,
+                  const char *region, const char *first_step, const char *last_step,
+                  size_t n, const long long *row_ids, const int *categories,
+                  long long *run_id)
+{
+    sqlite3_stmt *stmt = NULL;
+    sinspace_status st = sinspace__begin(store);
+    if (st)
+        return st;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO emerging_runs(computed_at, step, band_m, region, first_step,"
+            " last_step, workplaces) VALUES (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+            " ?1, ?2, ?3, ?4, ?5, ?6)", &stmt)))
+        goto fail;
+    sinspace__bind_text(stmt, 1, step);
+    sqlite3_bind_double(stmt, 2, band_m);
+    sinspace__bind_text(stmt, 3, region);
+    sinspace__bind_text(stmt, 4, first_step);
+    sinspace__bind_text(stmt, 5, last_step);
+    sqlite3_bind_int64(stmt, 6, (long long)n);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        st = sinspace__db_error(store, "writing an emerging hot-spot run");
+        goto fail;
+    }
+    long long id = sqlite3_last_insert_rowid(store->db);
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if ((st = sinspace__prepare(store,
+            "INSERT INTO emerging_categories(run_id, workplace_id, category)"
+            " VALUES (?1, ?2, ?3)", &stmt)))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 2, row_ids[i]);
+        sqlite3_bind_int(stmt, 3, categories[i]);
+        if (sqlite3_step(stmt) != SQLITE_DONE) {
+            st = sinspace__db_error(store, "writing emerging hot-spot categories");
+            goto fail;
+        }
+    }
+    sqlite3_finalize(stmt);
+    if (run_id)
+        *run_id = id;
+    return sinspace__commit(store);
+fail:
+    sqlite3_finalize(stmt);
+    sinspace__rollback(store);
+    return st;
+}
+
+static void
+copy_col(char *dst, size_t size, sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    snprintf(dst, size, "%s", t ? t : "");
+}
+
+static sinspace_status
+sl_emerging_latest(sinspace_store *store, sinspace_emerging_run *out, int *found)
+{
+    sqlite3_stmt *stmt;
+    *found = 0;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT id, computed_at, step, band_m, region, first_step, last_step,"
+        " workplaces FROM emerging_runs ORDER BY id DESC LIMIT 1", &stmt);
+    if (st)
+        return st;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(stmt, 0);
+        copy_col(out->computed_at, sizeof out->computed_at, stmt, 1);
+        copy_col(out->step, sizeof out->step, stmt, 2);
+        out->band_m = sqlite3_column_double(stmt, 3);
+        copy_col(out->region, sizeof out->region, stmt, 4);
+        copy_col(out->first_step, sizeof out->first_step, stmt, 5);
+        copy_col(out->last_step, sizeof out->last_step, stmt, 6);
+        out->workplaces = sqlite3_column_int64(stmt, 7);
+        *found = 1;
+    } else if (rc != SQLITE_DONE) {
+        st = sinspace__db_error(store, "reading emerging hot-spot runs");
+    }
+    sqlite3_finalize(stmt);
+    return st;
+}
+
+static sinspace_status
+sl_emerging_workplaces(sinspace_store *store, unsigned mask, const double *bbox,
+                       int (*fn)(void *user, long long row_id, const char *ext_id,
+                                 const char *name, int category),
+                       void *user)
+{
+    sqlite3_stmt *stmt;
+    sinspace_status st = sinspace__prepare(store,
+        "SELECT w.id, w.ext_id, w.name, c.category FROM emerging_categories AS c"
+        " JOIN workplaces AS w ON w.id = c.workplace_id"
+        " WHERE c.run_id = (SELECT max(id) FROM emerging_runs)"
+        " AND ((?1 >> c.category) & 1)"
+        " AND (?2 IS NULL OR (ST_X(w.geom) BETWEEN ?2 AND ?4"
+        "  AND ST_Y(w.geom) BETWEEN ?3 AND ?5))"
+        " ORDER BY w.id", &stmt);
+    if (st)
+        return st;
+    sqlite3_bind_int64(stmt, 1, (long long)mask);
+    for (int k = 0; k < 4; k++) {
+        if (bbox)
+            sqlite3_bind_double(stmt, 2 + k, bbox[k]);
+        else
+            sqlite3_bind_null(stmt, 2 + k);
+    }
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (fn(user, sqlite3_column_int64(stmt, 0),
+               (const char *)sqlite3_column_text(stmt, 1),
+               (const char *)sqlite3_column_text(stmt, 2), sqlite3_column_int(stmt, 3)))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = sinspace__db_error(store, "reading emerging hot-spot categories");
+    sqlite3_finalize(stmt);
+    return st;
+}
+
 const sinspace__zone_ops sinspace__spatialite_zone_ops = {
+    .emerging_write = sl_emerging_write,
+    .emerging_latest = sl_emerging_latest,
+    .emerging_workplaces = sl_emerging_workplaces,
     .run_write = sl_run_write,
     .runs = sl_runs,
     .run_find = sl_run_find,

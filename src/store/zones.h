@@ -13,6 +13,7 @@
 
 #include <sinspace/audit.h>
 #include <sinspace/zones.h>
+#include <sinspace/hotspots.h>
 
 #include <stddef.h>
 
@@ -150,6 +151,27 @@ struct sinspace__zone_ops {
     sinspace_status (*hotspot_history)(sinspace_store *store, const double *bbox,
                                        const char *until,
                                        sinspace__hotspot_point_fn fn, void *user);
+
+    /* Emerging hot spots (schema 2): writes a run (computed now, UTC) and
+     * the category of each of its n workplaces (row ids), in one
+     * transaction; *run_id its id. */
+    sinspace_status (*emerging_write)(sinspace_store *store, const char *step,
+                                      double band_m, const char *region,
+                                      const char *first_step, const char *last_step,
+                                      size_t n, const long long *row_ids,
+                                      const int *categories, long long *run_id);
+    /* The latest emerging run (*found 0 when none): fills out. */
+    sinspace_status (*emerging_latest)(sinspace_store *store,
+                                       sinspace_emerging_run *out, int *found);
+    /* The workplaces of the latest emerging run whose category bit
+     * (1 << category) is in mask, in region's bbox (NULL: everywhere), by
+     * row id: fn(user, row id, own id, name, category). */
+    sinspace_status (*emerging_workplaces)(sinspace_store *store, unsigned mask,
+                                           const double *bbox,
+                                           int (*fn)(void *user, long long row_id,
+                                                     const char *ext_id,
+                                                     const char *name, int category),
+                                           void *user);
 };
 
 extern const sinspace__zone_ops sinspace__spatialite_zone_ops;

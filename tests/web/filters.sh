@@ -12,6 +12,10 @@ command -v sqlite3 >/dev/null || skip "needs sqlite3"
 make_db
 sqlite3 "$db" "SELECT load_extension('mod_spatialite')" >/dev/null 2>&1 ||
   skip "needs mod_spatialite for sqlite3"
+# An emerging hot-spot run for the hotspot filter, before the server
+# starts; its CSV (the category of every workplace) is the reference.
+"$bin" -q hotspots "$db" --emerging --step year --band 500m --format csv \
+  >"$work/emerging.csv"
 start_server
 pass=0
 failed=0
@@ -79,6 +83,34 @@ done <<'TABLE'
 --near 100.56,13.71 --radius 500m --sort distance|near=100.56,13.71&radius=500m&sort=distance|-
 --near 100.56,13.71 --radius 1km --sort distance --limit 5 --sector fishing|near=100.56,13.71&radius=1km&sort=distance&limit=5&sector=fishing|-
 --area 1033 --buffer 200m --class high|area=1033&buffer=200m&class=high|-
+--area 1033 --hotspot consecutive|area=1033&hotspot=consecutive|-
+--area 1033 --hotspot new,persistent --class high|area=1033&hotspot=new,persistent&class=high|-
+--area 1033 --hotspot new --hotspot none --limit 20|area=1033&hotspot=new&hotspot=none&limit=20|-
+TABLE
+
+# The hotspot filter against hotspots --emerging's own CSV: Khlong Toei's
+# workplaces (SpatiaLite, by id) whose category there is one of those asked.
+while IFS='|' read -r words cats; do
+  [ -n "$words" ] || continue
+  awk -F, -v cats="$cats" 'BEGIN { n = split(cats, c, ";"); for (i = 1; i <= n; i++) want[c[i]] = 1 }
+    NR == 1 { for (i = 1; i <= NF; i++) if ($i == "category") col = i; next }
+    ($col in want) { print $1 }' "$work/emerging.csv" | sort >"$work/cat.txt"
+  sql_ids "ORDER BY w.id" | awk 'NR == FNR { keep[$1] = 1; next } ($1 in keep)' \
+    "$work/cat.txt" - >"$work/ref.txt"
+  rc=0; "$bin" -q query "$db" --area 1033 --hotspot "$words" --format ids \
+    >"$work/cli.txt" 2>"$work/err" || rc=$?
+  api_ids "area=1033&hotspot=$words" >"$work/api.txt"
+  n=$(wc -l <"$work/ref.txt")
+  if [ $rc -eq 0 ] && [ "$n" -gt 0 ] && cmp -s "$work/cli.txt" "$work/ref.txt" &&
+     cmp -s "$work/api.txt" "$work/ref.txt"; then
+    ok "hotspot=$words: the $n workplaces hotspots --emerging calls $cats"
+  else
+    bad "hotspot=$words: exit $rc, $(wc -l <"$work/cli.txt") (CLI) and $(wc -l <"$work/api.txt") (API) against $n from the CSV: $(cat "$work/err")"
+  fi
+done <<'TABLE'
+new|new hot spot
+consecutive,persistent|consecutive hot spot;persistent hot spot
+PERSISTENT,new|persistent hot spot;new hot spot
 TABLE
 
 # Bad values through both doors: exit 2 and 400, and the same words from
@@ -108,6 +140,8 @@ done <<'TABLE'
 --sort size|sort=size|takes risk, name, distance (a circle region) or id, not 'size'
 --sector nope|sector=nope|unknown sector 'nope' (the sectors are: 
 --sector fishing,,brothel|sector=fishing,,brothel|takes sector codes (a comma list), not 'fishing,,brothel'
+--hotspot hot|hotspot=hot|hotspot takes emerging hot-spot categories: new, consecutive, intensifying, persistent, diminishing, sporadic, oscillating, historical (hot spots), new-cold, consecutive-cold, ... historical-cold (cold spots), none (no pattern); a comma list, not 'hot'
+--hotspot new,,persistent|hotspot=new,,persistent|, not 'new,,persistent'
 TABLE
 
 # sort=distance needs a circle: the words differ (the command line names its

@@ -43,7 +43,8 @@ ok
 "$B" -q atlas "$DB" -o "$T/bk2.pdf" --province Bangkok --dpi 40 $G \
   --skip-empty --sort risk --layout-report "$T/bk2.json" || fail "atlas Bangkok skip-empty"
 $PY "$D/check_layout.py" "$T/bk2.json" --pages 2 --expect-text "Khlong Toei" \
-  --expect-text "date unknown" || fail "atlas Bangkok --skip-empty layout"
+  --expect-text "date unknown" --expect-text "No emerging hot-spot run" \
+  || fail "atlas Bangkok --skip-empty layout"
 ok
 
 # Maps: Khlong Toei and the Chiang Mai province, A3 landscape, A4 portrait
@@ -78,6 +79,25 @@ ok
 $PY "$D/compare_golden.py" "$T/g3.png" "$SRC/tests/data/golden/hang_dong_a3.png" 3 \
   || fail "golden A3"
 ok
+# With an emerging hot-spot run: Khlong Toei's page lists its new and
+# intensifying hot spots; the counts are those of hotspots --emerging's CSV
+# (the sample's are all in Khlong Toei), and the first new one is named.
+"$B" -q hotspots "$DB" --emerging --step year --band 500m --format csv >"$T/em.csv" \
+  || fail "hotspots --emerging"
+nnew=$(grep -c ',new hot spot,' "$T/em.csv" || true)
+nint=$(grep -c ',intensifying hot spot,' "$T/em.csv" || true)
+[ "$nnew" -gt 0 ] || fail "the sample has no new hot spot"
+first=$(grep ',new hot spot,' "$T/em.csv" | sort | head -1 | cut -d, -f1)
+if [ "$nint" -gt 0 ]; then wint="Intensifying hot spots ($nint)"; else wint="Intensifying hot spots: none."; fi
+for paper in "A4" "A4 --landscape" "A3"; do
+  "$B" -q atlas "$DB" -o "$T/bk3.pdf" --province Bangkok --dpi 40 $G --paper $paper \
+    --skip-empty --sort risk --layout-report "$T/bk3.json" --overwrite \
+    || fail "atlas Bangkok with an emerging run, $paper"
+  $PY "$D/check_layout.py" "$T/bk3.json" --pages 2 --expect-text "New hot spots ($nnew)" \
+    --expect-text "$wint" --expect-text "$first" \
+    || fail "atlas Bangkok with an emerging run, $paper layout"
+  ok
+done
 # With the hot-spot zones: Z<id> labels through the same model (no pile).
 # The sample's risk has no Gi* hot spot at 95 % after FDR; at 95 % without
 # FDR it has 19 zones: Z1 in Khlong Toei, Z2 in Chiang Mai city.
