@@ -862,7 +862,8 @@ Test(tiles, schema_1_store_is_migrated_to_tile_services)
         "DROP TABLE tile_services", "DROP TABLE zone_run_zones",
         "DROP TABLE zone_runs", "SELECT DropGeoTable('responders')",
         "DROP TABLE IF EXISTS responders", "DROP TABLE responder_roles",
-        "DROP TABLE responder_expertise", "DROP TABLE network_meta"};
+        "DROP TABLE responder_expertise", "DROP TABLE network_meta",
+        "DROP TABLE emerging_categories", "DROP TABLE emerging_runs"};
     for (size_t i = 0; i < sizeof v2 / sizeof v2[0]; i++)
         cr_assert_eq(sinspace__exec(store, v2[i]), SINSPACE_OK, "%s: %s", v2[i],
                      sinspace_context_message(ctx));
@@ -880,7 +881,8 @@ Test(tiles, schema_1_store_is_migrated_to_tile_services)
     cr_assert_eq(count("SELECT count(*) FROM sqlite_master WHERE name = 'tile_services'"), 1);
     cr_assert_eq(count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
                        " ('zone_runs', 'zone_run_zones', 'responders',"
-                       " 'responder_roles', 'responder_expertise', 'network_meta')"), 6);
+                       " 'responder_roles', 'responder_expertise', 'network_meta',"
+                       " 'emerging_runs', 'emerging_categories')"), 8);
     cr_assert_eq(count("SELECT count(*) FROM geometry_columns"
                        " WHERE f_table_name = 'responders'"), 2);
     cr_assert_eq(add_svc("http://h/{z}/{x}/{y}.png", "c", -1, -1, NULL, NULL),
