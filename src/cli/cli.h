@@ -60,6 +60,9 @@ void cli_progress_done(cli *c);
  * comma-separated numbers ("W,S,E,N", "LON,LAT"); classes are
  * comma-separated low, medium, high or unscored, OR-ed into *classes as
  * bits (1 << sinspace_risk_class). */
+/* Writes one CSV field to stdout (quoted when needed; a value a spreadsheet
+ * would run as a formula kept as text), then ',' or, when last, '\n'. */
+void cli_csv_field(const char *s, int last);
 int cli_parse_number(const char *s, double *out);
 int cli_parse_numbers(const char *s, double *v, int n);
 int cli_parse_classes(const char *s, unsigned *classes);

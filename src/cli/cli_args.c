@@ -51,3 +51,25 @@ cli_parse_classes(const char *s, unsigned *classes)
     }
     return 0;
 }
+
+void
+cli_csv_field(const char *s, int last)
+{
+    s = s ? s : "";
+    /* As export writes CSV: a value a spreadsheet would run as a formula
+     * (a phone number starting with '+') is kept as text. */
+    const char *guard = sinspace_csv_formula_like(s) ? "'" : "";
+    if (*guard || strpbrk(s, ",\"\n\r")) {
+        fputs("\"", stdout);
+        fputs(guard, stdout);
+        for (; *s; s++) {
+            if (*s == '"')
+                putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(last ? '\n' : ',');
+}

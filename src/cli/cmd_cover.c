@@ -24,28 +24,6 @@ s_(const char *s)
 }
 
 static void
-csv_field(const char *s, int last)
-{
-    s = s_(s);
-    /* As export writes CSV: a value a spreadsheet would run as a formula
-     * (a phone number starting with '+') is kept as text. */
-    const char *guard = sinspace_csv_formula_like(s) ? "'" : "";
-    if (*guard || strpbrk(s, ",\"\n\r")) {
-        fputs("\"", stdout);
-        fputs(guard, stdout);
-        for (; *s; s++) {
-            if (*s == '"')
-                putchar('"');
-            putchar(*s);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(last ? '\n' : ',');
-}
-
-static void
 json_str(const char *s)
 {
     if (!s) {
@@ -95,14 +73,14 @@ on_responder(void *user, const sinspace_responder *r)
         {
             char rank[24];
             snprintf(rank, sizeof rank, "%lld", o->n + 1);
-            csv_field(rank, 0); csv_field(r->id, 0); csv_field(r->name, 0);
-            csv_field(r->agency, 0); csv_field(r->role, 0);
-            csv_field(r->expertise, 0); csv_field(r->languages, 0);
-            csv_field(r->covers_by, 0); csv_field(score, 0);
-            csv_field(r->match, 0); csv_field(dist, !o->contacts);
+            cli_csv_field(rank, 0); cli_csv_field(r->id, 0); cli_csv_field(r->name, 0);
+            cli_csv_field(r->agency, 0); cli_csv_field(r->role, 0);
+            cli_csv_field(r->expertise, 0); cli_csv_field(r->languages, 0);
+            cli_csv_field(r->covers_by, 0); cli_csv_field(score, 0);
+            cli_csv_field(r->match, 0); cli_csv_field(dist, !o->contacts);
             if (o->contacts) {
-                csv_field(r->phone, 0); csv_field(r->email, 0);
-                csv_field(r->contact, 1);
+                cli_csv_field(r->phone, 0); cli_csv_field(r->email, 0);
+                cli_csv_field(r->contact, 1);
             }
         }
         break;
@@ -173,9 +151,9 @@ on_gap(void *user, const sinspace_gap *g)
         char lon[32], lat[32];
         snprintf(lon, sizeof lon, "%.6f", g->lon);
         snprintf(lat, sizeof lat, "%.6f", g->lat);
-        csv_field(g->id, 0); csv_field(g->name, 0); csv_field(g->sector, 0);
-        csv_field(g->area, 0); csv_field(risk, 0); csv_field(lon, 0);
-        csv_field(lat, 0); csv_field(covering, 0); csv_field(g->missing, 1);
+        cli_csv_field(g->id, 0); cli_csv_field(g->name, 0); cli_csv_field(g->sector, 0);
+        cli_csv_field(g->area, 0); cli_csv_field(risk, 0); cli_csv_field(lon, 0);
+        cli_csv_field(lat, 0); cli_csv_field(covering, 0); cli_csv_field(g->missing, 1);
         break;
     }
     case FMT_JSON:

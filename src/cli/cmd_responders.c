@@ -51,28 +51,6 @@ s_(const char *s)
     return s ? s : "";
 }
 
-static void
-csv_field(const char *s, int last)
-{
-    s = s_(s);
-    /* As export writes CSV: a value a spreadsheet would run as a formula
-     * (a phone number starting with '+') is kept as text. */
-    const char *guard = sinspace_csv_formula_like(s) ? "'" : "";
-    if (*guard || strpbrk(s, ",\"\n\r")) {
-        fputs("\"", stdout);
-        fputs(guard, stdout);
-        for (; *s; s++) {
-            if (*s == '"')
-                putchar('"');
-            putchar(*s);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(last ? '\n' : ',');
-}
-
 static int
 print_responder(void *user, const sinspace_responder *r)
 {
@@ -84,14 +62,14 @@ print_responder(void *user, const sinspace_responder *r)
     if (r->radius_m > 0)
         snprintf(radius, sizeof radius, "%.0f", r->radius_m);
     if (ls->csv) {
-        csv_field(r->id, 0); csv_field(r->name, 0); csv_field(r->agency, 0);
-        csv_field(r->role, 0); csv_field(r->expertise, 0);
-        csv_field(r->languages, 0); csv_field(r->areas, 0);
-        csv_field(r->has_polygon ? "yes" : "no", 0); csv_field(base, 0);
-        csv_field(radius, 0); csv_field(r->active ? "1" : "0", 0);
-        csv_field(r->verified, !ls->contacts);
+        cli_csv_field(r->id, 0); cli_csv_field(r->name, 0); cli_csv_field(r->agency, 0);
+        cli_csv_field(r->role, 0); cli_csv_field(r->expertise, 0);
+        cli_csv_field(r->languages, 0); cli_csv_field(r->areas, 0);
+        cli_csv_field(r->has_polygon ? "yes" : "no", 0); cli_csv_field(base, 0);
+        cli_csv_field(radius, 0); cli_csv_field(r->active ? "1" : "0", 0);
+        cli_csv_field(r->verified, !ls->contacts);
         if (ls->contacts) {
-            csv_field(r->phone, 0); csv_field(r->email, 0); csv_field(r->contact, 1);
+            cli_csv_field(r->phone, 0); cli_csv_field(r->email, 0); cli_csv_field(r->contact, 1);
         }
         return 0;
     }
